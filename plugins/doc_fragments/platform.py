@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Paired with common.platform_argument_spec(); change both together.
+    DOCUMENTATION = r'''
+options:
+  platform:
+    description:
+      - Where QuickBite runs. C(compose) drives the C(docker compose) v2 CLI on the managed host;
+        C(k8s) talks to the Kubernetes API with the C(kubernetes) Python client.
+      - Roles set it from the inventory variable C(quickbite_platform).
+    type: str
+    required: true
+    choices: [compose, k8s]
+  project_dir:
+    description:
+      - Compose project directory; relative O(compose_files) and O(env_file) are resolved from it.
+    type: path
+    default: /opt/quickbite
+  compose_files:
+    description:
+      - Compose files passed with C(-f), in order.
+    type: list
+    elements: str
+    default: [docker-compose.prod.yml]
+  env_file:
+    description:
+      - Compose env file passed with C(--env-file); also where configuration keys such as
+        C(JWT_SECRET) are read and written on Compose.
+    type: str
+    default: .env.prod
+  project_name:
+    description:
+      - Compose project name (C(-p)). When omitted, Compose derives it (the C(name:) key of the file
+        or the directory name).
+    type: str
+  kubeconfig:
+    description:
+      - Path to the kubeconfig file. When omitted, C(KUBECONFIG) or C(~/.kube/config) is used, or the
+        in-cluster configuration when running inside a pod (AWX on Kubernetes).
+    type: path
+  context:
+    description:
+      - Kubeconfig context to use; the current context when omitted.
+    type: str
+  namespace:
+    description:
+      - Kubernetes namespace of QuickBite.
+    type: str
+    default: quickbite
+  secret_name:
+    description:
+      - Kubernetes Secret that holds QuickBite's configuration keys (C(JWT_SECRET), C(DB_PASSWORD), ...).
+    type: str
+    default: quickbite-secrets
+  deployments:
+    description:
+      - Maps service names to Kubernetes Deployment names. Merged over the default
+        C({backend: quickbite-backend, frontend: quickbite-frontend, postgres: postgres, redis: redis}).
+    type: dict
+    default: {}
+requirements:
+  - "Compose: Docker Engine with the C(docker compose) v2 plugin (tested with 2.40.3) on the managed host."
+  - "Kubernetes: the C(kubernetes) Python library (tested with 37.0.2) on the host that runs the module."
+'''

@@ -1,0 +1,198 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Single health checks. Each returns {name, status UP|DOWN, evidence,
+details, duration_ms} and never raises: a check that cannot run is DOWN
+with the reason as evidence."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import socket
+import time
+import traceback
+
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.urls import open_url
+
+try:
+    import psycopg2
+    HAS_PSYCOPG2 = True
+    PSYCOPG2_IMPORT_ERROR = None
+except ImportError:
+    HAS_PSYCOPG2 = False
+    PSYCOPG2_IMPORT_ERROR = traceback.format_exc()
+
+
+def _result(name, ok, evidence, started, **details):
+    return dict(name=name, status='UP' if ok else 'DOWN', evidence=evidence,
+                details=details, duration_ms=int((time.time() - started) * 1000))
+
+
+def http_get(url, timeout, validate_certs=True):
+    """(status, body) for any HTTP answer; raises only when nothing answered."""
+    try:
+        response = open_url(url, method='GET', timeout=timeout, validate_certs=validate_certs,
+                            follow_redirects='all')
+        return response.getcode(), response.read()
+    except HTTPError as exc:
+        return exc.code, exc.read() if hasattr(exc, 'read') else b''
+
+
+def _down_components(components, prefix=''):
+    """Every component (nested ones included) whose status is not UP."""
+    bad = []
+    for name, comp in sorted((components or {}).items()):
+        path = prefix + name
+        status = comp.get('status', 'UNKNOWN')
+        if status != 'UP':
+            error = (comp.get('details') or {}).get('error')
+            bad.append('%s %s%s' % (path, status, ' (%s)' % error if error else ''))
+        bad.extend(_down_components(comp.get('components'), path + '.'))
+    return bad
+
+
+def actuator(backend_url, timeout, validate_certs=True):
+    started = time.time()
+    url = backend_url.rstrip('/') + '/actuator/health'
+    try:
+        code, body = http_get(url, timeout, validate_certs)
+    except (URLError, socket.error, OSError) as exc:
+        return _result('actuator', False, 'GET %s: no answer (%s)' % (url, getattr(exc, 'reason', exc)),
+                       started, url=url)
+    try:
+        data = json.loads(body.decode('utf-8'))
+    except (ValueError, UnicodeDecodeError):
+        return _result('actuator', False, 'GET %s: HTTP %d with a body that is not actuator JSON' % (url, code),
+                       started, url=url, http_status=code)
+    status = data.get('status', 'UNKNOWN')
+    bad = _down_components(data.get('components'))
+    ok = code == 200 and status == 'UP' and not bad
+    components = dict((k, v.get('status')) for k, v in (data.get('components') or {}).items())
+    evidence = 'HTTP %d, status %s' % (code, status)
+    if bad:
+        evidence += '; ' + '; '.join(bad)
+    return _result('actuator', ok, evidence, started, url=url, http_status=code,
+                   components=components)
+
+
+def database(host, port, dbname, user, password, timeout, sslmode='prefer'):
+    started = time.time()
+    where = 'database %s at %s:%s as %s' % (dbname, host, port, user)
+    if not HAS_PSYCOPG2:
+        return _result('db', False, 'psycopg2 is not installed on the managed host; install '
+                       'psycopg2-binary or leave db out of the checks', started)
+    try:
+        conn = psycopg2.connect(host=host, port=port, dbname=dbname, user=user, password=password,
+                                connect_timeout=max(1, int(timeout)), sslmode=sslmode,
+                                application_name='quickbite.ops.healthcheck')
+        try:
+            with conn.cursor() as cur:
+                cur.execute('SELECT 1')
+                value = cur.fetchone()[0]
+                cur.execute('SHOW server_version')
+                version = cur.fetchone()[0]
+        finally:
+            conn.close()
+    except psycopg2.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        hint = ''
+        if 'password' in first or 'authentication' in first:
+            hint = '; check quickbite_db_user and quickbite_db_password'
+        return _result('db', False, 'unable to connect to %s: %s%s' % (where, first, hint), started)
+    return _result('db', value == 1, 'SELECT 1 returned %s on %s (PostgreSQL %s)' % (value, where, version),
+                   started, server_version=version)
+
+
+def _resp_command(*parts):
+    out = b'*%d\r\n' % len(parts)
+    for part in parts:
+        data = part if isinstance(part, bytes) else part.encode('utf-8')
+        out += b'$%d\r\n%s\r\n' % (len(data), data)
+    return out
+
+
+def _resp_line(sock_file):
+    line = sock_file.readline()
+    if not line:
+        raise socket.error('connection closed by server')
+    return line.rstrip(b'\r\n').decode('utf-8', 'replace')
+
+
+def redis(host, port, password, timeout):
+    """PING over a raw RESP socket: one less library on the managed host."""
+    started = time.time()
+    where = 'redis at %s:%s' % (host, port)
+    try:
+        sock = socket.create_connection((host, int(port)), timeout=timeout)
+    except (socket.error, OSError) as exc:
+        return _result('redis', False, 'unable to connect to %s: %s' % (where, exc), started)
+    try:
+        reader = sock.makefile('rb')
+        if password:
+            sock.sendall(_resp_command('AUTH', password))
+            reply = _resp_line(reader)
+            if not reply.startswith('+'):
+                return _result('redis', False, 'AUTH refused by %s: %s; check quickbite_redis_password'
+                               % (where, reply.lstrip('-')), started)
+        sock.sendall(_resp_command('PING'))
+        reply = _resp_line(reader)
+    except (socket.error, OSError) as exc:
+        return _result('redis', False, 'PING to %s failed: %s' % (where, exc), started)
+    finally:
+        sock.close()
+    if reply != '+PONG':
+        hint = '; set quickbite_redis_password' if 'NOAUTH' in reply else ''
+        return _result('redis', False, 'PING to %s answered %s%s' % (where, reply.lstrip('-+'), hint), started)
+    return _result('redis', True, 'PING to %s answered PONG' % where, started)
+
+
+def frontend(frontend_url, deep_route, timeout, validate_certs=True):
+    started = time.time()
+    answers, problems = {}, []
+    for path in ('/', deep_route):
+        url = frontend_url.rstrip('/') + path
+        try:
+            code, body = http_get(url, timeout, validate_certs)
+        except (URLError, socket.error, OSError) as exc:
+            problems.append('GET %s: no answer (%s)' % (url, getattr(exc, 'reason', exc)))
+            continue
+        answers[path] = code
+        if code != 200:
+            problems.append('GET %s: HTTP %d' % (url, code))
+        elif b'<' not in body[:4096]:
+            problems.append('GET %s: HTTP 200 but the body is not HTML (%d bytes)' % (url, len(body)))
+    if problems:
+        return _result('frontend', False, '; '.join(problems), started, answers=answers)
+    return _result('frontend', True, 'index and %s answered 200' % deep_route, started, answers=answers)
+
+
+def platform_state(adapter, services, log_lines):
+    """Every container/pod running and ready; failing ones come with their
+    last log lines, as the P1 checklist's second step would show."""
+    started = time.time()
+    try:
+        state = adapter.services(services or None)
+    except Exception as exc:  # a platform that cannot answer is itself the finding
+        return _result('platform', False, 'unable to read state of %s: %s' % (adapter.describe(), exc), started)
+    problems = []
+    for service in state:
+        if service['ok']:
+            continue
+        text = '%s: %s' % (service['name'], ', '.join(service['problems']))
+        if log_lines:
+            try:
+                entries = adapter.logs(service['name'], tail=log_lines)
+                lines = [line for entry in entries for line in entry['lines']][-log_lines:]
+                service['last_log_lines'] = lines
+                if lines:
+                    text += '; last log lines:\n    ' + '\n    '.join(lines)
+            except Exception as exc:  # evidence is best effort; the failure stands anyway
+                service['last_log_lines'] = ['(logs unavailable: %s)' % exc]
+        problems.append(text)
+    summary = ', '.join('%s %d/%s ready' % (s['name'], len([r for r in s['replicas'] if r['ready']]),
+                                            s['desired'] if s['desired'] is not None else len(s['replicas']))
+                        for s in state)
+    return _result('platform', not problems, '; '.join(problems) or summary, started,
+                   services=state)

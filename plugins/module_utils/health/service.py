@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The health check as a service other procedures reuse (restart, rotation,
+restore all end with it): runs the selected checks, retries until a deadline,
+and builds one report."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+
+from ansible_collections.quickbite.ops.plugins.module_utils.health import checks
+
+ALL_CHECKS = ('actuator', 'db', 'redis', 'frontend', 'platform')
+
+
+class HealthSettings(object):
+    """Plain holder so callers other than the healthcheck module can build one."""
+
+    def __init__(self, **kwargs):
+        self.checks = kwargs.get('checks') or list(ALL_CHECKS)
+        self.backend_url = kwargs.get('backend_url', 'http://127.0.0.1:8080')
+        self.frontend_url = kwargs.get('frontend_url', 'http://127.0.0.1')
+        self.frontend_deep_route = kwargs.get('frontend_deep_route', '/some/deep/route')
+        self.db = kwargs.get('db', {})
+        self.redis = kwargs.get('redis', {})
+        self.services = kwargs.get('services') or []
+        self.request_timeout = kwargs.get('request_timeout', 5)
+        self.log_lines = kwargs.get('log_lines', 20)
+        self.validate_certs = kwargs.get('validate_certs', True)
+
+
+def run_once(adapter, settings):
+    runners = {
+        'actuator': lambda: checks.actuator(settings.backend_url, settings.request_timeout,
+                                            settings.validate_certs),
+        'db': lambda: checks.database(settings.db['host'], settings.db['port'], settings.db['name'],
+                                      settings.db['user'], settings.db.get('password'),
+                                      settings.request_timeout),
+        'redis': lambda: checks.redis(settings.redis['host'], settings.redis['port'],
+                                      settings.redis.get('password'), settings.request_timeout),
+        'frontend': lambda: checks.frontend(settings.frontend_url, settings.frontend_deep_route,
+                                            settings.request_timeout, settings.validate_certs),
+        'platform': lambda: checks.platform_state(adapter, settings.services, settings.log_lines),
+    }
+    return dict((name, runners[name]()) for name in settings.checks)
+
+
+def failure_message(report):
+    lines = ['QuickBite is not healthy on %s after %d attempt(s) in %.1f s; failed checks:'
+             % (report['target'], report['attempts'], report['elapsed'])]
+    for name in report['failed_checks']:
+        lines.append('- %s: %s' % (name, report['checks'][name]['evidence']))
+    return '\n'.join(lines)
+
+
+def run(adapter, settings, timeout=0, interval=2, sleep=time.sleep, clock=time.time):
+    """Retry until every check is UP or ``timeout`` seconds have passed.
+
+    The last attempt's results are the report: a check that recovered and
+    failed again is reported as it was last seen.
+    """
+    started = clock()
+    attempts = 0
+    while True:
+        attempts += 1
+        results = run_once(adapter, settings)
+        failed = [name for name in settings.checks if results[name]['status'] != 'UP']
+        if not failed or clock() - started + interval > timeout:
+            break
+        sleep(interval)
+    report = dict(
+        status='DOWN' if failed else 'UP',
+        target=adapter.describe(),
+        platform=adapter.platform,
+        checks=results,
+        failed_checks=failed,
+        attempts=attempts,
+        elapsed=round(clock() - started, 3),
+    )
+    report['summary'] = failure_message(report) if failed else (
+        'QuickBite is healthy on %s: %s UP (%d attempt(s), %.1f s)'
+        % (report['target'], ', '.join(settings.checks), attempts, report['elapsed']))
+    report['report_lines'] = report_lines(report)
+    return report
+
+
+def report_lines(report):
+    """The report as lines a person reads at 3 a.m.: one per check, then the
+    evidence of failed ones line by line."""
+    lines = ['%s on %s: %s' % (report['status'], report['target'],
+                               '%d attempt(s), %.1f s' % (report['attempts'], report['elapsed']))]
+    for name, result in report['checks'].items():
+        evidence = result['evidence'].splitlines() or ['']
+        lines.append('%-8s %-4s %s' % (name, result['status'], evidence[0]))
+        lines.extend('              ' + extra.strip() for extra in evidence[1:])
+    return lines

@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Thin client over the ``docker compose`` v2 CLI: builds argument lists
+(never shell strings), runs them through the module and decodes JSON output.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import re
+
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
+
+MIN_COMPOSE_VERSION = (2, 20, 0)
+
+
+def parse_json_stream(text):
+    """``compose ps --format json`` prints one object per line since 2.21 and
+    a JSON array before; accept both."""
+    text = text.strip()
+    if not text:
+        return []
+    if text.startswith('['):
+        return json.loads(text)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def parse_version(text):
+    match = re.search(r'(\d+)\.(\d+)\.(\d+)', text or '')
+    if not match:
+        return None
+    return tuple(int(part) for part in match.groups())
+
+
+class ComposeCLI(object):
+
+    def __init__(self, module, project_dir, compose_files, env_file, project_name=None):
+        self.module = module
+        self.project_dir = project_dir
+        self.files = [f if os.path.isabs(f) else os.path.join(project_dir, f) for f in compose_files]
+        self.env_file = env_file if os.path.isabs(env_file) else os.path.join(project_dir, env_file)
+        self.project_name = project_name
+        self.docker = module.get_bin_path('docker', required=False)
+        self._checked = False
+
+    def _preflight(self):
+        if self._checked:
+            return
+        if not self.docker:
+            raise PlatformError('docker CLI not found on the managed host; install Docker Engine '
+                                'with the compose v2 plugin')
+        if not os.path.isdir(self.project_dir):
+            raise ConfigError('compose project directory %s does not exist; set '
+                              'quickbite_compose_project_dir' % self.project_dir)
+        for path in self.files:
+            if not os.path.isfile(path):
+                raise ConfigError('compose file %s not found; set quickbite_compose_files' % path)
+        rc, out, err = self.module.run_command([self.docker, 'compose', 'version', '--short'])
+        version = parse_version(out)
+        if rc != 0 or version is None:
+            raise PlatformError('docker compose v2 is not available: %s' % (err or out).strip())
+        if version < MIN_COMPOSE_VERSION:
+            raise PlatformError('docker compose %s is too old; %s or newer is required'
+                                % (out.strip(), '.'.join(map(str, MIN_COMPOSE_VERSION))))
+        self.version = out.strip()
+        self._checked = True
+
+    def base_argv(self):
+        argv = [self.docker, 'compose', '--project-directory', self.project_dir]
+        for path in self.files:
+            argv += ['-f', path]
+        if os.path.exists(self.env_file):
+            argv += ['--env-file', self.env_file]
+        if self.project_name:
+            argv += ['-p', self.project_name]
+        return argv
+
+    def run(self, args, check=True):
+        self._preflight()
+        argv = self.base_argv() + list(args)
+        rc, out, err = self.module.run_command(argv, cwd=self.project_dir)
+        if check and rc != 0:
+            raise PlatformError('docker compose %s failed (rc=%d): %s'
+                                % (' '.join(args), rc, (err or out).strip()[-2000:]))
+        return rc, out, err
+
+    def docker_run(self, args, check=True):
+        self._preflight()
+        rc, out, err = self.module.run_command([self.docker] + list(args))
+        if check and rc != 0:
+            raise PlatformError('docker %s failed (rc=%d): %s' % (args[0], rc, (err or out).strip()))
+        return rc, out, err
+
+    def ps(self):
+        return parse_json_stream(self.run(['ps', '--all', '--format', 'json'])[1])
+
+    def services(self):
+        return [s for s in self.run(['config', '--services'])[1].splitlines() if s.strip()]
+
+    def inspect(self, ids):
+        if not ids:
+            return []
+        return json.loads(self.docker_run(['inspect'] + list(ids))[1] or '[]')

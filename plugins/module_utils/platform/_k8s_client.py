@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Thin client over the ``kubernetes`` Python library: loads the kubeconfig
+(or in-cluster config) and turns ApiException into typed errors."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import traceback
+
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import (
+    ConfigError, NotFoundError, PlatformError)
+
+try:
+    from kubernetes import client as k8s_client, config as k8s_config
+    from kubernetes.client.rest import ApiException
+    HAS_K8S = True
+    K8S_IMPORT_ERROR = None
+except ImportError:
+    HAS_K8S = False
+    K8S_IMPORT_ERROR = traceback.format_exc()
+    ApiException = Exception
+
+
+def build_api_client(kubeconfig=None, context=None):
+    path = kubeconfig or os.environ.get('KUBECONFIG')
+    if not path and os.path.exists(os.path.expanduser('~/.kube/config')):
+        path = os.path.expanduser('~/.kube/config')
+    try:
+        if path:
+            return k8s_config.new_client_from_config(config_file=path, context=context)
+        k8s_config.load_incluster_config()
+        return k8s_client.ApiClient()
+    except Exception as exc:  # the library raises several unrelated types here
+        raise ConfigError('unable to load Kubernetes configuration from %s (context %s): %s; '
+                          'set quickbite_k8s_kubeconfig and quickbite_k8s_context'
+                          % (path or 'in-cluster', context or 'current', exc))
+
+
+def selector_string(label_selector):
+    """matchLabels/matchExpressions (client model or dict) to the query form."""
+    if label_selector is None:
+        return ''
+    if not isinstance(label_selector, dict):
+        label_selector = label_selector.to_dict()
+    parts = ['%s=%s' % kv for kv in sorted((label_selector.get('match_labels') or
+                                            label_selector.get('matchLabels') or {}).items())]
+    for expr in (label_selector.get('match_expressions') or label_selector.get('matchExpressions') or []):
+        op = expr['operator']
+        if op in ('In', 'NotIn'):
+            parts.append('%s %s (%s)' % (expr['key'], op.lower(),
+                                         ','.join(expr.get('values') or [])))
+        elif op == 'Exists':
+            parts.append(expr['key'])
+        elif op == 'DoesNotExist':
+            parts.append('!' + expr['key'])
+    return ','.join(parts)
+
+
+class K8sClient(object):
+
+    def __init__(self, kubeconfig=None, context=None, namespace='quickbite'):
+        self.namespace = namespace
+        self.api_client = build_api_client(kubeconfig, context)
+        self.core = k8s_client.CoreV1Api(self.api_client)
+        self.apps = k8s_client.AppsV1Api(self.api_client)
+        self.host = self.api_client.configuration.host
+
+    def call(self, what, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ApiException as exc:
+            status = getattr(exc, 'status', None)
+            message = '%s in namespace %s: %s %s' % (what, self.namespace, status, getattr(exc, 'reason', exc))
+            if status == 404:
+                raise NotFoundError(message + ' (not found)')
+            if status in (401, 403):
+                raise PlatformError(message + '; check the credentials and RBAC of the kubeconfig user')
+            raise PlatformError(message)
+        except Exception as exc:
+            raise PlatformError('%s: cannot reach the Kubernetes API at %s: %s' % (what, self.host, exc))

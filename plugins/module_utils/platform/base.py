@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one interface every procedure talks to; compose.py and kubernetes.py
+implement it. Modules never ask which platform they are on.
+
+State is returned as plain dicts so it goes straight into module results:
+
+service = {name, workload, desired, replicas: [replica], ok, problems: [str]}
+replica = {name, state, ready, health, restart_count, image, exit_code,
+           reason, terminating}
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DEFAULT_DEPLOYMENTS = {
+    'backend': 'quickbite-backend',
+    'frontend': 'quickbite-frontend',
+    'postgres': 'postgres',
+    'redis': 'redis',
+}
+
+
+def replica(name, state, ready, health=None, restart_count=0, image=None,
+            exit_code=None, reason=None, terminating=False):
+    return dict(name=name, state=state, ready=bool(ready), health=health,
+                restart_count=int(restart_count or 0), image=image,
+                exit_code=exit_code, reason=reason, terminating=terminating)
+
+
+def judge_service(name, workload, desired, replicas):
+    """Shared verdict: every live replica ready, and as many as desired."""
+    problems = []
+    live = [r for r in replicas if not r['terminating']]
+    if not live:
+        problems.append('no %s running' % ('container' if desired is None else 'pod'))
+    for rep in live:
+        if not rep['ready']:
+            what = rep['reason'] or rep['state']
+            if rep['exit_code'] not in (None, 0) or rep['state'] == 'exited':
+                what = '%s (exit code %s)' % (what, rep['exit_code'])
+            problems.append('%s is %s, restarts %d' % (rep['name'], what, rep['restart_count']))
+    ready = len([r for r in live if r['ready']])
+    if desired is not None and ready < desired:
+        problems.append('%d of %d replicas ready' % (ready, desired))
+    return dict(name=name, workload=workload, desired=desired, replicas=replicas,
+                ok=not problems, problems=problems)
+
+
+class Adapter(object):
+    """What a procedure may ask of a platform."""
+
+    platform = None
+
+    def services(self, names=None):
+        """State of the named services (all known services when None)."""
+        raise NotImplementedError
+
+    def logs(self, service, tail=100, since=None, previous=False, selector=None):
+        """Recent log lines: [{source, lines}] with one entry per container or pod."""
+        raise NotImplementedError
+
+    def get_config(self, key):
+        """Value of one configuration key (env file on Compose, Secret key on
+        Kubernetes), or None when absent."""
+        raise NotImplementedError
+
+    def describe(self):
+        """Short human description of the target, for messages."""
+        raise NotImplementedError
