@@ -61,8 +61,8 @@ options:
     default: quickbite-secrets
   deployments:
     description:
-      - Maps service names to Kubernetes Deployment names. Merged over the default
-        C({backend: quickbite-backend, frontend: quickbite-frontend, postgres: postgres, redis: redis}).
+      - Maps service names to Kubernetes Deployment names, merged over the default mapping
+        C(backend=quickbite-backend), C(frontend=quickbite-frontend), C(postgres=postgres), C(redis=redis).
     type: dict
     default: {}
 requirements:
