@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# QuickBite reference stack on this host (Docker Engine, host networking, no registry).
+#
+#   scripts/stack.sh images          build the images (skips what is up to date)
+#   scripts/stack.sh up     [DIR]    images + compose up -d --wait, DIR/.env.prod made once
+#   scripts/stack.sh down   [DIR]    compose down (keeps volumes and DIR)
+#   scripts/stack.sh reset  [DIR]    down, remove the volumes and DIR
+#   scripts/stack.sh status [DIR]    compose ps + actuator health
+#
+# DIR defaults to /var/lib/quickbite/demo. Environment knobs:
+#   BACKEND_TAG (compose interpolation, default 1.0), BACKEND_SCALE (default: the
+#   number of backend replicas already running, else 1), QUICKBITE_BASE_TAR
+#   (default /var/cache/quickbite/base.tar), QUICKBITE_UP_TIMEOUT (s, default 180).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STACK="$ROOT/stack"
+PROJECT=quickbite
+BASE_IMAGE=quickbite/base:bookworm
+BASE_TAR=${QUICKBITE_BASE_TAR:-/var/cache/quickbite/base.tar}
+BASE_PACKAGES=postgresql-15,redis-server,nginx-light,python3,python3-psycopg2,curl,ca-certificates,zstd,gzip,procps,tini
+HASH_LABEL=quickbite.context-hash
+export DOCKER_BUILDKIT=0
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+compose() {
+  local dir=$1; shift
+  docker compose -p "$PROJECT" -f "$dir/docker-compose.prod.yml" --env-file "$dir/.env.prod" "$@"
+}
+
+ensure_docker() {
+  docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1 && return 0
+  if [ -x "$ROOT/scripts/dockerd-start.sh" ]; then
+    bash "$ROOT/scripts/dockerd-start.sh" >&2
+  fi
+  docker info >/dev/null 2>&1 || die "no Docker daemon answers (run scripts/dockerd-start.sh)"
+  docker compose version >/dev/null 2>&1 || die "docker compose v2 plugin missing (run scripts/dockerd-start.sh)"
+}
+
+# ---------------------------------------------------------------------------- images
+build_base() {
+  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+    log "$BASE_IMAGE present"
+    return 0
+  fi
+  if [ ! -s "$BASE_TAR" ]; then
+    command -v mmdebstrap >/dev/null || die "mmdebstrap missing (run scripts/bootstrap-host.sh)"
+    mkdir -p "$(dirname "$BASE_TAR")"
+    local tmp="${BASE_TAR%.tar}.partial.tar"
+    rm -f "$tmp"
+    log "mmdebstrap bookworm -> $BASE_TAR (about a minute)"
+    mmdebstrap --quiet --variant=minbase --include="$BASE_PACKAGES" bookworm "$tmp" >&2
+    mv -f "$tmp" "$BASE_TAR"
+  else
+    log "reusing $BASE_TAR"
+  fi
+  log "docker import $BASE_TAR $BASE_IMAGE"
+  docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV LANG=C.UTF-8' \
+    --change 'CMD ["/bin/bash"]' \
+    "$BASE_TAR" "$BASE_IMAGE" >/dev/null
+}
+
+# Hash of a build context (file names, modes, contents), the build args and the
+# base image id: the image is rebuilt only when one of them changed.
+context_hash() {
+  local ctx=$1; shift
+  {
+    (cd "$ctx" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    (cd "$ctx" && find . -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n %a')
+    printf 'arg %s\n' "$@"
+    docker image inspect -f '{{.Id}}' "$BASE_IMAGE"
+  } | sha256sum | cut -c1-32
+}
+
+build_image() {
+  local tag=$1 ctx=$2; shift 2
+  local args=("$@") h have bargs=()
+  h=$(context_hash "$ctx" "${args[@]}")
+  have=$(docker image inspect -f "{{ index .Config.Labels \"$HASH_LABEL\" }}" "$tag" 2>/dev/null || true)
+  if [ "$have" = "$h" ]; then
+    log "$tag up to date"
+    return 0
+  fi
+  for a in "${args[@]}"; do bargs+=(--build-arg "$a"); done
+  log "building $tag from ${ctx#"$ROOT"/}"
+  local out
+  if ! out=$(docker build -q --network host --label "$HASH_LABEL=$h" "${bargs[@]}" -t "$tag" "$ctx" 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "docker build of $tag failed"
+  fi
+}
+
+cmd_images() {
+  ensure_docker
+  local t0=$SECONDS
+  build_base
+  build_image quickbite/postgres:15   "$STACK/postgres"
+  build_image quickbite/redis:7       "$STACK/redis"
+  build_image quickbite/backend:1.0   "$STACK/backend" VERSION=1.0
+  build_image quickbite/backend:1.1   "$STACK/backend" VERSION=1.1
+  build_image quickbite/frontend:1.0  "$STACK/frontend"
+  log "images ready in $((SECONDS - t0)) s"
+}
+
+# ---------------------------------------------------------------------------- env
+new_secret() {
+  if command -v python3 >/dev/null; then
+    python3 -c 'import secrets; print(secrets.token_hex(32))'
+  else
+    openssl rand -hex 32
+  fi
+}
+
+make_env() {
+  local dir=$1 env="$1/.env.prod" tmp line
+  if [ -f "$env" ]; then
+    chmod 0600 "$env"
+    return 0
+  fi
+  tmp=$(mktemp "$dir/.env.prod.XXXXXX")
+  chmod 0600 "$tmp"
+  while IFS= read -r line || [ -n "$line" ]; do
+    while [[ $line == *CHANGE_ME* ]]; do
+      line=${line/CHANGE_ME/$(new_secret)}
+    done
+    printf '%s\n' "$line"
+  done < "$STACK/env.prod.example" > "$tmp"
+  mv "$tmp" "$env"
+  log "created $env (0600, random secrets)"
+}
+
+env_get() { # env_get DIR KEY -> value from DIR/.env.prod
+  sed -n "s/^$2=//p" "$1/.env.prod" | tail -n1
+}
+
+# ---------------------------------------------------------------------------- commands
+cmd_up() {
+  local dir=$1 t0=$SECONDS scale running
+  cmd_images
+  mkdir -p "$dir" "$dir/migrations-extra"
+  chmod 0700 "$dir"
+  cp "$STACK/docker-compose.prod.yml" "$dir/docker-compose.prod.yml"
+  make_env "$dir"
+  running=$(docker ps -q --filter "label=com.docker.compose.project=$PROJECT" \
+                        --filter "label=com.docker.compose.service=backend" | wc -l)
+  scale=${BACKEND_SCALE:-$(( running > 1 ? running : 1 ))}
+  log "compose up (backend x$scale, tag ${BACKEND_TAG:-1.0})"
+  if ! compose "$dir" up -d --wait --wait-timeout "${QUICKBITE_UP_TIMEOUT:-180}" \
+       --remove-orphans --scale "backend=$scale" >&2; then
+    compose "$dir" ps -a >&2 || true
+    compose "$dir" logs --no-color --tail 40 >&2 || true
+    die "stack did not become healthy"
+  fi
+  local healthy total
+  total=$(compose "$dir" ps -q | wc -l)
+  healthy=$(compose "$dir" ps --format '{{.Health}}' | grep -c '^healthy$' || true)
+  printf 'quickbite up: %s/%s healthy in %ss | postgres 127.0.0.1:%s redis 127.0.0.1:%s backend http://127.0.0.1:%s (x%s, %s) frontend http://127.0.0.1:%s | dir %s\n' \
+    "$healthy" "$total" "$((SECONDS - t0))" "$(env_get "$dir" POSTGRES_PORT)" "$(env_get "$dir" REDIS_PORT)" \
+    "$(env_get "$dir" SERVER_PORT)" "$scale" "quickbite/backend:${BACKEND_TAG:-1.0}" \
+    "$(env_get "$dir" FRONTEND_PORT)" "$dir"
+}
+
+cmd_down() {
+  local dir=$1
+  ensure_docker
+  if [ -f "$dir/docker-compose.prod.yml" ] && [ -f "$dir/.env.prod" ]; then
+    compose "$dir" down --remove-orphans >&2
+  else
+    docker compose -p "$PROJECT" down --remove-orphans >&2
+  fi
+  log "down (volumes and $dir kept)"
+}
+
+cmd_reset() {
+  local dir=$1 vols
+  ensure_docker
+  if [ -f "$dir/docker-compose.prod.yml" ] && [ -f "$dir/.env.prod" ]; then
+    compose "$dir" down --volumes --remove-orphans >&2
+  else
+    docker compose -p "$PROJECT" down --volumes --remove-orphans >&2
+  fi
+  vols=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT")
+  if [ -n "$vols" ]; then
+    # shellcheck disable=SC2086
+    docker volume rm $vols >/dev/null
+  fi
+  case "$dir" in
+    /|/var|/var/lib|/tmp|"$HOME") die "refusing to remove $dir" ;;
+  esac
+  rm -rf -- "$dir"
+  log "reset: containers, volumes and $dir removed"
+}
+
+cmd_status() {
+  local dir=$1 port
+  ensure_docker
+  if [ -f "$dir/docker-compose.prod.yml" ] && [ -f "$dir/.env.prod" ]; then
+    compose "$dir" ps -a
+    port=$(env_get "$dir" SERVER_PORT)
+    printf 'actuator: '
+    curl -sS --max-time 5 "http://127.0.0.1:$port/actuator/health" || true
+    echo
+  else
+    docker compose -p "$PROJECT" ps -a
+  fi
+}
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+
+main() {
+  local cmd=${1:-} dir=${2:-/var/lib/quickbite/demo}
+  case "$dir" in /*) ;; *) dir="$(pwd)/$dir" ;; esac
+  case "$cmd" in
+    images) cmd_images ;;
+    up) cmd_up "$dir" ;;
+    down) cmd_down "$dir" ;;
+    reset) cmd_reset "$dir" ;;
+    status) cmd_status "$dir" ;;
+    -h|--help|help) usage ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"
