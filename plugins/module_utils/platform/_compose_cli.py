@@ -100,7 +100,11 @@ class ComposeCLI(object):
     def services(self):
         return [s for s in self.run(['config', '--services'])[1].splitlines() if s.strip()]
 
+    # Only the fields state needs: a full inspect carries Config.Env, secrets included.
+    INSPECT_FORMAT = ('{"Id":{{json .Id}},"Name":{{json .Name}},"RestartCount":{{json .RestartCount}},'
+                      '"State":{{json .State}},"Config":{"Image":{{json .Config.Image}}}}')
+
     def inspect(self, ids):
         if not ids:
             return []
-        return json.loads(self.docker_run(['inspect'] + list(ids))[1] or '[]')
+        return parse_json_stream(self.docker_run(['inspect', '--format', self.INSPECT_FORMAT] + list(ids))[1])

@@ -1,0 +1,67 @@
+# quickbite.ops: `make demo` and `make test` are the two commands a fresh
+# Debian 12 machine (as root) needs; every other target is a step of those.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STACK_DIR ?= /var/lib/quickbite/demo
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: demo test bootstrap venv docker images stack-up stack-down stack-reset \
+        lint sanity unit integration molecule build clean benchmarks
+
+demo: bootstrap venv docker stack-up
+	$(BIN)/ansible-playbook playbooks/healthcheck.yml -i inventory/demo
+
+test: bootstrap venv docker images lint sanity unit integration molecule
+
+bootstrap:
+	bash scripts/bootstrap-host.sh
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -c "import ansible, docker, kubernetes, psycopg2, kmock, molecule"
+	touch $@
+
+docker: venv
+	bash scripts/dockerd-start.sh
+
+images: docker
+	bash scripts/stack.sh images
+
+stack-up: images
+	bash scripts/stack.sh up $(STACK_DIR)
+
+stack-down:
+	bash scripts/stack.sh down $(STACK_DIR)
+
+stack-reset:
+	bash scripts/stack.sh reset $(STACK_DIR)
+
+lint: venv
+	$(BIN)/ansible-lint --profile production --offline
+
+sanity: venv
+	bash scripts/sanity.sh
+
+unit: venv
+	$(BIN)/pytest -q -n 2 tests/unit
+
+integration: venv docker images
+	$(BIN)/pytest -q tests/integration
+
+molecule: venv docker images
+	$(BIN)/molecule test -s compose && $(BIN)/molecule test -s k8s
+
+build: venv
+	mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+benchmarks: venv docker stack-up
+	for b in benchmarks/*/run; do $$b; done
+
+clean:
+	rm -rf build tests/output .pytest_cache

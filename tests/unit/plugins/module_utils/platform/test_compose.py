@@ -1,0 +1,107 @@
+"""Replays `docker compose` output recorded from the reference stack
+(tests/unit/fixtures/compose/<version>/). 2.20.3's ps.json is the same
+containers in the JSON-array form Compose printed before 2.21."""
+import json
+import os
+
+import pytest
+
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import NotFoundError, PlatformError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import compose
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_cli import (
+    parse_json_stream, parse_version)
+from tests.unit.fakes import FakeModule
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'compose')
+
+
+def _read(version, name):
+    with open(os.path.join(FIXTURES, version, name)) as handle:
+        return handle.read()
+
+
+def _adapter(tmp_path, version='2.40.3', compose_version='Docker Compose version v2.40.3', inspect=None):
+    (tmp_path / 'docker-compose.prod.yml').write_text('name: quickbite\n')
+    (tmp_path / '.env.prod').write_text('# settings\nDB_PASSWORD=pw\nREDIS_PASSWORD=rp\n')
+    replies = [
+        (('compose', 'version', '--short'), (0, compose_version.split()[-1].lstrip('v') + '\n', '')),
+        (('ps', '--all', '--format', 'json'), (0, _read(version, 'ps.json'), '')),
+        (('config', '--services'), (0, _read('2.40.3', 'services.txt'), '')),
+        (('logs', '--no-color', '--tail', '3', 'redis'), (0, _read('2.40.3', 'logs.txt'), '')),
+    ]
+    module = FakeModule(replies=replies)
+    original = module.run_command
+
+    def run_command(argv, cwd=None, **kwargs):
+        if argv[1] == 'inspect':
+            module.calls.append(list(argv))
+            return 0, inspect if inspect is not None else _read('2.40.3', 'inspect.json'), ''
+        return original(argv, cwd=cwd, **kwargs)
+    module.run_command = run_command
+    params = dict(project_dir=str(tmp_path), compose_files=['docker-compose.prod.yml'],
+                  env_file='.env.prod', project_name='quickbite')
+    return compose.ComposeAdapter(module, params), module
+
+
+@pytest.mark.parametrize('version', ['2.40.3', '2.20.3'])
+def test_services_state_from_recorded_output(tmp_path, version):
+    adapter, module = _adapter(tmp_path, version)
+    state = dict((s['name'], s) for s in adapter.services())
+    assert sorted(state) == ['backend', 'frontend', 'postgres', 'redis']
+    assert all(s['ok'] for s in state.values())
+    backend = state['backend']['replicas'][0]
+    assert backend['name'] == 'quickbite-backend-1' and backend['image'] == 'quickbite/backend:1.0'
+    assert backend['health'] == 'healthy' and backend['ready']
+    ps = [c for c in module.calls if 'ps' in c][0]
+    assert ps[:4] == ['/usr/bin/docker', 'compose', '--project-directory', str(tmp_path)]
+    assert ['--env-file', str(tmp_path / '.env.prod')] == ps[6:8] and ['-p', 'quickbite'] == ps[8:10]
+    inspect = [c for c in module.calls if c[1] == 'inspect'][0]
+    assert inspect[2] == '--format', 'full inspect output would carry Config.Env (secrets)'
+
+
+def test_exited_and_restarting_containers_are_not_ready(tmp_path):
+    rows = [json.loads(line) for line in _read('2.40.3', 'inspect.json').splitlines()]
+    for row in rows:
+        if row['Name'].endswith('redis-1'):
+            row['State'].update(Status='exited', Running=False, ExitCode=137)
+            row['State'].pop('Health', None)
+        if row['Name'].endswith('backend-1'):
+            row['State'].update(Restarting=True)
+            row['RestartCount'] = 4
+    adapter, _ = _adapter(tmp_path, inspect='\n'.join(json.dumps(r) for r in rows))
+    state = dict((s['name'], s) for s in adapter.services())
+    assert state['redis']['problems'] == ['quickbite-redis-1 is exited (exit code 137), restarts 0']
+    assert state['backend']['problems'] == ['quickbite-backend-1 is restarting, restarts 4']
+    assert state['postgres']['ok'] and state['frontend']['ok']
+
+
+def test_unknown_service_is_named(tmp_path):
+    adapter, _ = _adapter(tmp_path)
+    with pytest.raises(NotFoundError, match='unknown service.*worker.*defines postgres, redis, backend, frontend'):
+        adapter.services(['worker'])
+
+
+def test_logs_grouped_by_container(tmp_path):
+    adapter, _ = _adapter(tmp_path)
+    entries = dict((e['source'], e['lines']) for e in adapter.logs('redis', tail=3))
+    assert sorted(entries) == ['backend-1', 'postgres-1', 'quickbite-frontend', 'redis-1']
+    assert entries['redis-1'][-1].endswith('Ready to accept connections')
+
+
+def test_get_config_reads_env_file(tmp_path):
+    adapter, _ = _adapter(tmp_path)
+    assert adapter.get_config('DB_PASSWORD') == 'pw' and adapter.get_config('MISSING') is None
+
+
+def test_old_compose_is_refused(tmp_path):
+    adapter, _ = _adapter(tmp_path, compose_version='v2.12.2')
+    with pytest.raises(PlatformError, match='2.12.2 is too old; 2.20.0 or newer'):
+        adapter.services()
+
+
+def test_parsers():
+    assert parse_json_stream('') == []
+    assert parse_json_stream('[{"a": 1}]') == [{'a': 1}]
+    assert parse_json_stream('{"a": 1}\n{"a": 2}\n') == [{'a': 1}, {'a': 2}]
+    assert parse_version('Docker Compose version v2.40.3') == (2, 40, 3)
+    assert parse_version('garbage') is None
