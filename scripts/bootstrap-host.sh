@@ -10,6 +10,8 @@ command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)
 command -v redis-cli >/dev/null || need_apt+=(redis-tools)
 command -v cron >/dev/null || need_apt+=(cron)
 command -v curl >/dev/null || need_apt+=(curl)
+# ansible-test sanity runs shellcheck on the scripts.
+command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null

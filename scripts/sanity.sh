@@ -9,7 +9,7 @@ cd "$root"
 # ansible-test --venv fetches get-pip.py from a host that is not reachable here.
 pip_version=$("$root/.venv/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages; from ansible_test._internal.host_configs import NativePythonConfig; print(get_venv_packages(NativePythonConfig(version="3.11"))["pip"])' 2>/dev/null || echo 24.2)
 mkdir -p ~/.ansible/test/cache
-cp "$root/scripts/get-pip-offline.py" ~/.ansible/test/cache/get_pip_${pip_version//./_}.py
+cp "$root/scripts/get-pip-offline.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 git ls-files -co --exclude-standard -z | grep -zv '^\.collections/' | grep -zv '^stack/' \
   | xargs -0 -I{} cp --parents -P {} "$dest/" 2>/dev/null || true
 # The copy sits under the checkout's ignored build/: give it its own git index

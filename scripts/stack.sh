@@ -124,9 +124,14 @@ make_env() {
   tmp=$(mktemp "$dir/.env.prod.XXXXXX")
   chmod 0600 "$tmp"
   while IFS= read -r line || [ -n "$line" ]; do
-    while [[ $line == *CHANGE_ME* ]]; do
-      line=${line/CHANGE_ME/$(new_secret)}
-    done
+    # Only values of KEY=VALUE lines; comments are copied byte for byte.
+    if [[ $line =~ ^([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
+      local key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
+      while [[ $val == *CHANGE_ME* ]]; do
+        val=${val/CHANGE_ME/$(new_secret)}
+      done
+      line="$key=$val"
+    fi
     printf '%s\n' "$line"
   done < "$STACK/env.prod.example" > "$tmp"
   mv "$tmp" "$env"

@@ -26,9 +26,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Read-only; runs the same checks in check mode.
+    description: Read-only; runs the same checks in check mode.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
 options:
   checks:
     description:

@@ -100,7 +100,7 @@ class _FakeRedis(object):
     def serve(self):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn = self.sock.accept()[0]
             except OSError:
                 return
             reader = conn.makefile('rb')
@@ -111,7 +111,7 @@ class _FakeRedis(object):
                     if not header:
                         break
                     parts = []
-                    for _ in range(int(header[1:])):
+                    for dummy in range(int(header[1:])):
                         reader.readline()
                         parts.append(reader.readline().rstrip(b'\r\n').decode())
                     if parts[0] == 'AUTH':
