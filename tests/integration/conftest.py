@@ -44,7 +44,7 @@ def run_playbook(playbook, inventory='inventory/demo', extra=None, check=False, 
                    ANSIBLE_CALLBACKS_ENABLED='record', QUICKBITE_RECORD_FILE=record, ANSIBLE_NOCOLOR='1',
                    ANSIBLE_FORCE_COLOR='0')
     environ.update(env or {})
-    proc = subprocess.run(argv, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(argv, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=600, check=False)
     records = []
     if os.path.exists(record):
         with open(record) as handle:

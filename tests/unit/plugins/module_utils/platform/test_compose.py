@@ -20,7 +20,7 @@ def _read(version, name):
         return handle.read()
 
 
-def _adapter(tmp_path, version='2.40.3', compose_version='Docker Compose version v2.40.3', inspect=None):
+def _adapter_and_module(tmp_path, version='2.40.3', compose_version='Docker Compose version v2.40.3', inspect=None):
     (tmp_path / 'docker-compose.prod.yml').write_text('name: quickbite\n')
     (tmp_path / '.env.prod').write_text('# settings\nDB_PASSWORD=pw\nREDIS_PASSWORD=rp\n')
     replies = [
@@ -43,9 +43,13 @@ def _adapter(tmp_path, version='2.40.3', compose_version='Docker Compose version
     return compose.ComposeAdapter(module, params), module
 
 
+def _adapter(tmp_path, **kwargs):
+    return _adapter_and_module(tmp_path, **kwargs)[0]
+
+
 @pytest.mark.parametrize('version', ['2.40.3', '2.20.3'])
 def test_services_state_from_recorded_output(tmp_path, version):
-    adapter, module = _adapter(tmp_path, version)
+    adapter, module = _adapter_and_module(tmp_path, version)
     state = dict((s['name'], s) for s in adapter.services())
     assert sorted(state) == ['backend', 'frontend', 'postgres', 'redis']
     assert all(s['ok'] for s in state.values())
@@ -68,7 +72,7 @@ def test_exited_and_restarting_containers_are_not_ready(tmp_path):
         if row['Name'].endswith('backend-1'):
             row['State'].update(Restarting=True)
             row['RestartCount'] = 4
-    adapter, _ = _adapter(tmp_path, inspect='\n'.join(json.dumps(r) for r in rows))
+    adapter = _adapter(tmp_path, inspect='\n'.join(json.dumps(r) for r in rows))
     state = dict((s['name'], s) for s in adapter.services())
     assert state['redis']['problems'] == ['quickbite-redis-1 is exited (exit code 137), restarts 0']
     assert state['backend']['problems'] == ['quickbite-backend-1 is restarting, restarts 4']
@@ -76,25 +80,25 @@ def test_exited_and_restarting_containers_are_not_ready(tmp_path):
 
 
 def test_unknown_service_is_named(tmp_path):
-    adapter, _ = _adapter(tmp_path)
+    adapter = _adapter(tmp_path)
     with pytest.raises(NotFoundError, match='unknown service.*worker.*defines postgres, redis, backend, frontend'):
         adapter.services(['worker'])
 
 
 def test_logs_grouped_by_container(tmp_path):
-    adapter, _ = _adapter(tmp_path)
+    adapter = _adapter(tmp_path)
     entries = dict((e['source'], e['lines']) for e in adapter.logs('redis', tail=3))
     assert sorted(entries) == ['backend-1', 'postgres-1', 'quickbite-frontend', 'redis-1']
     assert entries['redis-1'][-1].endswith('Ready to accept connections')
 
 
 def test_get_config_reads_env_file(tmp_path):
-    adapter, _ = _adapter(tmp_path)
+    adapter = _adapter(tmp_path)
     assert adapter.get_config('DB_PASSWORD') == 'pw' and adapter.get_config('MISSING') is None
 
 
 def test_old_compose_is_refused(tmp_path):
-    adapter, _ = _adapter(tmp_path, compose_version='v2.12.2')
+    adapter = _adapter(tmp_path, compose_version='v2.12.2')
     with pytest.raises(PlatformError, match='2.12.2 is too old; 2.20.0 or newer'):
         adapter.services()
 
