@@ -24,13 +24,14 @@ def replica_from_inspect(info):
     health = (state.get('Health') or {}).get('Status')
     status = 'restarting' if state.get('Restarting') else state.get('Status', 'unknown')
     ready = status == 'running' and health in (None, 'healthy')
+    # A stopped container keeps its last health status: state comes first.
     reason = None
-    if health == 'unhealthy':
+    if status != 'running':
+        reason = status
+    elif health == 'unhealthy':
         reason = 'unhealthy'
     elif health == 'starting':
         reason = 'health starting'
-    elif status != 'running':
-        reason = status
     return replica(
         name=info.get('Name', '').lstrip('/'), state=status, ready=ready, health=health,
         restart_count=info.get('RestartCount', 0), image=info.get('Config', {}).get('Image'),
