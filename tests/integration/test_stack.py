@@ -369,6 +369,8 @@ def test_nginx_config_in_container(stack):
     assert f"server 127.0.0.1:{stack.env['SERVER_PORT']};" in conf
     assert "proxy_read_timeout 3600s;" in conf and "proxy_send_timeout 3600s;" in conf
     assert "try_files $uri $uri/ /index.html;" in conf
+    run(["docker", "exec", "quickbite-frontend", "nginx", "-s", "reload"])
+    assert http("GET", stack.web + "/")[0] == 200
 
 
 def _ws_frame(text):
