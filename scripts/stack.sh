@@ -8,8 +8,9 @@
 #   scripts/stack.sh status [DIR]    compose ps + actuator health
 #
 # DIR defaults to /var/lib/quickbite/demo. Environment knobs:
-#   BACKEND_TAG (compose interpolation, default 1.0), BACKEND_SCALE (default: the
-#   number of backend replicas already running, else 1), QUICKBITE_BASE_TAR
+#   BACKEND_TAG (default: the tag the running backend uses, else 1.0), BACKEND_SCALE
+#   (default: the number of backend replicas running, else 1): a rerun of `up` keeps
+#   a rolled-back or scaled backend as it is. QUICKBITE_BASE_TAR
 #   (default /var/cache/quickbite/base.tar), QUICKBITE_UP_TIMEOUT (s, default 180).
 set -euo pipefail
 
@@ -150,10 +151,17 @@ cmd_up() {
   chmod 0700 "$dir"
   cp "$STACK/docker-compose.prod.yml" "$dir/docker-compose.prod.yml"
   make_env "$dir"
-  running=$(docker ps -q --filter "label=com.docker.compose.project=$PROJECT" \
-                        --filter "label=com.docker.compose.service=backend" | wc -l)
+  local filters=(--filter "label=com.docker.compose.project=$PROJECT"
+                 --filter "label=com.docker.compose.service=backend"
+                 --filter "label=com.docker.compose.oneoff=False")
+  running=$(docker ps -q "${filters[@]}" | wc -l)
   scale=${BACKEND_SCALE:-$(( running > 1 ? running : 1 ))}
-  log "compose up (backend x$scale, tag ${BACKEND_TAG:-1.0})"
+  if [ -z "${BACKEND_TAG:-}" ]; then
+    BACKEND_TAG=$(docker ps --format '{{.Image}}' "${filters[@]}" | sed -n 's|^quickbite/backend:||p' | head -n1)
+    BACKEND_TAG=${BACKEND_TAG:-1.0}
+  fi
+  export BACKEND_TAG
+  log "compose up (backend x$scale, tag $BACKEND_TAG)"
   if ! compose "$dir" up -d --wait --wait-timeout "${QUICKBITE_UP_TIMEOUT:-180}" \
        --remove-orphans --scale "backend=$scale" >&2; then
     compose "$dir" ps -a >&2 || true
