@@ -1,0 +1,334 @@
+"""The Kubernetes emulator, driven by the REAL ``kubernetes`` Python client
+over HTTP: proves the behaviour the k8s roles rely on (see
+tests/k8s_emulator/README.md for what is emulated and what is not)."""
+
+import base64
+import datetime
+import json
+import time
+import urllib.request
+
+import pytest
+
+kubernetes = pytest.importorskip('kubernetes')
+from kubernetes import client, config  # noqa: E402
+from kubernetes.client.rest import ApiException  # noqa: E402
+
+from k8s_emulator import EmulatorThread  # noqa: E402
+
+pytestmark = [pytest.mark.k8s]
+
+NS = 'quickbite'
+BACKEND = 'quickbite-backend'
+SEED_SECRETS = {'JWT_SECRET': 'seeded-jwt', 'DB_PASSWORD': 'seeded-db-pw'}
+
+
+@pytest.fixture(scope='module')
+def k8s(tmp_path_factory):
+    with EmulatorThread(secrets=SEED_SECRETS, pod_start_delay=0.1, tick=0.03, crash_interval=0.2) as k:
+        kubeconfig = k.write_kubeconfig(tmp_path_factory.mktemp('kube') / 'config')
+        k.kubeconfig = kubeconfig
+        yield k
+
+
+@pytest.fixture
+def em(k8s):
+    k8s.emulator.reset()
+    yield k8s.emulator
+    assert k8s.emulator.last_error is None, k8s.emulator.last_error
+
+
+@pytest.fixture
+def api(k8s, em):
+    """Clients built from the written kubeconfig, as the collection's module_utils do."""
+    api_client = config.new_client_from_config(config_file=str(k8s.kubeconfig), context='quickbite-emulator')
+    yield client.CoreV1Api(api_client), client.AppsV1Api(api_client)
+    api_client.close()
+
+
+def wait_for(predicate, timeout=8.0, interval=0.03, what='condition'):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError('timed out waiting for %s' % what)
+
+
+def rollout_complete(apps, name):
+    """kubectl rollout status's completion rules."""
+    d = apps.read_namespaced_deployment(name, NS)
+    st = d.status
+    want = d.spec.replicas
+    return ((st.observed_generation or 0) >= d.metadata.generation
+            and (st.updated_replicas or 0) == want
+            and (st.replicas or 0) == want
+            and (st.available_replicas or 0) == want)
+
+
+def selector_of(d):
+    return ','.join('%s=%s' % kv for kv in sorted(d.spec.selector.match_labels.items()))
+
+
+def test_seed_and_label_selectors(api):
+    core, apps = api
+    names = sorted(d.metadata.name for d in apps.list_namespaced_deployment(NS).items)
+    assert names == ['postgres', 'quickbite-backend', 'quickbite-frontend', 'redis']
+    backend = apps.read_namespaced_deployment(BACKEND, NS)
+    assert backend.spec.replicas == 3
+    assert backend.spec.strategy.rolling_update.max_surge == 1
+    assert backend.spec.strategy.rolling_update.max_unavailable == 0
+    assert backend.spec.progress_deadline_seconds == 600
+    c = backend.spec.template.spec.containers[0]
+    assert (c.name, c.image) == ('backend', 'quickbite/backend:1.0')
+    assert c.resources.limits['memory'] == '1Gi'
+    assert c.env_from[0].secret_ref.name == 'quickbite-secrets'
+    assert backend.metadata.generation == 1 and backend.status.observed_generation == 1
+    assert backend.metadata.annotations['deployment.kubernetes.io/revision'] == '1'
+    assert {c.type: c.reason for c in backend.status.conditions} == {
+        'Available': 'MinimumReplicasAvailable', 'Progressing': 'NewReplicaSetAvailable'}
+
+    pods = core.list_namespaced_pod(NS, label_selector='app=quickbite-backend').items
+    assert len(pods) == 3
+    for pod in pods:
+        assert pod.status.phase == 'Running'
+        assert {c.type: c.status for c in pod.status.conditions}['Ready'] == 'True'
+        cs = pod.status.container_statuses[0]
+        assert cs.ready and cs.restart_count == 0 and cs.image == 'quickbite/backend:1.0'
+        assert cs.state.running.started_at is not None
+        owner = pod.metadata.owner_references[0]
+        assert owner.kind == 'ReplicaSet' and owner.controller
+        assert pod.metadata.labels['pod-template-hash'] in owner.name
+    rss = apps.list_namespaced_replica_set(NS, label_selector='app=quickbite-backend').items
+    assert len(rss) == 1 and rss[0].metadata.owner_references[0].name == BACKEND
+    assert rss[0].metadata.annotations['deployment.kubernetes.io/revision'] == '1'
+
+    assert len(core.list_namespaced_pod(NS, label_selector='app in (redis,postgres)').items) == 2
+    assert len(core.list_namespaced_pod(NS, label_selector='app!=quickbite-backend').items) == 4
+    assert len(core.list_namespaced_pod(NS, label_selector='app notin (redis),tier').items) == 5
+    assert len(apps.list_namespaced_deployment(NS, label_selector='tier=frontend').items) == 1
+    assert len(core.list_namespaced_pod(NS, field_selector='status.phase=Running').items) == 7
+    with pytest.raises(ApiException) as exc:
+        apps.read_namespaced_deployment('nope', NS)
+    assert exc.value.status == 404
+
+
+def test_rolling_restart_keeps_availability(api, em):
+    core, apps = api
+    old_pods = {p.metadata.name for p in core.list_namespaced_pod(NS, label_selector='app=quickbite-backend').items}
+    em.clear_history()
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    patched = apps.patch_namespaced_deployment(BACKEND, NS, {'spec': {'template': {'metadata': {
+        'annotations': {'kubectl.kubernetes.io/restartedAt': now}}}}})
+    assert patched.metadata.generation == 2
+    wait_for(lambda: rollout_complete(apps, BACKEND), what='rollout of the backend')
+
+    d = apps.read_namespaced_deployment(BACKEND, NS)
+    assert d.metadata.annotations['deployment.kubernetes.io/revision'] == '2'
+    assert d.status.observed_generation == 2
+    assert {c.type: c.reason for c in d.status.conditions}['Progressing'] == 'NewReplicaSetAvailable'
+    pods = core.list_namespaced_pod(NS, label_selector='app=quickbite-backend').items
+    assert len(pods) == 3 and not old_pods & {p.metadata.name for p in pods}
+    assert all(p.metadata.annotations['kubectl.kubernetes.io/restartedAt'] == now for p in pods)
+    rss = {rs.metadata.annotations['deployment.kubernetes.io/revision']: rs
+           for rs in apps.list_namespaced_replica_set(NS, label_selector='app=quickbite-backend').items}
+    assert rss['1'].spec.replicas == 0 and rss['2'].spec.replicas == 3  # old RS kept for history
+    history = em.availability_history(BACKEND)
+    assert len(history) > 5
+    assert min(sample[1] for sample in history) >= 3, history
+    assert max(sample[1] for sample in history) == 4  # maxSurge 1 was used
+
+
+def test_scale_subresource(api):
+    core, apps = api
+    scale = apps.read_namespaced_deployment_scale(BACKEND, NS)
+    assert scale.spec.replicas == 3 and scale.status.selector == 'app=quickbite-backend'
+    apps.patch_namespaced_deployment_scale(BACKEND, NS, {'spec': {'replicas': 5}})
+    wait_for(lambda: rollout_complete(apps, BACKEND) and len(
+        core.list_namespaced_pod(NS, label_selector='app=quickbite-backend').items) == 5, what='scale to 5')
+    d = apps.read_namespaced_deployment(BACKEND, NS)
+    assert d.spec.replicas == 5 and d.status.ready_replicas == 5 and d.metadata.generation == 2
+    body = apps.read_namespaced_deployment_scale(BACKEND, NS)
+    body.spec.replicas = 3
+    apps.replace_namespaced_deployment_scale(BACKEND, NS, body)
+    wait_for(lambda: rollout_complete(apps, BACKEND) and len(
+        core.list_namespaced_pod(NS, label_selector='app=quickbite-backend').items) == 3, what='scale to 3')
+    assert len(apps.list_namespaced_replica_set(NS, label_selector='app=quickbite-backend').items) == 1
+
+
+def test_deleted_pod_is_replaced(api):
+    core, apps = api
+    victim = core.list_namespaced_pod(NS, label_selector='app=redis').items[0].metadata.name
+    core.delete_namespaced_pod(victim, NS)
+
+    def replacement():
+        pods = core.list_namespaced_pod(NS, label_selector='app=redis').items
+        return [p for p in pods if p.metadata.name != victim
+                and {c.type: c.status for c in p.status.conditions}.get('Ready') == 'True']
+    new = wait_for(replacement, what='a Ready replacement pod')
+    assert len(core.list_namespaced_pod(NS, label_selector='app=redis').items) == 1
+    assert new[0].metadata.name.startswith('redis-')
+    with pytest.raises(ApiException) as exc:
+        core.read_namespaced_pod(victim, NS)
+    assert exc.value.status == 404
+
+
+def test_pod_logs(api, em):
+    core, _ = api
+    pod = core.list_namespaced_pod(NS, label_selector='app=quickbite-backend').items[0].metadata.name
+    text = core.read_namespaced_pod_log(pod, NS)
+    assert 'Started QuickBiteApplication' in text
+    assert ' INFO 1 --- [quickbite-backend]' in text
+    em.append_log(pod, ['first appended', 'ERROR appended failure'])
+    tail = core.read_namespaced_pod_log(pod, NS, container='backend', tail_lines=2).splitlines()
+    assert tail == ['first appended', 'ERROR appended failure']
+    recent = core.read_namespaced_pod_log(pod, NS, since_seconds=60, timestamps=True).splitlines()
+    assert len(recent) == 2 and recent[0].endswith(' first appended') and recent[0][:4].isdigit()
+    with pytest.raises(ApiException) as exc:
+        core.read_namespaced_pod_log(pod, NS, previous=True)
+    assert exc.value.status == 400 and 'previous terminated container' in exc.value.body
+    em.set_previous_log(pod, ['java.lang.OutOfMemoryError: Java heap space'])
+    assert core.read_namespaced_pod_log(pod, NS, previous=True) == 'java.lang.OutOfMemoryError: Java heap space\n'
+    with pytest.raises(ApiException) as exc:
+        core.read_namespaced_pod_log(pod, NS, container='sidecar')
+    assert exc.value.status == 400
+
+
+def test_secret_patch_keeps_other_keys(api):
+    core, _ = api
+    secret = core.read_namespaced_secret('quickbite-secrets', NS)
+    assert secret.type == 'Opaque'
+    decoded = {k: base64.b64decode(v).decode() for k, v in secret.data.items()}
+    assert decoded['JWT_SECRET'] == 'seeded-jwt' and decoded['DB_USER'] == 'quickbite'
+    assert set(decoded) == {'JWT_SECRET', 'DB_PASSWORD', 'REDIS_PASSWORD', 'PAYMENT_WEBHOOK_SECRET',
+                            'POSTGRES_PASSWORD', 'DB_USER', 'DB_NAME'}
+    core.patch_namespaced_secret('quickbite-secrets', NS,
+                                 {'data': {'JWT_SECRET': base64.b64encode(b'rotated').decode()}})
+    after = core.read_namespaced_secret('quickbite-secrets', NS)
+    decoded_after = {k: base64.b64decode(v).decode() for k, v in after.data.items()}
+    assert decoded_after['JWT_SECRET'] == 'rotated'
+    assert {k: v for k, v in decoded_after.items() if k != 'JWT_SECRET'} == \
+        {k: v for k, v in decoded.items() if k != 'JWT_SECRET'}
+    # replace with a stale resourceVersion conflicts, with the fresh one succeeds
+    secret.data['DB_PASSWORD'] = base64.b64encode(b'x').decode()
+    with pytest.raises(ApiException) as exc:
+        core.replace_namespaced_secret('quickbite-secrets', NS, secret)
+    assert exc.value.status == 409
+    after.string_data = {'DB_PASSWORD': 'new-db-pw'}
+    replaced = core.replace_namespaced_secret('quickbite-secrets', NS, after)
+    assert base64.b64decode(replaced.data['DB_PASSWORD']).decode() == 'new-db-pw'
+    assert len(replaced.data) == 7
+
+
+def test_undo_by_reapplying_old_replicaset_template(api, em):
+    core, apps = api
+    apps.patch_namespaced_deployment(BACKEND, NS, {'spec': {'template': {'spec': {'containers': [
+        {'name': 'backend', 'image': 'quickbite/backend:1.1'}]}}}})
+    wait_for(lambda: rollout_complete(apps, BACKEND), what='rollout to 1.1')
+    d = apps.read_namespaced_deployment(BACKEND, NS)
+    c = d.spec.template.spec.containers[0]
+    assert c.image == 'quickbite/backend:1.1' and c.env_from  # strategic merge kept the rest
+    rss = apps.list_namespaced_replica_set(NS, label_selector='app=quickbite-backend').items
+    rev1 = next(rs for rs in rss if rs.metadata.annotations['deployment.kubernetes.io/revision'] == '1')
+    # what `kubectl rollout undo --to-revision=1` does: JSON-patch the template with revision 1's
+    template = client.ApiClient().sanitize_for_serialization(rev1.spec.template)
+    del template['metadata']['labels']['pod-template-hash']
+    apps.patch_namespaced_deployment(BACKEND, NS, [{'op': 'replace', 'path': '/spec/template', 'value': template}])
+    wait_for(lambda: rollout_complete(apps, BACKEND), what='rollback')
+    d = apps.read_namespaced_deployment(BACKEND, NS)
+    assert d.spec.template.spec.containers[0].image == 'quickbite/backend:1.0'
+    assert d.metadata.annotations['deployment.kubernetes.io/revision'] == '3'
+    rss = {rs.metadata.name: rs for rs in apps.list_namespaced_replica_set(
+        NS, label_selector='app=quickbite-backend').items}
+    assert len(rss) == 2  # revision 1's RS was reused, not copied
+    reused = rss[rev1.metadata.name]
+    assert reused.metadata.annotations['deployment.kubernetes.io/revision'] == '3'
+    assert reused.metadata.annotations['deployment.kubernetes.io/revision-history'] == '1'
+    assert reused.spec.replicas == 3
+    images = {p.status.container_statuses[0].image
+              for p in core.list_namespaced_pod(NS, label_selector='app=quickbite-backend').items}
+    assert images == {'quickbite/backend:1.0'}
+
+
+def test_fail_new_pods_hits_progress_deadline(api, em):
+    core, apps = api
+    em.fail_new_pods(BACKEND, True)
+    apps.patch_namespaced_deployment(BACKEND, NS, {'spec': {'progressDeadlineSeconds': 1, 'template': {
+        'spec': {'containers': [{'name': 'backend', 'image': 'quickbite/backend:broken'}]}}}})
+
+    def timed_out():
+        conds = {c.type: c for c in apps.read_namespaced_deployment(BACKEND, NS).status.conditions}
+        return conds['Progressing'].reason == 'ProgressDeadlineExceeded' and conds['Progressing']
+    cond = wait_for(timed_out, timeout=6, what='ProgressDeadlineExceeded')
+    assert cond.status == 'False'
+    d = apps.read_namespaced_deployment(BACKEND, NS)
+    assert d.status.available_replicas == 3 and d.status.updated_replicas == 1
+    assert d.status.unavailable_replicas == 1
+    assert {c.type: c.status for c in d.status.conditions}['Available'] == 'True'
+    pods = core.list_namespaced_pod(NS, label_selector='app=quickbite-backend').items
+    broken = [p for p in pods if p.spec.containers[0].image == 'quickbite/backend:broken']
+    assert len(broken) == 1 and broken[0].status.phase == 'Running'
+    assert not broken[0].status.container_statuses[0].ready
+    assert min(s[1] for s in em.availability_history(BACKEND)) >= 3
+
+
+def test_crashloop(api, em):
+    core, _ = api
+    em.set_crashloop('redis', True, log_lines=['FATAL boom'])
+
+    def crashing():
+        pod = core.list_namespaced_pod(NS, label_selector='app=redis').items[0]
+        cs = pod.status.container_statuses[0]
+        return cs.restart_count > 0 and cs.state.waiting and pod
+    pod = wait_for(crashing, what='CrashLoopBackOff')
+    cs = pod.status.container_statuses[0]
+    assert cs.state.waiting.reason == 'CrashLoopBackOff' and not cs.ready
+    assert cs.last_state.terminated.exit_code == 1
+    assert {c.type: c.status for c in pod.status.conditions}['Ready'] == 'False'
+    assert pod.status.phase == 'Running'
+    assert 'FATAL boom' in core.read_namespaced_pod_log(pod.metadata.name, NS, previous=True)
+    wait_for(lambda: core.read_namespaced_pod(pod.metadata.name, NS).status.container_statuses[0]
+             .restart_count >= 2, what='restartCount rising')
+    em.set_crashloop('redis', False)
+    wait_for(lambda: core.read_namespaced_pod(pod.metadata.name, NS).status.container_statuses[0].ready,
+             what='recovery')
+
+
+def test_unready_and_http_control_endpoints(api, k8s):
+    core, apps = api
+
+    def post(path, body):
+        req = urllib.request.Request(k8s.url + '/_emulator/' + path, data=json.dumps(body).encode(),
+                                     headers={'Content-Type': 'application/json'}, method='POST')
+        return json.load(urllib.request.urlopen(req, timeout=5))
+
+    assert post('unready', {'target': 'quickbite-frontend', 'on': True}) == {'ok': True}
+    wait_for(lambda: apps.read_namespaced_deployment('quickbite-frontend', NS).status.ready_replicas is None,
+             what='frontend unready')
+    d = apps.read_namespaced_deployment('quickbite-frontend', NS)
+    assert {c.type: c.reason for c in d.status.conditions}['Available'] == 'MinimumReplicasUnavailable'
+    post('crashloop', {'target': 'redis', 'on': True, 'log_lines': ['boom']})
+    wait_for(lambda: core.list_namespaced_pod(NS, label_selector='app=redis').items[0]
+             .status.container_statuses[0].restart_count > 0, what='crashloop via HTTP')
+    hist = json.load(urllib.request.urlopen(k8s.url + '/_emulator/availability/quickbite-backend', timeout=5))
+    assert hist['samples'] and hist['min_available'] == 3
+    post('reset', {})
+    assert apps.read_namespaced_deployment('quickbite-frontend', NS).status.ready_replicas == 2
+
+
+def test_watch_sees_rollout(api):
+    _, apps = api
+    from kubernetes import watch
+    apps.patch_namespaced_deployment(BACKEND, NS, {'spec': {'template': {'metadata': {
+        'annotations': {'kubectl.kubernetes.io/restartedAt': 'now'}}}}})
+    w = watch.Watch()
+    for event in w.stream(apps.list_namespaced_deployment, NS, field_selector='metadata.name=' + BACKEND,
+                          timeout_seconds=8):
+        st = event['object'].status
+        if (st.updated_replicas or 0) == 3 and (st.available_replicas or 0) == 3 and (st.replicas or 0) == 3 \
+                and st.observed_generation == event['object'].metadata.generation == 2:
+            w.stop()
+            break
+    else:
+        pytest.fail('watch ended before the rollout completed')
