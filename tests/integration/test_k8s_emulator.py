@@ -138,6 +138,8 @@ def test_rolling_restart_keeps_availability(api, em):
     assert len(history) > 5
     assert min(sample[1] for sample in history) >= 3, history
     assert max(sample[1] for sample in history) == 4  # maxSurge 1 was used
+    events = core.list_namespaced_event(NS, field_selector='involvedObject.name=%s' % BACKEND).items
+    assert any(e.reason == 'ScalingReplicaSet' and 'Scaled up replica set' in e.message for e in events)
 
 
 def test_scale_subresource(api):
@@ -288,6 +290,8 @@ def test_crashloop(api, em):
     assert {c.type: c.status for c in pod.status.conditions}['Ready'] == 'False'
     assert pod.status.phase == 'Running'
     assert 'FATAL boom' in core.read_namespaced_pod_log(pod.metadata.name, NS, previous=True)
+    events = core.list_namespaced_event(NS, field_selector='involvedObject.name=' + pod.metadata.name).items
+    assert any(e.type == 'Warning' and e.reason == 'BackOff' for e in events)
     wait_for(lambda: core.read_namespaced_pod(pod.metadata.name, NS).status.container_statuses[0]
              .restart_count >= 2, what='restartCount rising')
     em.set_crashloop('redis', False)
@@ -332,3 +336,39 @@ def test_watch_sees_rollout(api):
             break
     else:
         pytest.fail('watch ended before the rollout completed')
+
+
+def test_recreate_create_delete_and_strategic_merge(api):
+    core, apps = api
+    old_pg = core.list_namespaced_pod(NS, label_selector='app=postgres').items[0].metadata.name
+    apps.patch_namespaced_deployment('postgres', NS, {'spec': {'template': {'spec': {'containers': [
+        {'name': 'postgres', 'env': [{'name': 'PGTZ', 'value': 'UTC'}]}]}}}})
+    wait_for(lambda: rollout_complete(apps, 'postgres'), what='Recreate rollout of postgres')
+    pg = apps.read_namespaced_deployment('postgres', NS)
+    assert pg.spec.strategy.type == 'Recreate'
+    env = [e.name for e in pg.spec.template.spec.containers[0].env]
+    assert env == ['POSTGRES_PASSWORD', 'POSTGRES_USER', 'POSTGRES_DB', 'PGTZ']  # merged by name
+    assert pg.spec.template.spec.containers[0].image == 'postgres:15'
+    assert [p.metadata.name for p in core.list_namespaced_pod(NS, label_selector='app=postgres').items] != [old_pg]
+
+    body = {'apiVersion': 'apps/v1', 'kind': 'Deployment',
+            'metadata': {'name': 'worker', 'labels': {'app': 'worker'}},
+            'spec': {'replicas': 2, 'selector': {'matchLabels': {'app': 'worker'}},
+                     'template': {'metadata': {'labels': {'app': 'worker'}},
+                                  'spec': {'containers': [{'name': 'worker', 'image': 'quickbite/worker:1'}]}}}}
+    created = apps.create_namespaced_deployment(NS, body)
+    assert created.metadata.generation == 1 and created.spec.strategy.rolling_update.max_surge == '25%'
+    wait_for(lambda: rollout_complete(apps, 'worker'), what='new deployment')
+    with pytest.raises(ApiException) as exc:
+        apps.create_namespaced_deployment(NS, body)
+    assert exc.value.status == 409
+    bad = json.loads(json.dumps(body))
+    bad['metadata']['name'] = 'bad'
+    bad['spec']['template']['metadata']['labels'] = {'app': 'other'}
+    with pytest.raises(ApiException) as exc:
+        apps.create_namespaced_deployment(NS, bad)
+    assert exc.value.status == 422
+    apps.delete_namespaced_deployment('worker', NS)
+    wait_for(lambda: not core.list_namespaced_pod(NS, label_selector='app=worker').items
+             and not apps.list_namespaced_replica_set(NS, label_selector='app=worker').items,
+             what='cascading delete')

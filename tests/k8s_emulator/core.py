@@ -216,6 +216,7 @@ class PodSim(object):
         self.deployment = None
         self.started_logged = False
         self.unready_logged = False
+        self.backoff_events = 0
 
     def restart_count(self, now, interval):
         if self.crash_since is None:
@@ -228,7 +229,7 @@ class Emulator(object):
 
     def __init__(self, secrets=None, pod_start_delay=0.2, tick=0.05, progress_deadline_seconds=None,
                  crash_interval=0.5, pod_terminate_delay=0.0, token=None, namespace=NAMESPACE,
-                 seed=True, history_size=20000):
+                 seed=True, history_size=20000, max_events=1000):
         self.secret_values = dict(DEFAULT_SECRETS)
         self.secret_values.update(secrets or {})
         self.pod_start_delay = float(pod_start_delay)
@@ -240,6 +241,7 @@ class Emulator(object):
         self.namespace = namespace
         self.seed_enabled = seed
         self.history_size = history_size
+        self.max_events = max_events
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -323,6 +325,37 @@ class Emulator(object):
         uid = owner['metadata']['uid']
         return [o for o in self._iter(plural, owner['metadata']['namespace'])
                 if any(r.get('uid') == uid and r.get('controller') for r in o['metadata'].get('ownerReferences') or [])]
+
+    def _event(self, plural, obj, reason, message, kind='Normal', component='kubelet'):
+        """Record a core/v1 Event like the controllers and kubelet do (repeats are counted)."""
+        meta = obj['metadata']
+        ns = meta.get('namespace') or 'default'
+        now = self.now()
+        for ev in self._iter('events', ns):
+            io = ev['involvedObject']
+            if io.get('uid') == meta.get('uid') and ev['reason'] == reason and ev['message'] == message:
+                new = copy.deepcopy(ev)
+                new['count'] = ev.get('count', 1) + 1
+                new['lastTimestamp'] = rfc3339(now)
+                self._store('events', new)
+                return
+        res = RESOURCES[plural]
+        ev = {'metadata': {'name': '%s.%016x' % (meta['name'], random.getrandbits(64)), 'namespace': ns,
+                           'uid': str(uuid.uuid4()), 'creationTimestamp': rfc3339(now)},
+              'involvedObject': {'kind': res.kind, 'namespace': ns, 'name': meta['name'], 'uid': meta.get('uid'),
+                                 'apiVersion': res.api_version, 'resourceVersion': meta.get('resourceVersion')},
+              'reason': reason, 'message': message, 'type': kind, 'count': 1,
+              'firstTimestamp': rfc3339(now), 'lastTimestamp': rfc3339(now),
+              'source': {'component': component}, 'reportingComponent': component,
+              'reportingInstance': component == 'kubelet' and 'emulator-node-1' or ''}
+        if component == 'kubelet':
+            ev['source']['host'] = 'emulator-node-1'
+        self._store('events', ev, 'ADDED')
+        events = list(self._iter('events'))
+        if len(events) > self.max_events:
+            events.sort(key=lambda e: int(e['metadata']['resourceVersion']))
+            for old in events[:len(events) - self.max_events]:
+                self._remove('events', old)
 
     def _new_meta(self, res, namespace, meta, now):
         meta = copy.deepcopy(meta or {})
@@ -483,6 +516,8 @@ class Emulator(object):
             if plural == 'pods':
                 self._register_pod(obj, now)
             self._store(plural, obj, 'ADDED')
+            if plural == 'pods':
+                self._scheduled_event(obj)
             self._wake.set()
             return self._out(plural, obj)
 
@@ -589,6 +624,9 @@ class Emulator(object):
     def _delete_pod(self, pod, grace_period):
         now = self.now()
         sim = self._sims.get(pod['metadata']['uid'])
+        if sim is not None and sim.delete_at is None and sim.running_since is not None:
+            for c in pod['spec'].get('containers') or []:
+                self._event('pods', pod, 'Killing', 'Stopping container %s' % c['name'])
         delay = self.pod_terminate_delay if grace_period is None else min(float(grace_period),
                                                                          self.pod_terminate_delay)
         if delay <= 0 or sim is None:
@@ -779,10 +817,23 @@ class Emulator(object):
         new = copy.deepcopy(rs)
         for path, value in changes.items():
             if path == 'replicas':
+                before = rs['spec'].get('replicas', 0)
                 new['spec']['replicas'] = value
+                owner = self._owner(rs, 'Deployment', 'deployments')
+                if owner is not None and before != value:
+                    self._event('deployments', owner, 'ScalingReplicaSet', 'Scaled %s replica set %s to %d from %d'
+                                % ('up' if value > before else 'down', rs['metadata']['name'], value, before),
+                                component='deployment-controller')
             elif path == 'annotations':
                 new['metadata'].setdefault('annotations', {}).update(value)
         return self._update('replicasets', new, rs)
+
+    def _owner(self, obj, kind, plural):
+        ref = next((r for r in obj['metadata'].get('ownerReferences') or [] if r.get('kind') == kind), None)
+        if ref is None:
+            return None
+        found = self._objs.get((plural, obj['metadata'].get('namespace', ''), ref.get('name')))
+        return found if found is not None and found['metadata']['uid'] == ref.get('uid') else None
 
     def _max_surge_unavailable(self, d):
         desired = d['spec'].get('replicas', 1)
@@ -840,6 +891,9 @@ class Emulator(object):
             rs['metadata'] = self._new_meta(RESOURCES['replicasets'], ns, rs['metadata'], now)
             self._apply_defaults('replicasets', rs)
             new_rs = self._store('replicasets', rs, 'ADDED')
+            if initial:
+                self._event('deployments', d, 'ScalingReplicaSet', 'Scaled up replica set %s to %d from 0'
+                            % (rs['metadata']['name'], initial), component='deployment-controller')
             progress_reason = ('NewReplicaSetCreated', 'Created new replica set "%s"' % rs['metadata']['name'])
         else:
             annotations = dict(rs_annotations)
@@ -1039,7 +1093,9 @@ class Emulator(object):
         want = rs['spec'].get('replicas', 1)
         if len(pods) < want:
             for _ in range(want - len(pods)):
-                self._create_pod_for(rs, now)
+                pod = self._create_pod_for(rs, now)
+                self._event('replicasets', rs, 'SuccessfulCreate', 'Created pod: %s' % pod['metadata']['name'],
+                            component='replicaset-controller')
         elif len(pods) > want:
             def rank(p):
                 sim = self._sims.get(p['metadata']['uid'])
@@ -1049,6 +1105,8 @@ class Emulator(object):
                         -(sim.created if sim else 0))
             for p in sorted(pods, key=rank)[:len(pods) - want]:
                 self._delete_pod(p, None)
+                self._event('replicasets', rs, 'SuccessfulDelete', 'Deleted pod: %s' % p['metadata']['name'],
+                            component='replicaset-controller')
 
     def _pod_ready(self, pod):
         return any(c.get('type') == 'Ready' and c.get('status') == 'True'
@@ -1072,6 +1130,7 @@ class Emulator(object):
         self._apply_defaults('pods', pod)
         self._register_pod(pod, now)
         self._store('pods', pod, 'ADDED')
+        self._scheduled_event(pod)
         return pod
 
     def _register_pod(self, pod, now):
@@ -1095,6 +1154,10 @@ class Emulator(object):
                                          'lastTransitionTime': rfc3339(now)}]}
         self._sims[pod['metadata']['uid']] = sim
         return sim
+
+    def _scheduled_event(self, pod):
+        self._event('pods', pod, 'Scheduled', 'Successfully assigned %s/%s to emulator-node-1' % (
+            pod['metadata']['namespace'], pod['metadata']['name']), component='default-scheduler')
 
     @staticmethod
     def _qos(pod):
@@ -1162,6 +1225,7 @@ class Emulator(object):
         crash_key = self._matches(self._crash, pod, sim)
         if sim.running_since is None and sim.crash_since is None and now >= sim.start_at:
             sim.running_since = sim.start_at          # first start of the containers
+            self._container_events(pod, images)
         if crash_key is not None and sim.running_since is not None and sim.crash_since is None:
             # the container exits with an error and kubelet backs off restarting it
             lines = self._crash[crash_key]
@@ -1176,6 +1240,7 @@ class Emulator(object):
             sim.last_terminated = (run_start, now, 1, 'Error')
             sim.crash_since = now
             sim.running_since = None
+            sim.backoff_events = 0
         elif crash_key is None and sim.crash_since is not None:
             # back-off over: a healthy container starts, Ready after the start delay
             sim.restart_base = sim.restart_count(now, self.crash_interval) + 1
@@ -1185,7 +1250,15 @@ class Emulator(object):
             sim.started_logged = False
             for c in images:
                 sim.logs[c] = []
+            self._container_events(pod, images)
         crashing = sim.crash_since is not None
+        if crashing:
+            restarts = sim.restart_count(now, self.crash_interval)
+            while sim.backoff_events < restarts - sim.restart_base:
+                sim.backoff_events += 1
+                for c in images:
+                    self._event('pods', pod, 'BackOff', 'Back-off restarting failed container %s in pod %s_%s(%s)'
+                                % (c, name, pod['metadata']['namespace'], uid), kind='Warning')
         running = sim.running_since is not None and not crashing
         warmed_up = running and now >= sim.start_at
         failing = self._failing_new(pod, sim)
@@ -1200,6 +1273,8 @@ class Emulator(object):
                 for c, image in images.items():
                     sim.logs[c].extend((now, line) for line in loglines.unready_lines(image, now))
                 sim.unready_logged = True
+                self._event('pods', pod, 'Unhealthy', 'Readiness probe failed: %s' % self._probe_failure(pod),
+                            kind='Warning')
         else:
             sim.unready_logged = False
         if ready:
@@ -1212,6 +1287,21 @@ class Emulator(object):
             new = copy.deepcopy(pod)
             new['status'] = status
             self._update('pods', new, pod)
+
+    def _container_events(self, pod, images):
+        for c, image in images.items():
+            self._event('pods', pod, 'Pulled', 'Container image "%s" already present on machine' % image)
+            self._event('pods', pod, 'Created', 'Created container %s' % c)
+            self._event('pods', pod, 'Started', 'Started container %s' % c)
+
+    @staticmethod
+    def _probe_failure(pod):
+        probe = ((pod['spec'].get('containers') or [{}])[0]).get('readinessProbe') or {}
+        if probe.get('httpGet'):
+            return 'HTTP probe failed with statuscode: 503'
+        if probe.get('exec'):
+            return 'command %s exited with 1' % json.dumps(probe['exec'].get('command'))
+        return 'dial tcp %s: connect: connection refused' % '127.0.0.1'
 
     def _pod_status(self, pod, sim, now, running, ready, crashing, images):
         old = pod.get('status') or {}
@@ -1290,6 +1380,8 @@ class Emulator(object):
                 for _ in range(6):
                     self.reconcile()
                     self._fake_now += 1
+                for ev in list(self._iter('events')):  # older than the 1 h event TTL
+                    self._objs.pop(('events', ev['metadata']['namespace'], ev['metadata']['name']), None)
             finally:
                 self._fake_now = None
             self._history.clear()
