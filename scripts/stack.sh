@@ -143,10 +143,27 @@ env_get() { # env_get DIR KEY -> value from DIR/.env.prod
   sed -n "s/^$2=//p" "$1/.env.prod" | tail -n1
 }
 
+# One stack per host: the project name, container_name and ports are fixed. Refuse
+# to point the project at another DIR, whose fresh .env.prod would not match the
+# passwords the existing postgres volume was initialised with.
+guard_single_stack() {
+  local dir=$1 other
+  other=$(docker ps -a --filter "label=com.docker.compose.project=$PROJECT" \
+            --filter "label=com.docker.compose.oneoff=False" \
+            --format '{{.Label "com.docker.compose.project.working_dir"}}' | sort -u | grep -vxF "$dir" || true)
+  if [ -n "$other" ]; then
+    die "a quickbite stack from $(echo "$other" | paste -sd' ') exists (one per host); run 'scripts/stack.sh down|reset $other' first"
+  fi
+  if [ ! -f "$dir/.env.prod" ] && docker volume inspect "${PROJECT}_pgdata" >/dev/null 2>&1; then
+    die "volume ${PROJECT}_pgdata holds a database made with another .env.prod; run 'scripts/stack.sh reset <its DIR>' or 'docker volume rm ${PROJECT}_pgdata ${PROJECT}_redisdata' first"
+  fi
+}
+
 # ---------------------------------------------------------------------------- commands
 cmd_up() {
   local dir=$1 t0=$SECONDS scale running
   cmd_images
+  guard_single_stack "$dir"
   mkdir -p "$dir" "$dir/migrations-extra"
   chmod 0700 "$dir"
   cp "$STACK/docker-compose.prod.yml" "$dir/docker-compose.prod.yml"
@@ -227,6 +244,7 @@ usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 main() {
   local cmd=${1:-} dir=${2:-/var/lib/quickbite/demo}
   case "$dir" in /*) ;; *) dir="$(pwd)/$dir" ;; esac
+  [ "$dir" = / ] || dir=${dir%/}
   case "$cmd" in
     images) cmd_images ;;
     up) cmd_up "$dir" ;;

@@ -155,8 +155,10 @@ def _foreign_stacks():
     return sorted(d for d in dirs if Path(d) != IT_DIR)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack():
+    # Module scope: a stack this module made is reset before other modules (which use
+    # the demo stack at QUICKBITE_STACK_DIR) run.
     if shutil.which("docker") is None:
         pytest.skip("docker CLI not installed")
     if run(["docker", "info"], check=False).returncode != 0:
