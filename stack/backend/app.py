@@ -518,7 +518,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?", 1)[0]
         try:
-            if path in ("/actuator/health", "/actuator/health/"):
+            if path in ("/actuator/health", "/actuator/health/", "/actuator/health/readiness"):
                 overall, body = health()
                 self._send(200 if overall == "UP" else 503, body,
                            "application/vnd.spring-boot.actuator.v3+json")
