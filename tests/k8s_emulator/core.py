@@ -187,6 +187,16 @@ def default_pod_spec(spec):
     return spec
 
 
+def prune_nulls(value):
+    """JSON nulls in a written object mean "absent" to the API server (Go
+    structs); kubectl sends e.g. ``template.metadata.creationTimestamp: null``."""
+    if isinstance(value, dict):
+        return {k: prune_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [prune_nulls(v) for v in value]
+    return value
+
+
 def strip_hash(template):
     t = copy.deepcopy(template or {})
     labels = (t.get('metadata') or {}).get('labels')
@@ -496,7 +506,7 @@ class Emulator(object):
         with self._lock:
             now = self.now()
             self._check_namespace(res, namespace)
-            obj = copy.deepcopy(body)
+            obj = prune_nulls(body)
             obj.pop('apiVersion', None)
             obj.pop('kind', None)
             if res.namespaced and (body.get('metadata') or {}).get('namespace') not in (None, '', namespace):
@@ -523,7 +533,10 @@ class Emulator(object):
 
     def _write(self, plural, namespace, name, new, old, subresource, dry_run):
         res = RESOURCES[plural]
-        new = copy.deepcopy(new)
+        status = copy.deepcopy(new.get('status'))
+        new = prune_nulls(new)
+        if status is not None:
+            new['status'] = status
         new.pop('apiVersion', None)
         new.pop('kind', None)
         meta = new.setdefault('metadata', {}) if isinstance(new.get('metadata'), dict) else {}
@@ -777,6 +790,7 @@ class Emulator(object):
                 self.last_error = traceback.format_exc()
 
     last_error = None
+    SEED_START_SECONDS = 6.5   # how long the seeded pods took to start (their logs show it)
 
     def reconcile(self):
         """One pass of every controller (the background thread calls this)."""
@@ -1134,7 +1148,7 @@ class Emulator(object):
         return pod
 
     def _register_pod(self, pod, now):
-        delay = 0.0 if self._fake_now is not None else self.pod_start_delay
+        delay = self.SEED_START_SECONDS if self._fake_now is not None else self.pod_start_delay
         n = next(self._ip_counter)
         sim = PodSim(now, now + delay, '127.1.%d.%d' % (n // 250, n % 250 + 2))
         for c in pod['spec'].get('containers') or []:
@@ -1266,7 +1280,8 @@ class Emulator(object):
         ready = warmed_up and not failing and not unready and sim.delete_at is None
         if warmed_up and not sim.started_logged:
             for c, image in images.items():
-                sim.logs[c].extend(loglines.startup_lines(image, name, sim.running_since, sim.start_at))
+                begin = sim.created if sim.restart_base == 0 else sim.running_since
+                sim.logs[c].extend(loglines.startup_lines(image, name, begin, sim.start_at))
             sim.started_logged = True
         if warmed_up and (failing or unready):
             if not sim.unready_logged:
@@ -1340,6 +1355,11 @@ class Emulator(object):
                 cs['state'] = {'waiting': {'reason': 'ContainerCreating'}}
             if sim.last_terminated:
                 st, fin, code, reason = sim.last_terminated
+                if crashing:  # each back-off restart ran briefly and exited again
+                    n = restart - sim.restart_base - 1
+                    if n > 0:
+                        fin = sim.crash_since + n * self.crash_interval
+                        st = fin - min(self.crash_interval / 2, 1.0)
                 cs['lastState'] = {'terminated': {'exitCode': code, 'reason': reason, 'startedAt': rfc3339(st),
                                                   'finishedAt': rfc3339(fin), 'containerID': cs.get('containerID')}}
             statuses.append(cs)
@@ -1377,9 +1397,9 @@ class Emulator(object):
                 from .seed import seed_deployments
                 for body in seed_deployments():
                     self.api_create('deployments', self.namespace, body)
-                for _ in range(6):
+                for _ in range(8):  # pods need SEED_START_SECONDS of emulated time to start
                     self.reconcile()
-                    self._fake_now += 1
+                    self._fake_now += 2
                 for ev in list(self._iter('events')):  # older than the 1 h event TTL
                     self._objs.pop(('events', ev['metadata']['namespace'], ev['metadata']['name']), None)
             finally:

@@ -20,6 +20,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from . import tables
 from .core import RESOURCES, ApiError, Emulator
 
 CONTROL_PREFIX = '/_emulator'
@@ -219,10 +220,15 @@ class Handler(BaseHTTPRequestHandler):
         plural = res.plural
         dry_run = 'dryRun' in q
         ctype = self.headers.get('Content-Type', '')
+        table = tables.wants_table(self.headers.get('Accept'))
         if method == 'GET' and name is None:
             if _flag(q.get('watch', 'false')):
                 return self._watch(plural, namespace, q)
-            return self._send(200, em.api_list(plural, namespace, q.get('labelSelector'), q.get('fieldSelector')))
+            listing = em.api_list(plural, namespace, q.get('labelSelector'), q.get('fieldSelector'))
+            if table:
+                listing = tables.to_table(plural, listing['items'], listing['metadata']['resourceVersion'],
+                                          q.get('includeObject', 'PartialObjectMetadata'))
+            return self._send(200, listing)
         if method == 'POST' and name is None:
             return self._send(201, em.api_create(plural, namespace, self._body(), dry_run))
         if method == 'DELETE' and name is None:
@@ -249,7 +255,11 @@ class Handler(BaseHTTPRequestHandler):
                                                     content_type=ctype, dry_run=dry_run))
             raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method')
         if method == 'GET':
-            return self._send(200, em.api_get(plural, namespace, name))
+            obj = em.api_get(plural, namespace, name)
+            if table and sub is None:
+                obj = tables.to_table(plural, [obj], obj['metadata']['resourceVersion'],
+                                      q.get('includeObject', 'PartialObjectMetadata'))
+            return self._send(200, obj)
         if method == 'PUT':
             return self._send(200, em.api_replace(plural, namespace, name, self._body(), sub, dry_run))
         if method == 'PATCH':
