@@ -372,3 +372,73 @@ def test_recreate_create_delete_and_strategic_merge(api):
     wait_for(lambda: not core.list_namespaced_pod(NS, label_selector='app=worker').items
              and not apps.list_namespaced_replica_set(NS, label_selector='app=worker').items,
              what='cascading delete')
+
+
+def test_patch_semantics(api):
+    core, apps = api
+    apps.patch_namespaced_deployment(BACKEND, NS, {'spec': {'template': {'spec': {'containers': [
+        {'name': 'backend', 'env': [{'name': 'DB_HOST', '$patch': 'delete'}]}]}}}})
+    env = [e.name for e in apps.read_namespaced_deployment(BACKEND, NS).spec.template.spec.containers[0].env]
+    assert env == ['SPRING_PROFILES_ACTIVE', 'REDIS_HOST']
+    apps.patch_namespaced_deployment(BACKEND, NS, {'metadata': {'labels': {'team': 'ops'}}},
+                                     _content_type='application/merge-patch+json')
+    d = apps.read_namespaced_deployment(BACKEND, NS)
+    assert d.metadata.labels['team'] == 'ops' and d.metadata.generation == 2  # metadata: no new generation
+    apps.patch_namespaced_deployment(BACKEND, NS, [{'op': 'test', 'path': '/spec/replicas', 'value': 3},
+                                                   {'op': 'replace', 'path': '/spec/replicas', 'value': 4}])
+    assert apps.read_namespaced_deployment(BACKEND, NS).spec.replicas == 4
+    with pytest.raises(ApiException) as exc:
+        apps.patch_namespaced_deployment(BACKEND, NS, {'spec': {'selector': {'matchLabels': {'app': 'x'}}}})
+    assert exc.value.status == 422  # selector is immutable
+    with pytest.raises(ApiException) as exc:
+        core.patch_namespaced_secret('quickbite-secrets', NS, {'data': {'X': 'not base64!'}})
+    assert exc.value.status == 400
+
+
+def test_serve_command_for_molecule(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    kubeconfig = tmp_path / 'kubeconfig'
+    proc = subprocess.Popen([sys.executable, '-m', 'tests.k8s_emulator', 'serve', '--port', '0',
+                             '--kubeconfig', str(kubeconfig), '--secret', 'JWT_SECRET=from-cli'],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for(kubeconfig.exists, timeout=15, what='kubeconfig written by serve')
+        api_client = config.new_client_from_config(config_file=str(kubeconfig))
+        core = client.CoreV1Api(api_client)
+        secret = core.read_namespaced_secret('quickbite-secrets', NS)
+        assert base64.b64decode(secret.data['JWT_SECRET']) == b'from-cli'
+        url = api_client.configuration.host
+        req = urllib.request.Request(url + '/_emulator/crashloop', method='POST',
+                                     data=json.dumps({'target': 'redis', 'on': True}).encode())
+        assert json.load(urllib.request.urlopen(req, timeout=5))['ok']
+        wait_for(lambda: core.list_namespaced_pod(NS, label_selector='app=redis').items[0]
+                 .status.container_statuses[0].restart_count > 0, timeout=5, what='crashloop in serve')
+        api_client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=10)[0].decode()
+    assert proc.returncode == 0, out
+    assert 'listening on http://127.0.0.1:' in out
+
+
+@pytest.mark.skipif(not __import__('shutil').which('kubectl'), reason='kubectl is not installed')
+def test_kubectl_rollout_restart_status_undo(k8s, em):
+    import subprocess
+    env = dict(__import__('os').environ, KUBECONFIG=str(k8s.kubeconfig))
+
+    def kubectl(*args):
+        proc = subprocess.run(('kubectl',) + args, env=env, capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    kubectl('rollout', 'restart', 'deployment/' + BACKEND)
+    assert 'successfully rolled out' in kubectl('rollout', 'status', 'deployment/' + BACKEND, '--timeout=20s')
+    kubectl('rollout', 'undo', 'deployment/' + BACKEND, '--to-revision=1')
+    assert 'successfully rolled out' in kubectl('rollout', 'status', 'deployment/' + BACKEND, '--timeout=20s')
+    rss = em.list('replicasets', label_selector='app=' + BACKEND)
+    assert sorted(rs['metadata']['annotations']['deployment.kubernetes.io/revision'] for rs in rss) == ['2', '3']
+    assert 'Running' in kubectl('get', 'pods', '-l', 'app=' + BACKEND)
