@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.quickbite.ops.plugins.module_utils.health import checks
 
@@ -44,7 +45,11 @@ def run_once(adapter, settings):
                                             settings.request_timeout, settings.validate_certs),
         'platform': lambda: checks.platform_state(adapter, settings.services, settings.log_lines),
     }
-    return dict((name, runners[name]()) for name in settings.checks)
+    # The checks are independent and mostly wait on the network: run them
+    # side by side so an attempt costs the slowest check, not the sum.
+    with ThreadPoolExecutor(max_workers=len(settings.checks)) as pool:
+        futures = dict((name, pool.submit(runners[name])) for name in settings.checks)
+        return dict((name, futures[name].result()) for name in settings.checks)
 
 
 def failure_message(report):
@@ -89,8 +94,9 @@ def run(adapter, settings, timeout=0, interval=2, sleep=time.sleep, clock=time.t
 def report_lines(report):
     """The report as lines a person reads at 3 a.m.: one per check, then the
     evidence of failed ones line by line."""
-    lines = ['%s on %s: %s' % (report['status'], report['target'],
-                               '%d attempt(s), %.1f s' % (report['attempts'], report['elapsed']))]
+    lines = ['%s on %s (%d attempt(s), %.1f s)%s' % (
+        report['status'], report['target'], report['attempts'], report['elapsed'],
+        '; failed: ' + ', '.join(report['failed_checks']) if report['failed_checks'] else '')]
     for name, result in report['checks'].items():
         evidence = result['evidence'].splitlines() or ['']
         lines.append('%-8s %-4s %s' % (name, result['status'], evidence[0]))

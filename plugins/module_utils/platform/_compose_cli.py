@@ -46,9 +46,8 @@ class ComposeCLI(object):
         self.docker = module.get_bin_path('docker', required=False)
         self._checked = False
 
-    def _preflight(self):
-        if self._checked:
-            return
+    def check_local(self):
+        """Cheap checks on the host, before any command runs."""
         if not self.docker:
             raise PlatformError('docker CLI not found on the managed host; install Docker Engine '
                                 'with the compose v2 plugin')
@@ -58,6 +57,11 @@ class ComposeCLI(object):
         for path in self.files:
             if not os.path.isfile(path):
                 raise ConfigError('compose file %s not found; set quickbite_compose_files' % path)
+
+    def preflight(self):
+        if self._checked:
+            return
+        self.check_local()
         rc, out, err = self.module.run_command([self.docker, 'compose', 'version', '--short'])
         version = parse_version(out)
         if rc != 0 or version is None:
@@ -78,8 +82,9 @@ class ComposeCLI(object):
             argv += ['-p', self.project_name]
         return argv
 
-    def run(self, args, check=True):
-        self._preflight()
+    def run(self, args, check=True, preflight=True):
+        if preflight:
+            self.preflight()
         argv = self.base_argv() + list(args)
         rc, out, err = self.module.run_command(argv, cwd=self.project_dir)
         if check and rc != 0:
@@ -88,17 +93,16 @@ class ComposeCLI(object):
         return rc, out, err
 
     def docker_run(self, args, check=True):
-        self._preflight()
         rc, out, err = self.module.run_command([self.docker] + list(args))
         if check and rc != 0:
             raise PlatformError('docker %s failed (rc=%d): %s' % (args[0], rc, (err or out).strip()))
         return rc, out, err
 
-    def ps(self):
-        return parse_json_stream(self.run(['ps', '--all', '--format', 'json'])[1])
+    def ps(self, preflight=True):
+        return parse_json_stream(self.run(['ps', '--all', '--format', 'json'], preflight=preflight)[1])
 
-    def services(self):
-        return [s for s in self.run(['config', '--services'])[1].splitlines() if s.strip()]
+    def services(self, preflight=True):
+        return [s for s in self.run(['config', '--services'], preflight=preflight)[1].splitlines() if s.strip()]
 
     # Only the fields state needs: a full inspect carries Config.Env, secrets included.
     INSPECT_FORMAT = ('{"Id":{{json .Id}},"Name":{{json .Name}},"RestartCount":{{json .RestartCount}},'

@@ -8,14 +8,15 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_client
-
 
 def get_adapter(module):
+    # Imports stay inside the branches: the kubernetes library alone takes
+    # about 0.4 s to import, which a Compose run should not pay.
     params = module.params
     if params['platform'] == 'compose':
         from ansible_collections.quickbite.ops.plugins.module_utils.platform.compose import ComposeAdapter
         return ComposeAdapter(module, params)
+    from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_client
     if not _k8s_client.HAS_K8S:
         module.fail_json(msg=missing_required_lib('kubernetes'), exception=_k8s_client.K8S_IMPORT_ERROR)
     from ansible_collections.quickbite.ops.plugins.module_utils.platform.kubernetes import KubernetesAdapter

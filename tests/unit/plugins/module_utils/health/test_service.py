@@ -51,7 +51,8 @@ def test_gives_up_at_deadline_and_lists_each_failure(monkeypatch):
     assert calls['n'] == 4  # t=0,2,4,6; the next would start after the deadline
     assert report['failed_checks'] == ['actuator', 'redis']
     assert report['summary'].splitlines()[1:] == ['- actuator: actuator evidence', '- redis: redis evidence']
-    assert report['report_lines'][0].startswith('DOWN on demo')
+    assert report['report_lines'][0].startswith('DOWN on demo (4 attempt(s)')
+    assert report['report_lines'][0].endswith('; failed: actuator, redis')
 
 
 def test_timeout_zero_checks_once(monkeypatch):
