@@ -239,7 +239,7 @@ class Emulator(object):
 
     def __init__(self, secrets=None, pod_start_delay=0.2, tick=0.05, progress_deadline_seconds=None,
                  crash_interval=0.5, pod_terminate_delay=0.0, token=None, namespace=NAMESPACE,
-                 seed=True, history_size=20000, max_events=1000):
+                 seed=True, history_size=20000, max_events=1000, watch_cache_size=5000):
         self.secret_values = dict(DEFAULT_SECRETS)
         self.secret_values.update(secrets or {})
         self.pod_start_delay = float(pod_start_delay)
@@ -258,6 +258,7 @@ class Emulator(object):
         self._thread = None
         self._rv_value = 1000
         self._watchers = []
+        self._event_log = collections.deque(maxlen=watch_cache_size)
         self.requests = collections.deque(maxlen=2000)
         self.ticks = 0
         self._init_state()
@@ -291,8 +292,10 @@ class Emulator(object):
         return res
 
     def _notify(self, kind, plural, obj):
+        snapshot = copy.deepcopy(obj)
+        self._event_log.append((int(obj['metadata']['resourceVersion']), kind, plural, snapshot))
         for w in list(self._watchers):
-            w.offer(kind, plural, obj)
+            w.offer(kind, plural, snapshot)
 
     def _store(self, plural, obj, event='MODIFIED'):
         meta = obj['metadata']
@@ -749,9 +752,20 @@ class Emulator(object):
 
     # ------------------------------------------------------------ watching
 
-    def add_watcher(self, watcher):
+    def add_watcher(self, watcher, since=None):
+        """Register a watch; with ``since`` (a resourceVersion) replay the later
+        events from the watch cache first, as the API server does.  Returns
+        False when ``since`` is older than the cache (the caller answers 410)."""
         with self._lock:
+            if since is not None:
+                since = int(since)
+                if len(self._event_log) == self._event_log.maxlen and self._event_log[0][0] > since + 1:
+                    return False
+                for rv, kind, plural, obj in self._event_log:
+                    if rv > since:
+                        watcher.offer(kind, plural, obj)
             self._watchers.append(watcher)
+            return True
 
     def remove_watcher(self, watcher):
         with self._lock:

@@ -46,8 +46,7 @@ class Watcher(object):
         if not self.match(obj):
             return
         res = RESOURCES[plural]
-        out = json.loads(json.dumps(obj))
-        out['apiVersion'], out['kind'] = res.api_version, res.kind
+        out = dict(obj, apiVersion=res.api_version, kind=res.kind)  # obj is an immutable snapshot
         self.queue.put({'type': kind, 'object': out})
 
     def close(self):
@@ -111,9 +110,23 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != 'HEAD':
             self.wfile.write(data)
 
-    def _body(self):
+    def _read_body(self):
+        """Always consume the body first: a keep-alive connection must not keep unread bytes."""
+        if self.headers.get('Transfer-Encoding', '').lower() == 'chunked':
+            raw = b''
+            while True:
+                size = int(self.rfile.readline().split(b';')[0].strip() or b'0', 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                raw += self.rfile.read(size)
+                self.rfile.readline()
+            return raw
         length = int(self.headers.get('Content-Length') or 0)
-        raw = self.rfile.read(length) if length else b''
+        return self.rfile.read(length) if length else b''
+
+    def _body(self):
+        raw = self._raw_body
         if not raw:
             return None
         try:
@@ -134,6 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         path = unquote(url.path).rstrip('/') or '/'
         q = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         em.requests.append((time.time(), method, path, q))
+        self._raw_body = self._read_body()
         try:
             if path.startswith(CONTROL_PREFIX):
                 return self._control(method, path[len(CONTROL_PREFIX):], q)
@@ -280,10 +294,16 @@ class Handler(BaseHTTPRequestHandler):
         match = em._matcher(q.get('labelSelector'), q.get('fieldSelector'))
         watcher = Watcher(plural, namespace, match)
         rv = q.get('resourceVersion')
+        since = rv if rv not in (None, '', '0') else None
+        if since is not None and not since.isdigit():
+            raise ApiError(400, 'BadRequest', 'invalid resource version %r' % since)
         with em._lock:
-            initial = [] if rv not in (None, '', '0') else \
+            initial = [] if since is not None else \
                 em.api_list(plural, namespace, q.get('labelSelector'), q.get('fieldSelector'))['items']
-            em.add_watcher(watcher)
+            fresh = em.add_watcher(watcher, since)
+        if not fresh:
+            gone = ApiError(410, 'Expired', 'too old resource version: %s' % since).status()
+            initial, watcher = [], None
         timeout = float(q.get('timeoutSeconds') or 1800)
         deadline = time.time() + timeout
         self.send_response(200)
@@ -296,6 +316,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
         try:
+            if watcher is None:
+                chunk(json.dumps({'type': 'ERROR', 'object': gone}).encode() + b'\n')
+                chunk(b'')
+                return
             res = RESOURCES[plural]
             for obj in initial:
                 obj['apiVersion'], obj['kind'] = res.api_version, res.kind
@@ -315,7 +339,8 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
         finally:
-            em.remove_watcher(watcher)
+            if watcher is not None:
+                em.remove_watcher(watcher)
 
     # ------------------------------------------------------------ control
 
