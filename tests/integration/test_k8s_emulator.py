@@ -273,6 +273,18 @@ def test_fail_new_pods_hits_progress_deadline(api, em):
     assert len(broken) == 1 and broken[0].status.phase == 'Running'
     assert not broken[0].status.container_statuses[0].ready
     assert min(s[1] for s in em.availability_history(BACKEND)) >= 3
+    # roll back (kubectl rollout undo): revision 1's ReplicaSet is healthy again, the broken pod goes away
+    rev1 = next(rs for rs in apps.list_namespaced_replica_set(NS, label_selector='app=quickbite-backend').items
+                if rs.metadata.annotations['deployment.kubernetes.io/revision'] == '1')
+    template = client.ApiClient().sanitize_for_serialization(rev1.spec.template)
+    del template['metadata']['labels']['pod-template-hash']
+    apps.patch_namespaced_deployment(BACKEND, NS, [{'op': 'replace', 'path': '/spec/template', 'value': template}])
+    wait_for(lambda: rollout_complete(apps, BACKEND), what='rollback after a failed rollout')
+    d = apps.read_namespaced_deployment(BACKEND, NS)
+    assert {c.type: c.reason for c in d.status.conditions}['Progressing'] == 'NewReplicaSetAvailable'
+    assert d.metadata.annotations['deployment.kubernetes.io/revision'] == '3'
+    pods = core.list_namespaced_pod(NS, label_selector='app=quickbite-backend').items
+    assert {p.spec.containers[0].image for p in pods} == {'quickbite/backend:1.0'} and len(pods) == 3
 
 
 def test_crashloop(api, em):
