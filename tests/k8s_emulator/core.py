@@ -1271,7 +1271,9 @@ class Emulator(object):
             sim.backoff_events = 0
         elif crash_key is None and sim.crash_since is not None:
             # back-off over: a healthy container starts, Ready after the start delay
-            sim.restart_base = sim.restart_count(now, self.crash_interval) + 1
+            restarts = sim.restart_count(now, self.crash_interval)
+            sim.last_terminated = self._last_attempt(sim, restarts)
+            sim.restart_base = restarts + 1
             sim.crash_since = None
             sim.running_since = now
             sim.start_at = now + (0.0 if self._fake_now is not None else self.pod_start_delay)
@@ -1316,6 +1318,14 @@ class Emulator(object):
             new = copy.deepcopy(pod)
             new['status'] = status
             self._update('pods', new, pod)
+
+    def _last_attempt(self, sim, restart):
+        """The last crashed container instance: each back-off restart ran briefly and exited again."""
+        n = restart - sim.restart_base - 1
+        if n <= 0:
+            return sim.last_terminated
+        fin = sim.crash_since + n * self.crash_interval
+        return (fin - min(self.crash_interval / 2, 1.0), fin, 1, 'Error')
 
     def _container_events(self, pod, images):
         for c, image in images.items():
@@ -1368,14 +1378,11 @@ class Emulator(object):
             else:
                 cs['state'] = {'waiting': {'reason': 'ContainerCreating'}}
             if sim.last_terminated:
-                st, fin, code, reason = sim.last_terminated
-                if crashing:  # each back-off restart ran briefly and exited again
-                    n = restart - sim.restart_base - 1
-                    if n > 0:
-                        fin = sim.crash_since + n * self.crash_interval
-                        st = fin - min(self.crash_interval / 2, 1.0)
+                st, fin, code, reason = self._last_attempt(sim, restart) if crashing else sim.last_terminated
+                previous_id = 'containerd://' + hashlib.sha256(
+                    ('%s%s%d' % (sim.container_ids.get(c, ''), c, restart - 1)).encode()).hexdigest()
                 cs['lastState'] = {'terminated': {'exitCode': code, 'reason': reason, 'startedAt': rfc3339(st),
-                                                  'finishedAt': rfc3339(fin), 'containerID': cs.get('containerID')}}
+                                                  'finishedAt': rfc3339(fin), 'containerID': previous_id}}
             statuses.append(cs)
         status = {
             'phase': phase,
