@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.k8s]
 NS = 'quickbite'
 BACKEND = 'quickbite-backend'
 SEED_SECRETS = {'JWT_SECRET': 'seeded-jwt', 'DB_PASSWORD': 'seeded-db-pw'}
+# the control endpoints are on loopback: never go through a proxy from the environment
+urlopen = urllib.request.build_opener(urllib.request.ProxyHandler({})).open
 
 
 @pytest.fixture(scope='module')
@@ -317,7 +319,7 @@ def test_unready_and_http_control_endpoints(api, k8s):
     def post(path, body):
         req = urllib.request.Request(k8s.url + '/_emulator/' + path, data=json.dumps(body).encode(),
                                      headers={'Content-Type': 'application/json'}, method='POST')
-        return json.load(urllib.request.urlopen(req, timeout=5))
+        return json.load(urlopen(req, timeout=5))
 
     assert post('unready', {'target': 'quickbite-frontend', 'on': True}) == {'ok': True}
     wait_for(lambda: apps.read_namespaced_deployment('quickbite-frontend', NS).status.ready_replicas is None,
@@ -327,7 +329,7 @@ def test_unready_and_http_control_endpoints(api, k8s):
     post('crashloop', {'target': 'redis', 'on': True, 'log_lines': ['boom']})
     wait_for(lambda: core.list_namespaced_pod(NS, label_selector='app=redis').items[0]
              .status.container_statuses[0].restart_count > 0, what='crashloop via HTTP')
-    hist = json.load(urllib.request.urlopen(k8s.url + '/_emulator/availability/quickbite-backend', timeout=5))
+    hist = json.load(urlopen(k8s.url + '/_emulator/availability/quickbite-backend', timeout=5))
     assert hist['samples'] and hist['min_available'] == 3
     post('reset', {})
     assert apps.read_namespaced_deployment('quickbite-frontend', NS).status.ready_replicas == 2
@@ -426,7 +428,7 @@ def test_serve_command_for_molecule(tmp_path):
         url = api_client.configuration.host
         req = urllib.request.Request(url + '/_emulator/crashloop', method='POST',
                                      data=json.dumps({'target': 'redis', 'on': True}).encode())
-        assert json.load(urllib.request.urlopen(req, timeout=5))['ok']
+        assert json.load(urlopen(req, timeout=5))['ok']
         wait_for(lambda: core.list_namespaced_pod(NS, label_selector='app=redis').items[0]
                  .status.container_statuses[0].restart_count > 0, timeout=5, what='crashloop in serve')
         api_client.close()
