@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .PHONY: demo test bootstrap venv docker images stack-up stack-down stack-reset \
-        lint sanity unit integration molecule build clean benchmarks
+        lint sanity unit integration molecule build install-built clean benchmarks
 
 demo: bootstrap venv docker stack-up
 	$(BIN)/ansible-playbook playbooks/healthcheck.yml -i inventory/demo
@@ -53,12 +53,17 @@ unit: venv
 integration: venv docker images
 	$(BIN)/pytest -q tests/integration
 
-molecule: venv docker images
-	$(BIN)/molecule test -s compose && $(BIN)/molecule test -s k8s
+# Molecule runs the *built* collection, installed as AWX would install it.
+molecule: venv docker images install-built
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/molecule test -s compose
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/molecule test -s k8s
 
 build: venv
 	mkdir -p build
 	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+install-built: build
+	$(BIN)/ansible-galaxy collection install --force -p build/collections build/quickbite-ops-*.tar.gz
 
 benchmarks: venv docker stack-up
 	for b in benchmarks/*/run; do $$b; done
