@@ -23,7 +23,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
-	$(PY) -c "import ansible, docker, kubernetes, psycopg2, kmock, molecule"
+	$(PY) -c "import ansible, docker, kubernetes, psycopg2, molecule"
 	touch $@
 
 docker: venv
