@@ -43,6 +43,8 @@ class ComposeCLI(object):
         self.files = [f if os.path.isabs(f) else os.path.join(project_dir, f) for f in compose_files]
         self.env_file = env_file if os.path.isabs(env_file) else os.path.join(project_dir, env_file)
         self.project_name = project_name
+        # Written by rollback (image pins); used whenever it exists.
+        self.extra_files = []
         self.docker = module.get_bin_path('docker', required=False)
         self._checked = False
 
@@ -74,7 +76,7 @@ class ComposeCLI(object):
 
     def base_argv(self):
         argv = [self.docker, 'compose', '--project-directory', self.project_dir]
-        for path in self.files:
+        for path in self.files + [p for p in self.extra_files if os.path.exists(p)]:
             argv += ['-f', path]
         if os.path.exists(self.env_file):
             argv += ['--env-file', self.env_file]
@@ -106,7 +108,8 @@ class ComposeCLI(object):
 
     # Only the fields state needs: a full inspect carries Config.Env, secrets included.
     INSPECT_FORMAT = ('{"Id":{{json .Id}},"Name":{{json .Name}},"RestartCount":{{json .RestartCount}},'
-                      '"State":{{json .State}},"Config":{"Image":{{json .Config.Image}}}}')
+                      '"State":{{json .State}},"Image":{{json .Image}},"Config":{"Image":{{json .Config.Image}},'
+                      '"ConfigHash":{{json (index .Config.Labels "com.docker.compose.config-hash")}}}}')
 
     def inspect(self, ids):
         if not ids:

@@ -23,10 +23,12 @@ DEFAULT_DEPLOYMENTS = {
 
 
 def replica(name, state, ready, health=None, restart_count=0, image=None,
-            exit_code=None, reason=None, terminating=False):
-    return dict(name=name, state=state, ready=bool(ready), health=health,
-                restart_count=int(restart_count or 0), image=image,
-                exit_code=exit_code, reason=reason, terminating=terminating)
+            exit_code=None, reason=None, terminating=False, **extra):
+    result = dict(name=name, state=state, ready=bool(ready), health=health,
+                  restart_count=int(restart_count or 0), image=image,
+                  exit_code=exit_code, reason=reason, terminating=terminating)
+    result.update(extra)
+    return result
 
 
 def judge_service(name, workload, desired, replicas):
@@ -68,4 +70,51 @@ class Adapter(object):
 
     def describe(self):
         """Short human description of the target, for messages."""
+        raise NotImplementedError
+
+    # Changes. Each returns what it found before acting, so results can name
+    # both sides ("revision 3 -> 4", "image a -> b"); none of them waits.
+
+    def service_names(self):
+        """Every service this platform knows, in a stable order."""
+        raise NotImplementedError
+
+    def workload(self, service):
+        """{service, image, image_id, revision, replicas, config_changed} now."""
+        raise NotImplementedError
+
+    def restart(self, service, recreate=False):
+        """Compose: ``restart`` or, with ``recreate``, ``up -d --no-deps``;
+        Kubernetes: a rolling restart through the pod template."""
+        raise NotImplementedError
+
+    def restart_stack(self):
+        """Compose: ``down`` then ``up -d`` with the env file; Kubernetes: a
+        rolling restart of every Deployment."""
+        raise NotImplementedError
+
+    def delete_replica(self, name):
+        """Force-kill one container or pod and let it be replaced; returns its service."""
+        raise NotImplementedError
+
+    def scale(self, service, replicas):
+        raise NotImplementedError
+
+    def wait(self, service, timeout, replicas=None, gone=None):
+        """Until the service is fully rolled out and ready (kubectl's rules on
+        Kubernetes), ``gone`` replica names have disappeared and, when given,
+        ``replicas`` are ready. Raises TimeoutError_ with the last state."""
+        raise NotImplementedError
+
+    def history(self, service):
+        """Recorded revisions or images, oldest first."""
+        raise NotImplementedError
+
+    def rollback_target(self, service, to=None):
+        """Where a rollback would go: {target, label, changes}; the same answer
+        serves check mode and the real run."""
+        raise NotImplementedError
+
+    def rollback(self, service, target):
+        """Go to a target returned by rollback_target."""
         raise NotImplementedError

@@ -9,13 +9,16 @@ __metaclass__ = type
 
 import os
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.quickbite.ops.plugins.module_utils import envfile
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import (
+    ConfigError, NotFoundError, TimeoutError_)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import (
     Adapter, judge_service, replica)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_cli import ComposeCLI
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_state import ComposeState
 
 _LOG_PREFIX = re.compile(r'^(\S+)\s+\| ?(.*)$')
 
@@ -36,7 +39,8 @@ def replica_from_inspect(info):
     return replica(
         name=info.get('Name', '').lstrip('/'), state=status, ready=ready, health=health,
         restart_count=info.get('RestartCount', 0), image=info.get('Config', {}).get('Image'),
-        exit_code=state.get('ExitCode') if status != 'running' else None, reason=reason)
+        exit_code=state.get('ExitCode') if status != 'running' else None, reason=reason,
+        image_id=info.get('Image'), config_hash=info.get('Config', {}).get('ConfigHash'))
 
 
 def group_log_lines(text):
@@ -61,6 +65,8 @@ class ComposeAdapter(Adapter):
         self.module = module
         self.cli = ComposeCLI(module, params['project_dir'], params['compose_files'],
                               params['env_file'], params.get('project_name'))
+        self.state = ComposeState(params['project_dir'])
+        self.cli.extra_files = [self.state.override_path]
 
     def describe(self):
         return 'compose project in %s' % self.cli.project_dir
@@ -108,6 +114,139 @@ class ComposeAdapter(Adapter):
         if not os.path.exists(path):
             raise ConfigError('env file %s not found; set quickbite_compose_env_file' % path)
         return envfile.read(path).get(key)
+
+
+    # ---------------------------------------------------------------- changes
+
+    def service_names(self):
+        self.cli.preflight()
+        return self.cli.services()
+
+    def workload(self, service):
+        state = self.services([service])[0]
+        live = [r for r in state['replicas'] if r['state'] in ('running', 'restarting', 'created')]
+        ids = sorted(set(r['image_id'] for r in live if r.get('image_id')))
+        refs = sorted(set(r['image'] for r in live if r.get('image')))
+        hashes = set(r.get('config_hash') for r in live)
+        wanted = self._config_hash(service)
+        return dict(service=service, image=refs[0] if len(refs) == 1 else refs,
+                    image_id=ids[0] if len(ids) == 1 else ids, revision=None, replicas=len(live),
+                    ready=len([r for r in live if r['ready']]), pinned=self.state.pins().get(service),
+                    config_changed=bool(live) and wanted is not None and hashes != set([wanted]))
+
+    def _config_hash(self, service):
+        rc, out, err = self.cli.run(['config', '--hash', service], check=False)
+        parts = out.split()
+        return parts[1] if rc == 0 and len(parts) >= 2 else None
+
+    def _record(self, service, action):
+        current = self.workload(service)
+        if current['image_id'] and not isinstance(current['image_id'], list):
+            self.state.record(service, current['image'], current['image_id'], action)
+        return current
+
+    def restart(self, service, recreate=False):
+        before = self._record(service, 'recreate' if recreate else 'restart')
+        if recreate:
+            # --scale keeps the replica count: a bare `up` would go back to the file's.
+            self.cli.run(['up', '-d', '--no-deps', '--force-recreate',
+                          '--scale', '%s=%d' % (service, max(before['replicas'], 1)), service])
+        else:
+            self.cli.run(['restart', service])
+        return before
+
+    def restart_stack(self):
+        before = dict((name, self._record(name, 'stack restart')) for name in self.service_names())
+        self.cli.run(['down'])
+        self.cli.run(['up', '-d'])
+        return before
+
+    def delete_replica(self, name):
+        for service in self.services():
+            if name in [r['name'] for r in service['replicas']]:
+                count = len(service['replicas'])
+                self._record(service['name'], 'delete %s' % name)
+                self.cli.docker_run(['rm', '--force', name])
+                self.cli.run(['up', '-d', '--no-deps', '--scale', '%s=%d' % (service['name'], count),
+                              service['name']])
+                return service['name']
+        raise NotFoundError('no container named %s in %s' % (name, self.describe()))
+
+    def scale(self, service, replicas):
+        before = self._record(service, 'scale')
+        self.cli.run(['up', '-d', '--no-deps', '--scale', '%s=%d' % (service, replicas), service])
+        return before
+
+    def wait(self, service, timeout, replicas=None, gone=None, sleep=time.sleep):
+        deadline = time.time() + timeout
+        while True:
+            state = self.services([service])[0]
+            live = [r for r in state['replicas'] if r['state'] != 'exited' or r['ready']]
+            names = [r['name'] for r in state['replicas']]
+            ready = len([r for r in live if r['ready']])
+            problems = list(state['problems'])
+            if replicas is not None and ready != replicas:
+                problems.append('%d of %d replicas ready' % (ready, replicas))
+            if gone and set(gone) & set(names):
+                problems.append('%s still present' % ', '.join(sorted(set(gone) & set(names))))
+            if not problems:
+                return state
+            if time.time() >= deadline:
+                raise TimeoutError_('%s did not become ready within %d s: %s'
+                                    % (service, timeout, '; '.join(problems)), state=state)
+            sleep(1)
+
+    def history(self, service):
+        return self.state.history().get(service, [])
+
+    def rollback_target(self, service, to=None):
+        """The recorded image a rollback goes to (``to``: reference or ID from the
+        history; default: the newest that differs from what runs now)."""
+        current = self.workload(service)
+        target = _pick_image(self.history(service), current['image_id'], to)
+        if target is None:
+            raise NotFoundError('no recorded image of %s to roll back to%s; the collection records the '
+                                'image before each restart or recreate (history in %s)'
+                                % (service, ' matching %s' % to if to else ' other than the running one',
+                                   self.state.history_path))
+        label = '%s (%s)' % (target['image'], target['image_id'][:19])
+        return dict(target=target, label=label, changes=target['image_id'] != current['image_id'])
+
+    def rollback(self, service, target):
+        """Pin ``service`` to the target image (an override file) and recreate it."""
+        current = self._record(service, 'rollback')
+        self.state.set_pin(service, self._stable_reference(target['target']))
+        self.cli.run(['up', '-d', '--no-deps', '--force-recreate',
+                      '--scale', '%s=%d' % (service, max(current['replicas'], 1)), service])
+
+    def unpin(self, service):
+        current = self.workload(service)
+        self._record(service, 'unpin')
+        self.state.set_pin(service, None)
+        self.cli.run(['up', '-d', '--no-deps', '--force-recreate',
+                      '--scale', '%s=%d' % (service, max(current['replicas'], 1)), service])
+        return current
+
+    def _stable_reference(self, target):
+        """The recorded reference when it still names the recorded image (immutable
+        tags); else a local tag on the image ID, so a moved tag cannot change it."""
+        rc, out, err = self.cli.docker_run(['image', 'inspect', '--format', '{{.Id}}', target['image']],
+                                           check=False)
+        if rc == 0 and out.strip() == target['image_id']:
+            return target['image']
+        pinned = 'quickbite-ops/pinned:%s' % target['image_id'].split(':')[-1][:12]
+        self.cli.docker_run(['tag', target['image_id'], pinned])
+        return pinned
+
+
+def _pick_image(history, current_id, wanted=None):
+    for entry in reversed(history):
+        if wanted:
+            if wanted in (entry['image'], entry['image_id']) or entry['image_id'].split(':')[-1].startswith(wanted):
+                return entry
+        elif entry['image_id'] != current_id:
+            return entry
+    return None
 
 
 def _match_prefix(infos, short_id):

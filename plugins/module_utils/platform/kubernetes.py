@@ -9,8 +9,9 @@ __metaclass__ = type
 
 import base64
 import re
+import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import NotFoundError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import NotFoundError, PlatformError, TimeoutError_
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import (
     DEFAULT_DEPLOYMENTS, Adapter, judge_service, replica)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_client import (
@@ -99,11 +100,161 @@ class KubernetesAdapter(Adapter):
             entries.append(dict(source=pod.metadata.name, lines=(text or '').splitlines()))
         return entries
 
+    # ---------------------------------------------------------------- changes
+
+    def service_names(self):
+        return sorted(self.deployments)
+
+    def workload(self, service):
+        dep = self.read_deployment(service)
+        images = [c.image for c in dep.spec.template.spec.containers]
+        return dict(service=service, deployment=dep.metadata.name, image=images[0] if len(images) == 1 else images,
+                    image_id=None, revision=int((dep.metadata.annotations or {}).get(REVISION, 0)),
+                    replicas=dep.spec.replicas, ready=dep.status.ready_replicas or 0, pinned=None,
+                    config_changed=False)
+
+    def _patch(self, service, body, what):
+        name = self.deployment_name(service)
+        return self.client.call('%s deployment %s' % (what, name), self.client.apps.patch_namespaced_deployment,
+                                name, self.namespace, body)
+
+    def _recorded(self, before):
+        return {'metadata': {'annotations': {RECORDED: str(before['revision'])}}}
+
+    def restart(self, service, recreate=False):
+        before = self.workload(service)
+        body = self._recorded(before)
+        # On the pod template, as kubectl does: the Deployment's own metadata would roll nothing.
+        body['spec'] = {'template': {'metadata': {'annotations': {RESTARTED_AT: _now()}}}}
+        self._patch(service, body, 'restarting')
+        return before
+
+    def restart_stack(self):
+        return dict((service, self.restart(service)) for service in self.service_names())
+
+    def delete_replica(self, name):
+        pod = self.client.call('reading pod %s' % name, self.client.core.read_namespaced_pod, name, self.namespace)
+        labels = pod.metadata.labels or {}
+        for service in self.service_names():
+            dep = self.read_deployment(service)
+            wanted = (dep.spec.selector.match_labels or {})
+            if wanted and all(labels.get(k) == v for k, v in wanted.items()):
+                self.client.call('deleting pod %s' % name, self.client.core.delete_namespaced_pod, name, self.namespace)
+                return service
+        raise NotFoundError('pod %s belongs to none of the deployments %s' % (name, ', '.join(self.service_names())))
+
+    def scale(self, service, replicas):
+        before = self.workload(service)
+        self._patch(service, self._recorded(before), 'recording revision of')
+        name = self.deployment_name(service)
+        self.client.call('scaling deployment %s' % name, self.client.apps.patch_namespaced_deployment_scale,
+                         name, self.namespace, {'spec': {'replicas': int(replicas)}})
+        return before
+
+    def wait(self, service, timeout, replicas=None, gone=None, sleep=time.sleep):
+        deadline = time.time() + timeout
+        while True:
+            dep = self.read_deployment(service)
+            done, message = rollout_status(dep)
+            problems = [] if done else [message]
+            if done and (gone or replicas is not None):
+                pods = [replica_from_pod(p) for p in self.pods(selector_string(dep.spec.selector))]
+                live = [p for p in pods if not p['terminating']]
+                if gone and set(gone) & set(p['name'] for p in pods):
+                    problems.append('%s still present' % ', '.join(sorted(set(gone) & set(p['name'] for p in pods))))
+                want = dep.spec.replicas if replicas is None else replicas
+                ready = len([p for p in live if p['ready']])
+                if ready != want or len(live) != want:
+                    problems.append('%d of %d pods ready (%d live)' % (ready, want, len(live)))
+            if not problems:
+                return self.services([service])[0]
+            if time.time() >= deadline:
+                raise TimeoutError_('%s did not finish rolling out within %d s: %s'
+                                    % (service, timeout, '; '.join(problems)), state=self.services([service])[0])
+            sleep(0.5)
+
+    def _replica_sets(self, service):
+        dep = self.read_deployment(service)
+        sets = self.client.call('listing replicasets of %s' % dep.metadata.name,
+                                self.client.apps.list_namespaced_replica_set, self.namespace,
+                                label_selector=selector_string(dep.spec.selector)).items
+        owned = [rs for rs in sets if any(o.uid == dep.metadata.uid for o in rs.metadata.owner_references or [])]
+        return dep, sorted(owned, key=lambda rs: int((rs.metadata.annotations or {}).get(REVISION, 0)))
+
+    def history(self, service):
+        dep, sets = self._replica_sets(service)
+        return [dict(revision=int((rs.metadata.annotations or {}).get(REVISION, 0)),
+                     images=[c.image for c in rs.spec.template.spec.containers],
+                     replicas=rs.status.replicas or 0, created=str(rs.metadata.creation_timestamp))
+                for rs in sets]
+
+    def rollback_target(self, service, to=None):
+        """kubectl rollout undo's choice: revision ``to``, else the newest before the current one."""
+        dep, sets = self._replica_sets(service)
+        current = int((dep.metadata.annotations or {}).get(REVISION, 0))
+
+        def revision(rs):
+            return int((rs.metadata.annotations or {}).get(REVISION, 0))
+        if to is None:
+            older = [rs for rs in sets if revision(rs) < current]
+            target = older[-1] if older else None
+        else:
+            target = next((rs for rs in sets if revision(rs) == int(to)), None)
+        if target is None:
+            known = ', '.join(str(revision(rs)) for rs in sets) or 'none'
+            raise NotFoundError('deployment %s has no revision %s to roll back to (revisions kept: %s)'
+                                % (dep.metadata.name, to if to is not None else 'before %d' % current, known))
+        images = ', '.join(c.image for c in target.spec.template.spec.containers)
+        return dict(target=target, label='revision %d (%s)' % (revision(target), images),
+                    changes=revision(target) != current, current=current)
+
+    def rollback(self, service, target):
+        """Put the pod template of the target revision back, as kubectl rollout
+        undo does: a JSON-patch replace, so keys the old template lacks go too."""
+        template = self.client.api_client.sanitize_for_serialization(target['target'].spec.template)
+        template.get('metadata', {}).get('labels', {}).pop('pod-template-hash', None)
+        name = self.deployment_name(service)
+        patch = [{'op': 'replace', 'path': '/spec/template', 'value': template},
+                 {'op': 'add', 'path': '/metadata/annotations/' + RECORDED.replace('/', '~1'),
+                  'value': str(target['current'])}]
+        self.client.call('rolling back deployment %s' % name, self.client.apps.patch_namespaced_deployment,
+                         name, self.namespace, patch)
+
     def get_config(self, key):
         secret = self.client.call('reading secret %s' % self.secret_name,
                                   self.client.core.read_namespaced_secret, self.secret_name, self.namespace)
         value = (secret.data or {}).get(key)
         return base64.b64decode(value).decode('utf-8') if value is not None else None
+
+
+REVISION = 'deployment.kubernetes.io/revision'
+RECORDED = 'quickbite.ops/previous-revision'
+RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt'
+
+
+def rollout_status(deployment):
+    """kubectl rollout status's rules: (done, message); raises on
+    ProgressDeadlineExceeded as kubectl does."""
+    status = deployment.status
+    name = deployment.metadata.name
+    if (deployment.metadata.generation or 0) > (status.observed_generation or 0):
+        return False, 'waiting for deployment %s spec update to be observed' % name
+    for cond in status.conditions or []:
+        if cond.type == 'Progressing' and cond.reason == 'ProgressDeadlineExceeded':
+            raise PlatformError('deployment %s exceeded its progress deadline: %s' % (name, cond.message))
+    wanted = deployment.spec.replicas
+    updated = status.updated_replicas or 0
+    if wanted is not None and updated < wanted:
+        return False, '%d out of %d new replicas have been updated' % (updated, wanted)
+    if (status.replicas or 0) > updated:
+        return False, '%d old replicas are pending termination' % ((status.replicas or 0) - updated)
+    if (status.available_replicas or 0) < updated:
+        return False, '%d of %d updated replicas are available' % (status.available_replicas or 0, updated)
+    return True, 'deployment %s successfully rolled out' % name
+
+
+def _now():
+    return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
 
 
 def parse_duration(text):

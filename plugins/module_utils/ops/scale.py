@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Horizontal scaling: Compose ``--scale``, Kubernetes scale subresource;
+waits until the wanted number of replicas is ready."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+
+MAX_REPLICAS = 50
+
+
+def run(adapter, service, replicas, timeout, check_mode):
+    if replicas < 0 or replicas > MAX_REPLICAS:
+        raise ConfigError('scale_replicas must be between 0 and %d, got %d' % (MAX_REPLICAS, replicas))
+    known = adapter.service_names()
+    if service not in known:
+        raise ConfigError('unknown service %s for scale_service; %s has %s'
+                          % (service, adapter.describe(), ', '.join(known)))
+    before = adapter.workload(service)
+    result = dict(service=service, before=before['replicas'], replicas=replicas,
+                  revision=before.get('revision'))
+    if before['replicas'] == replicas and before['ready'] == replicas:
+        return dict(result, changed=False, msg='%s already runs %d ready replica(s)' % (service, replicas))
+    if check_mode:
+        return dict(result, changed=True, msg='would scale %s from %s to %d' % (service, before['replicas'], replicas))
+    started = time.time()
+    adapter.scale(service, replicas)
+    result['state'] = adapter.wait(service, timeout, replicas=replicas)
+    result['elapsed'] = round(time.time() - started, 3)
+    return dict(result, changed=True, msg='scaled %s from %s to %d replica(s), all ready in %.1f s'
+                % (service, before['replicas'], replicas, result['elapsed']))

@@ -1,0 +1,129 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: restart
+short_description: Restart QuickBite services, the whole stack, or one container or pod
+version_added: 0.1.0
+description:
+  - The runbook's Service Restart section on either platform, then a wait until the service is back.
+  - "Compose: C(docker compose restart <service>); when the service's configuration changed (its compose config hash,
+    which covers the env file, differs from the running containers'), or O(mode=recreate), C(up -d --no-deps
+    --force-recreate) keeping the replica count. The whole stack: C(down) then C(up -d) with the env file."
+  - "Kubernetes: a rolling restart (the C(kubectl.kubernetes.io/restartedAt) annotation on the pod template), then
+    kubectl's completion rules: observed generation caught up, every replica updated, no old replica left, every
+    updated replica available. C(ProgressDeadlineExceeded) fails at once."
+  - O(pod) force-kills one pod (C(kubectl delete pod)) or container (C(docker rm -f)) and waits for its replacement.
+  - Before changing anything it records the running image (Compose, for rollback) or the Deployment revision
+    (Kubernetes, annotation C(quickbite.ops/previous-revision)).
+  - Health is not checked here; the C(restart) role runs the health check afterwards.
+author:
+  - QuickBite operations (@quickbite)
+extends_documentation_fragment:
+  - quickbite.ops.platform
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would be restarted, and how, from the same state a real run starts from.
+  diff_mode:
+    support: none
+    description: A restart has no diff.
+options:
+  services:
+    description:
+      - Services to restart (C(backend), C(frontend), C(postgres), C(redis)).
+    type: list
+    elements: str
+    default: [backend]
+  all:
+    description:
+      - Restart the whole stack instead of O(services).
+    type: bool
+    default: false
+  pod:
+    description:
+      - Name of one pod (Kubernetes) or container (Compose) to force-kill and replace.
+    type: str
+  mode:
+    description:
+      - C(auto) restarts, or recreates when the configuration changed (Compose). C(restart) never recreates;
+        C(recreate) always does. Kubernetes always does a rolling restart.
+    type: str
+    choices: [auto, restart, recreate]
+    default: auto
+  wait_timeout:
+    description:
+      - Seconds to wait until every restarted service is back and ready.
+    type: int
+    default: 300
+'''
+
+EXAMPLES = r'''
+- name: Restart the backend (Compose restart, or Kubernetes rolling restart)
+  quickbite.ops.restart:
+    platform: compose
+    project_dir: /opt/quickbite
+
+- name: Recreate the backend after editing .env.prod
+  quickbite.ops.restart:
+    platform: compose
+    services: [backend]
+    mode: recreate
+
+- name: Force kill and recreate one pod
+  quickbite.ops.restart:
+    platform: k8s
+    pod: quickbite-backend-7d9c6b5f4-x2x8q
+'''
+
+RETURN = r'''
+steps:
+  description: One entry per restarted target with C(action), C(before) (image, revision, replicas) and C(after) (state).
+  returned: always
+  type: list
+  elements: dict
+msg:
+  description: What was done (or, in check mode, would be), with revisions on Kubernetes.
+  returned: always
+  type: str
+elapsed:
+  description: Seconds spent restarting and waiting.
+  returned: always
+  type: float
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.ops import restart
+from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
+
+
+def main():
+    spec = platform_argument_spec()
+    spec.update(
+        services=dict(type='list', elements='str', default=['backend']),
+        all=dict(type='bool', default=False),
+        pod=dict(type='str'),
+        mode=dict(type='str', choices=['auto', 'restart', 'recreate'], default='auto'),
+        wait_timeout=dict(type='int', default=300),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    try:
+        adapter = get_adapter(module)
+        steps = restart.plan(adapter, p['services'], p['all'], p['pod'], p['mode'])
+        result = restart.run(adapter, steps, p['all'], p['wait_timeout'], module.check_mode)
+    except QuickbiteError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
