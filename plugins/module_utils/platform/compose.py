@@ -127,17 +127,17 @@ class ComposeAdapter(Adapter):
         live = [r for r in state['replicas'] if r['state'] in ('running', 'restarting', 'created')]
         ids = sorted(set(r['image_id'] for r in live if r.get('image_id')))
         refs = sorted(set(r['image'] for r in live if r.get('image')))
-        hashes = set(r.get('config_hash') for r in live)
-        wanted = self._config_hash(service)
         return dict(service=service, image=refs[0] if len(refs) == 1 else refs,
                     image_id=ids[0] if len(ids) == 1 else ids, revision=None, replicas=len(live),
                     ready=len([r for r in live if r['ready']]), pinned=self.state.pins().get(service),
-                    config_changed=bool(live) and wanted is not None and hashes != set([wanted]))
+                    config_changed=bool(live) and self._would_recreate(service, len(live)))
 
-    def _config_hash(self, service):
-        rc, out, err = self.cli.run(['config', '--hash', service], check=False)
-        parts = out.split()
-        return parts[1] if rc == 0 and len(parts) >= 2 else None
+    def _would_recreate(self, service, replicas):
+        """Compose's own verdict (``--dry-run up``): ``config --hash`` does not
+        match the hash ``up`` compares in 2.40, so it cannot be trusted here."""
+        rc, out, err = self.cli.run(['--dry-run', 'up', '-d', '--no-deps', '--scale',
+                                     '%s=%d' % (service, replicas), service], check=False)
+        return rc == 0 and bool(re.search(r'Container \S+\s+Recreate\b', out + err))
 
     def _record(self, service, action):
         current = self.workload(service)
