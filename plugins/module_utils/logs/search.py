@@ -95,11 +95,13 @@ def select_fairly(per_source, limit):
 def search_sources(sources, regex, context=3, max_matches=None):
     """Search every ``{source, lines}`` entry.
 
-    Returns ``{counts: [n per source], matches: [capped list], total, truncated}``;
-    ``counts`` always covers every match, the cap only limits ``matches``.
+    Returns ``{counts, line_numbers, matches, total, truncated}``: ``counts``
+    and ``line_numbers`` (one entry per source) cover every match, the cap
+    only limits ``matches``.
     """
     per_source = [find_matches(entry['lines'], regex, context, entry['source']) for entry in sources]
     counts = [len(matches) for matches in per_source]
     total = sum(counts)
     matches = select_fairly(per_source, max_matches)
-    return dict(counts=counts, matches=matches, total=total, truncated=len(matches) < total)
+    return dict(counts=counts, line_numbers=[[m['line_number'] for m in found] for found in per_source],
+                matches=matches, total=total, truncated=len(matches) < total)
