@@ -107,8 +107,8 @@ def collect(adapter, settings, seconds):
         restarts = ', '.join('%s %d' % (rep['name'], rep['restart_count'])
                              for state in states for rep in state['replicas'])
         raise PlatformError('%s; with previous (logs_previous) every pod must have a terminated earlier '
-                            'container (restarts per pod: %s); narrow logs_services or logs_selector to the '
-                            'crashed pods, or collect without logs_previous' % (exc.msg, restarts or 'none'))
+                            'container (restarts per pod: %s); narrow logs_services or logs_selector to pods '
+                            'that have restarted, or collect without logs_previous' % (exc.msg, restarts or 'none'))
     collected = []
     for name, entries in zip(names, results):
         collected.extend(dict(service=name, source=e['source'] or name, lines=e['lines']) for e in entries)
