@@ -100,8 +100,8 @@ def test_selector_on_k8s(tmp_path):
     result = _run(adapter, tmp_path, selector='app=quickbite-backend,tier in (backend)')
     assert adapter.calls[0]['selector'] == 'app=quickbite-backend,tier in (backend)'
     assert result['summary'] == {'app=quickbite-backend,tier in (backend)': dict(sources=1, lines=1, matches=1)}
-    assert os.path.basename(result['file']) == 'quickbite-logs-selector-app=quickbite-backend_tier_in_backend_-' \
-                                                '20260105T100500Z.log'
+    expected = 'quickbite-logs-selector-app=quickbite-backend_tier_in_backend_-20260105T100500Z.log'
+    assert os.path.basename(result['file']) == expected
 
 
 @pytest.mark.parametrize('options, words', [
