@@ -3,6 +3,7 @@ import pytest
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 from ansible_collections.quickbite.ops.plugins.module_utils.logs import search
 
+
 def _lines(*matching, total=20):
     return ['ERROR %d' % n if n in matching else 'ok %d' % n for n in range(1, total + 1)]
 
