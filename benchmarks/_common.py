@@ -30,7 +30,7 @@ def timed(commands, env=None):
 
 def measure(name, commands, runs, env=None):
     timed(commands, env)  # warm-up: page cache, Python bytecode
-    samples = [timed(commands, env) for _ in range(runs)]
+    samples = [timed(commands, env) for dummy in range(runs)]
     return dict(name=name, median=statistics.median(samples), min=min(samples), max=max(samples))
 
 

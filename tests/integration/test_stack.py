@@ -111,8 +111,8 @@ class Stack:
         return status, headers, json.loads(body)
 
     def login(self):
-        status, _, body = http("POST", self.api + "/api/auth/login",
-                               {"email": "demo@quickbite.local", "password": "demo-password"})
+        status, dummy, body = http("POST", self.api + "/api/auth/login",
+                                   {"email": "demo@quickbite.local", "password": "demo-password"})
         assert status == 200, body
         return json.loads(body)["token"]
 
@@ -264,7 +264,7 @@ def test_redis_stop_gives_503_then_recovers(stack):
     stack.compose("stop", "redis")
     try:
         def down():
-            status, _, body = stack.health()
+            status, dummy, body = stack.health()
             return (status, body) if status == 503 and body["components"]["redis"]["status"] == "DOWN" else None
         status, body = wait_for(down, timeout=20, what="redis DOWN")
         assert body["status"] == "DOWN"
@@ -279,10 +279,10 @@ def test_redis_stop_gives_503_then_recovers(stack):
 # --------------------------------------------------------------------------- API
 def test_login_and_orders(stack):
     token = stack.login()
-    header, payload, _ = token.split(".")
+    header, payload, dummy = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert claims["sub"] == "demo@quickbite.local" and claims["exp"] - claims["iat"] == 3600
-    status, _, body = http("GET", stack.api + "/api/orders", headers={"Authorization": f"Bearer {token}"})
+    status, dummy, body = http("GET", stack.api + "/api/orders", headers={"Authorization": f"Bearer {token}"})
     assert status == 200
     orders = json.loads(body)
     assert len(orders) >= 5
@@ -291,18 +291,18 @@ def test_login_and_orders(stack):
 
 
 def test_bad_login_and_bad_tokens_are_401(stack):
-    status, _, _ = http("POST", stack.api + "/api/auth/login",
-                        {"email": "demo@quickbite.local", "password": "wrong"})
+    status = http("POST", stack.api + "/api/auth/login",
+                  {"email": "demo@quickbite.local", "password": "wrong"})[0]
     assert status == 401
     for auth in (None, "Bearer " + make_jwt(secrets.token_hex(32)), "Bearer not.a.jwt",
                  "Bearer " + make_jwt(stack.env["JWT_SECRET"], ttl=-10)):
-        status, _, body = http("GET", stack.api + "/api/orders",
-                               headers={"Authorization": auth} if auth else {})
+        status, dummy, body = http("GET", stack.api + "/api/orders",
+                                   headers={"Authorization": auth} if auth else {})
         assert status == 401, auth
         assert "error" in json.loads(body)
     # A token we sign ourselves with the configured secret is accepted.
-    status, _, _ = http("GET", stack.api + "/api/orders",
-                        headers={"Authorization": "Bearer " + make_jwt(stack.env["JWT_SECRET"])})
+    status = http("GET", stack.api + "/api/orders",
+                  headers={"Authorization": "Bearer " + make_jwt(stack.env["JWT_SECRET"])})[0]
     assert status == 200
 
 
@@ -316,7 +316,7 @@ def test_jwt_previous_secret_accepted_after_recreate(stack):
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: _get_status(url + "/actuator/health") == 200, timeout=30, what="one-off backend")
         for secret, expected in ((old, 200), (new, 200), (secrets.token_hex(32), 401)):
-            status, _, _ = http("GET", url + "/api/orders", headers={"Authorization": "Bearer " + make_jwt(secret)})
+            status = http("GET", url + "/api/orders", headers={"Authorization": "Bearer " + make_jwt(secret)})[0]
             assert status == expected
         # SIGTERM handling: the container stops well within a second or two.
         t0 = time.monotonic()
@@ -336,12 +336,12 @@ def _get_status(url):
 def test_payment_webhook_signature(stack):
     body = json.dumps({"event": "payment.captured", "payload": {"payment": {"entity": {"id": "pay_T1"}}}}).encode()
     good = hmac.new(stack.env["PAYMENT_WEBHOOK_SECRET"].encode(), body, hashlib.sha256).hexdigest()
-    status, _, resp = http("POST", stack.api + "/api/payments/webhook", body,
-                           {"Content-Type": "application/json", "X-Razorpay-Signature": good})
+    status, dummy, resp = http("POST", stack.api + "/api/payments/webhook", body,
+                               {"Content-Type": "application/json", "X-Razorpay-Signature": good})
     assert status == 200 and json.loads(resp) == {"status": "ok"}
     bad = hmac.new(b"not-the-secret", body, hashlib.sha256).hexdigest()
-    status, _, resp = http("POST", stack.api + "/api/payments/webhook", body,
-                           {"Content-Type": "application/json", "X-Razorpay-Signature": bad})
+    status, dummy, resp = http("POST", stack.api + "/api/payments/webhook", body,
+                               {"Content-Type": "application/json", "X-Razorpay-Signature": bad})
     assert status == 400 and json.loads(resp) == {"error": "Invalid signature"}
     logs = stack.compose("logs", "--no-color", "backend").stdout
     assert re.search(r" (WARN|ERROR) \d+ --- \[quickbite\] .*Invalid signature", logs)
@@ -370,11 +370,11 @@ def test_frontend_spa_and_proxy(stack):
         assert b'data-app="quickbite"' in body
     status, headers, body = http("GET", stack.web + "/app.js")
     assert status == 200 and b"/api/orders" in body
-    status, _, body = http("POST", stack.web + "/api/auth/login",
-                           {"email": "demo@quickbite.local", "password": "demo-password"})
+    status, dummy, body = http("POST", stack.web + "/api/auth/login",
+                               {"email": "demo@quickbite.local", "password": "demo-password"})
     assert status == 200
     token = json.loads(body)["token"]
-    status, _, body = http("GET", stack.web + "/api/orders", headers={"Authorization": f"Bearer {token}"})
+    status, dummy, body = http("GET", stack.web + "/api/orders", headers={"Authorization": f"Bearer {token}"})
     assert status == 200 and isinstance(json.loads(body), list)
     assert http("GET", stack.web + "/api/orders")[0] == 401
 
@@ -481,7 +481,7 @@ def test_failing_migration_stops_backend(stack):
                         "WHERE table_name = 'orders' AND column_name = 'eta_minutes'")
             assert cur.fetchone()[0] == 0
         conn2.close()
-        assert hist[-1] == ("900", False) and all(s for _, s in hist[:-1])
+        assert hist[-1] == ("900", False) and all(s for dummy, s in hist[:-1])
 
         rc, out = stack.backend_one_off(env=env, volumes=vol)
         assert rc == 1, out
@@ -514,8 +514,8 @@ def test_backend_scales_to_three_replicas(stack):
         names = [n for n in names if n.strip()]
         assert len(names) == 3 and all(n.endswith("healthy") for n in names), names
         seen = set()
-        for _ in range(30):
-            status, _, _ = stack.health()
+        for dummy in range(30):
+            status = stack.health()[0]
             assert status == 200
         # Requests are spread over the replicas by the kernel (SO_REUSEPORT).
         for name in (n.split()[0] for n in names):

@@ -146,7 +146,7 @@ def template_hash(template, collision=0):
 
 
 def random_suffix(n=5):
-    return ''.join(random.choice(ALPHANUMS) for _ in range(n))
+    return ''.join(random.choice(ALPHANUMS) for dummy in range(n))
 
 
 def resolve_int_or_percent(value, total, round_up):
@@ -330,7 +330,7 @@ class Emulator(object):
             self._wake.set()
 
     def _iter(self, plural, namespace=None):
-        for (p, ns, _), obj in list(self._objs.items()):
+        for (p, ns, dummy), obj in list(self._objs.items()):
             if p == plural and (namespace is None or ns == namespace):
                 yield obj
 
@@ -643,8 +643,7 @@ class Emulator(object):
         if sim is not None and sim.delete_at is None and sim.running_since is not None:
             for c in pod['spec'].get('containers') or []:
                 self._event('pods', pod, 'Killing', 'Stopping container %s' % c['name'])
-        delay = self.pod_terminate_delay if grace_period is None else min(float(grace_period),
-                                                                         self.pod_terminate_delay)
+        delay = self.pod_terminate_delay if grace_period is None else min(float(grace_period), self.pod_terminate_delay)
         if delay <= 0 or sim is None:
             out = self._out('pods', pod)
             self._remove('pods', pod)
@@ -880,7 +879,7 @@ class Emulator(object):
         old_rss = [rs for rs in rss if new_rs is None or rs['metadata']['uid'] != new_rs['metadata']['uid']]
         max_old = max([self._rs_revision(rs) for rs in old_rss] or [0])
         desired = spec.get('replicas', 1)
-        surge, _ = self._max_surge_unavailable(d)
+        surge = self._max_surge_unavailable(d)[0]
         strategy = (spec.get('strategy') or {}).get('type', 'RollingUpdate')
         rs_annotations = {DESIRED: str(desired),
                           MAX_REPLICAS: str(desired + (surge if strategy == 'RollingUpdate' else 0))}
@@ -909,11 +908,12 @@ class Emulator(object):
             elif not any(rs['spec'].get('replicas', 0) or (rs.get('status') or {}).get('replicas', 0)
                          for rs in old_rss):
                 initial = desired
-            rs = {'metadata': {
-                'name': '%s-%s' % (d['metadata']['name'], h), 'namespace': ns,
-                'labels': dict(template['metadata']['labels']), 'annotations': annotations,
-                'ownerReferences': [{'apiVersion': 'apps/v1', 'kind': 'Deployment', 'name': d['metadata']['name'],
-                                     'uid': d['metadata']['uid'], 'controller': True, 'blockOwnerDeletion': True}]},
+            rs = {
+                'metadata': {
+                    'name': '%s-%s' % (d['metadata']['name'], h), 'namespace': ns,
+                    'labels': dict(template['metadata']['labels']), 'annotations': annotations,
+                    'ownerReferences': [{'apiVersion': 'apps/v1', 'kind': 'Deployment', 'name': d['metadata']['name'],
+                                         'uid': d['metadata']['uid'], 'controller': True, 'blockOwnerDeletion': True}]},
                 'spec': {'replicas': initial, 'minReadySeconds': spec.get('minReadySeconds', 0),
                          'selector': selector, 'template': template}}
             rs['metadata'] = self._new_meta(RESOURCES['replicasets'], ns, rs['metadata'], now)
@@ -1038,10 +1038,13 @@ class Emulator(object):
         rss = self._owned('replicasets', d)
         new_rs = self._find_new_rs(d, rss)
         desired = d['spec'].get('replicas', 1)
-        _, unavailable = self._max_surge_unavailable(d)
+        unavailable = self._max_surge_unavailable(d)[1]
         if (d['spec'].get('strategy') or {}).get('type') == 'Recreate':
             unavailable = 0
-        st = lambda rs, k: (rs.get('status') or {}).get(k, 0)
+
+        def st(rs, k):
+            return (rs.get('status') or {}).get(k, 0)
+
         total_spec = sum(rs['spec'].get('replicas', 0) for rs in rss)
         available = sum(st(rs, 'availableReplicas') for rs in rss)
         old = d.get('status') or {}
@@ -1120,7 +1123,7 @@ class Emulator(object):
         pods = [p for p in self._owned('pods', rs) if not p['metadata'].get('deletionTimestamp')]
         want = rs['spec'].get('replicas', 1)
         if len(pods) < want:
-            for _ in range(want - len(pods)):
+            for dummy in range(want - len(pods)):
                 pod = self._create_pod_for(rs, now)
                 self._event('replicasets', rs, 'SuccessfulCreate', 'Created pod: %s' % pod['metadata']['name'],
                             component='replicaset-controller')
@@ -1418,7 +1421,7 @@ class Emulator(object):
                 from .seed import seed_deployments
                 for body in seed_deployments():
                     self.api_create('deployments', self.namespace, body)
-                for _ in range(8):  # pods need SEED_START_SECONDS of emulated time to start
+                for dummy in range(8):  # pods need SEED_START_SECONDS of emulated time to start
                     self.reconcile()
                     self._fake_now += 2
                 for ev in list(self._iter('events')):  # older than the 1 h event TTL

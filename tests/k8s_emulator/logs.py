@@ -36,8 +36,9 @@ def startup_lines(image, pod_name, start, ready, version=None):
         return start + span * frac
 
     if kind == 'postgres':
-        stamp = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime(
-            '%Y-%m-%d %H:%M:%S.%f')[:-3] + ' UTC'
+        def stamp(t):
+            return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%S.%f')[:-3] + ' UTC'
+
         return [
             (at(0.0), '%s [1] LOG:  starting PostgreSQL %s on x86_64-pc-linux-gnu' % (stamp(at(0.0)), version)),
             (at(0.2), '%s [1] LOG:  listening on IPv4 address "0.0.0.0", port 5432' % stamp(at(0.2))),
@@ -46,8 +47,9 @@ def startup_lines(image, pod_name, start, ready, version=None):
             (at(1.0), '%s [1] LOG:  database system is ready to accept connections' % stamp(at(1.0))),
         ]
     if kind == 'redis':
-        stamp = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime(
-            '%d %b %Y %H:%M:%S.%f')[:-3]
+        def stamp(t):
+            return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime('%d %b %Y %H:%M:%S.%f')[:-3]
+
         return [
             (at(0.0), '1:C %s # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo' % stamp(at(0.0))),
             (at(0.1), '1:C %s # Redis version=%s, bits=64, commit=00000000, modified=0, pid=1, just started'
@@ -58,7 +60,9 @@ def startup_lines(image, pod_name, start, ready, version=None):
             (at(1.0), '1:M %s * Ready to accept connections tcp' % stamp(at(1.0))),
         ]
     if kind == 'frontend':
-        stamp = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime('%Y/%m/%d %H:%M:%S')
+        def stamp(t):
+            return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime('%Y/%m/%d %H:%M:%S')
+
         return [
             (at(0.0), '/docker-entrypoint.sh: Configuration complete; ready for start up'),
             (at(0.5), '%s [notice] 1#1: using the "epoll" event method' % stamp(at(0.5))),
