@@ -46,9 +46,9 @@ def run(adapter, steps, whole_stack, timeout, check_mode):
         return dict(changed=True, steps=steps, elapsed=0.0,
                     msg='would ' + '; '.join('%s %s' % (s['action'], s['target']) for s in steps))
     if steps[0]['action'] == 'delete and replace':
-        service = adapter.delete_replica(steps[0]['target'])
+        service, gone = adapter.delete_replica(steps[0]['target'])
         steps[0]['service'] = service
-        steps[0]['after'] = adapter.wait(service, timeout, gone=[steps[0]['target']])
+        steps[0]['after'] = adapter.wait(service, timeout, gone=gone)
     elif whole_stack and adapter.platform == 'compose':
         adapter.restart_stack()
         for step in steps:

@@ -114,4 +114,9 @@ class ComposeCLI(object):
     def inspect(self, ids):
         if not ids:
             return []
-        return parse_json_stream(self.docker_run(['inspect', '--format', self.INSPECT_FORMAT] + list(ids))[1])
+        # A container removed between ps and inspect (a replacement in progress)
+        # makes inspect exit 1 while still printing the others.
+        rc, out, err = self.docker_run(['inspect', '--format', self.INSPECT_FORMAT] + list(ids), check=False)
+        if rc != 0 and not out.strip():
+            raise PlatformError('docker inspect failed (rc=%d): %s' % (rc, err.strip()))
+        return parse_json_stream(out)

@@ -94,7 +94,8 @@ class Adapter(object):
         raise NotImplementedError
 
     def delete_replica(self, name):
-        """Force-kill one container or pod and let it be replaced; returns its service."""
+        """Force-kill one container or pod and let it be replaced; returns its
+        service and the names a wait must see disappear."""
         raise NotImplementedError
 
     def scale(self, service, replicas):
@@ -105,6 +106,18 @@ class Adapter(object):
         Kubernetes), ``gone`` replica names have disappeared and, when given,
         ``replicas`` are ready. Raises TimeoutError_ with the last state."""
         raise NotImplementedError
+
+    def timeout_error(self, service, what, timeout, problems, state, log_lines=15):
+        """The failure a wait ends with: the state and the last log lines."""
+        from ansible_collections.quickbite.ops.plugins.module_utils.errors import TimeoutError_
+        message = '%s did not %s within %d s: %s' % (service, what, timeout, '; '.join(problems))
+        try:
+            lines = [line for entry in self.logs(service, tail=log_lines) for line in entry['lines']][-log_lines:]
+        except Exception as exc:  # evidence is best effort; the timeout stands
+            lines = ['(logs unavailable: %s)' % exc]
+        if lines:
+            message += '\nlast log lines of %s:\n  %s' % (service, '\n  '.join(lines))
+        return TimeoutError_(message, state=state, last_log_lines=lines)
 
     def history(self, service):
         """Recorded revisions or images, oldest first."""

@@ -13,8 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.quickbite.ops.plugins.module_utils import envfile
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import (
-    ConfigError, NotFoundError, TimeoutError_)
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import (
     Adapter, judge_service, replica)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_cli import ComposeCLI
@@ -169,7 +168,8 @@ class ComposeAdapter(Adapter):
                 self.cli.docker_run(['rm', '--force', name])
                 self.cli.run(['up', '-d', '--no-deps', '--scale', '%s=%d' % (service['name'], count),
                               service['name']])
-                return service['name']
+                # rm -f has already removed it, and the replacement reuses the name.
+                return service['name'], []
         raise NotFoundError('no container named %s in %s' % (name, self.describe()))
 
     def scale(self, service, replicas):
@@ -192,8 +192,7 @@ class ComposeAdapter(Adapter):
             if not problems:
                 return state
             if time.time() >= deadline:
-                raise TimeoutError_('%s did not become ready within %d s: %s'
-                                    % (service, timeout, '; '.join(problems)), state=state)
+                raise self.timeout_error(service, 'become ready', timeout, problems, state)
             sleep(1)
 
     def history(self, service):

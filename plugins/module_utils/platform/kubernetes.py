@@ -11,7 +11,7 @@ import base64
 import re
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import NotFoundError, PlatformError, TimeoutError_
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import NotFoundError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import (
     DEFAULT_DEPLOYMENTS, Adapter, judge_service, replica)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_client import (
@@ -140,7 +140,7 @@ class KubernetesAdapter(Adapter):
             wanted = (dep.spec.selector.match_labels or {})
             if wanted and all(labels.get(k) == v for k, v in wanted.items()):
                 self.client.call('deleting pod %s' % name, self.client.core.delete_namespaced_pod, name, self.namespace)
-                return service
+                return service, [name]
         raise NotFoundError('pod %s belongs to none of the deployments %s' % (name, ', '.join(self.service_names())))
 
     def scale(self, service, replicas):
@@ -169,8 +169,7 @@ class KubernetesAdapter(Adapter):
             if not problems:
                 return self.services([service])[0]
             if time.time() >= deadline:
-                raise TimeoutError_('%s did not finish rolling out within %d s: %s'
-                                    % (service, timeout, '; '.join(problems)), state=self.services([service])[0])
+                raise self.timeout_error(service, 'finish rolling out', timeout, problems, self.services([service])[0])
             sleep(0.5)
 
     def _replica_sets(self, service):
