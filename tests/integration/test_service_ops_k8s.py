@@ -1,0 +1,138 @@
+"""Restart, scale and rollback playbooks on the Kubernetes path, against the
+API emulator; every claim is checked by reading the emulator's objects."""
+import pytest
+
+from conftest import run_playbook
+from k8s_emulator import EmulatorThread
+
+pytestmark = [pytest.mark.integration, pytest.mark.k8s]
+
+DEP = 'quickbite-backend'
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory):
+    with EmulatorThread(pod_start_delay=0.2) as k8s:
+        k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
+        yield k8s
+
+
+@pytest.fixture
+def k8s(cluster):
+    cluster.emulator.reset()
+    cluster.emulator.set_progress_deadline(None)
+    yield cluster
+
+
+def _vars(k8s, **extra):
+    base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, healthcheck_checks=['platform'])
+    base.update(extra)
+    return base
+
+
+def _dep(k8s):
+    return k8s.emulator.get('deployments', DEP)
+
+
+def _revision(k8s):
+    return int(_dep(k8s)['metadata']['annotations']['deployment.kubernetes.io/revision'])
+
+
+def _pods(k8s):
+    return sorted(p['metadata']['name'] for p in k8s.emulator.list('pods', label_selector='app=' + DEP)
+                  if not p['metadata'].get('deletionTimestamp'))
+
+
+def test_rolling_restart_keeps_availability_and_names_revisions(k8s, tmp_path):
+    generation, pods = _dep(k8s)['metadata']['generation'], _pods(k8s)
+    run = run_playbook('restart.yml', inventory='inventory/k8s', extra=_vars(k8s), check=True, tmp_path=tmp_path)
+    assert run.rc == 0 and run.result('restart')['msg'] == 'would rolling restart backend'
+    assert _dep(k8s)['metadata']['generation'] == generation and _pods(k8s) == pods
+
+    k8s.emulator.clear_history(DEP)
+    run = run_playbook('restart.yml', inventory='inventory/k8s', extra=_vars(k8s), tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert run.result('restart')['msg'] == 'done: rolling restart backend (revision 1 -> 2)'
+    dep = _dep(k8s)
+    assert 'kubectl.kubernetes.io/restartedAt' in dep['spec']['template']['metadata']['annotations']
+    assert 'kubectl.kubernetes.io/restartedAt' not in dep['metadata'].get('annotations', {})
+    assert dep['metadata']['annotations']['quickbite.ops/previous-revision'] == '1'
+    assert set(_pods(k8s)).isdisjoint(pods) and len(_pods(k8s)) == 3
+    samples = k8s.emulator.availability_history(DEP)
+    assert samples and min(available for _t, available, _d in samples) >= 3, samples  # maxUnavailable 0
+    assert run.result('healthcheck')['status'] == 'UP'
+
+
+def test_delete_pod_waits_for_its_replacement(k8s, tmp_path):
+    victim = _pods(k8s)[0]
+    run = run_playbook('restart.yml', inventory='inventory/k8s', extra=_vars(k8s, restart_pod=victim), tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert victim not in _pods(k8s) and len(_pods(k8s)) == 3
+    ready = [p for p in k8s.emulator.list('pods', label_selector='app=' + DEP)
+             if any(c['type'] == 'Ready' and c['status'] == 'True' for c in p['status'].get('conditions', []))]
+    assert len(ready) == 3
+
+
+def test_scale_up_idempotent_and_back(k8s, tmp_path):
+    run = run_playbook('scale.yml', inventory='inventory/k8s', extra=_vars(k8s, scale_replicas=5), tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert _dep(k8s)['spec']['replicas'] == 5 and len(_pods(k8s)) == 5
+    assert _dep(k8s)['status']['availableReplicas'] == 5
+    run = run_playbook('scale.yml', inventory='inventory/k8s', extra=_vars(k8s, scale_replicas=5), tmp_path=tmp_path)
+    assert run.rc == 0 and run.result('scale')['changed'] is False
+    run = run_playbook('scale.yml', inventory='inventory/k8s', extra=_vars(k8s, scale_replicas=3), check=True,
+                       tmp_path=tmp_path)
+    assert run.result('scale')['msg'] == 'would scale backend from 5 to 3' and _dep(k8s)['spec']['replicas'] == 5
+    run = run_playbook('scale.yml', inventory='inventory/k8s', extra=_vars(k8s, scale_replicas=3), tmp_path=tmp_path)
+    assert run.rc == 0 and len(_pods(k8s)) == 3
+
+
+def test_rollback_undo_and_undo_of_undo(k8s, tmp_path):
+    image_v1 = _dep(k8s)['spec']['template']['spec']['containers'][0]['image']
+    run = run_playbook('restart.yml', inventory='inventory/k8s', extra=_vars(k8s), tmp_path=tmp_path)
+    assert run.rc == 0 and _revision(k8s) == 2
+    template_v2 = _dep(k8s)['spec']['template']
+
+    run = run_playbook('rollback.yml', inventory='inventory/k8s', extra=_vars(k8s), check=True, tmp_path=tmp_path)
+    assert run.result('rollback')['msg'].startswith('would roll back backend from revision 2') and _revision(k8s) == 2
+
+    run = run_playbook('rollback.yml', inventory='inventory/k8s', extra=_vars(k8s), tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    dep = _dep(k8s)
+    assert _revision(k8s) == 3  # revision 1's ReplicaSet, re-numbered, as kubectl undo does
+    assert 'kubectl.kubernetes.io/restartedAt' not in (dep['spec']['template']['metadata'].get('annotations') or {})
+    assert dep['spec']['template']['spec']['containers'][0]['image'] == image_v1
+    assert dep['metadata']['annotations']['quickbite.ops/previous-revision'] == '2'
+    assert run.result('rollback')['msg'].startswith('rolled back backend: revision 2')
+
+    run = run_playbook('rollback.yml', inventory='inventory/k8s', extra=_vars(k8s), tmp_path=tmp_path)
+    assert run.rc == 0 and _revision(k8s) == 4
+    annotations = _dep(k8s)['spec']['template']['metadata']['annotations']
+    assert annotations['kubectl.kubernetes.io/restartedAt'] == template_v2['metadata']['annotations'][
+        'kubectl.kubernetes.io/restartedAt']
+
+    run = run_playbook('rollback.yml', inventory='inventory/k8s', extra=_vars(k8s, rollback_to='99'), tmp_path=tmp_path)
+    assert run.rc != 0 and 'has no revision 99 to roll back to (revisions kept: 3, 4)' in run.output
+
+
+def test_rollout_that_never_completes_fails_with_the_reason(k8s, tmp_path):
+    k8s.emulator.fail_new_pods(DEP, True)
+    k8s.emulator.set_progress_deadline(2)
+    run = run_playbook('restart.yml', inventory='inventory/k8s', extra=_vars(k8s, restart_wait_timeout=60),
+                       tmp_path=tmp_path)
+    assert run.rc != 0
+    assert 'deployment quickbite-backend exceeded its progress deadline' in run.output
+    # maxUnavailable 0: the old pods still serve.
+    assert _dep(k8s)['status']['availableReplicas'] == 3
+    k8s.emulator.fail_new_pods(DEP, False)
+
+
+@pytest.mark.parametrize('playbook, extra, message', [
+    ('restart.yml', dict(restart_services=['worker']), 'unknown service(s) worker for restart_services'),
+    ('restart.yml', dict(restart_pod='no-such-pod'), 'reading pod no-such-pod in namespace quickbite: 404'),
+    ('scale.yml', dict(scale_replicas=-2), 'scale_replicas must be between 0 and 50, got -2'),
+    ('rollback.yml', dict(rollback_unpin=True), 'rollback_unpin applies to Compose only'),
+])
+def test_bad_input_is_named(k8s, tmp_path, playbook, extra, message):
+    run = run_playbook(playbook, inventory='inventory/k8s', extra=_vars(k8s, **extra), tmp_path=tmp_path)
+    assert run.rc != 0 and message in run.output, run.output[-2000:]
