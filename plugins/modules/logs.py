@@ -137,7 +137,9 @@ would_write:
   returned: always
   type: str
 sources:
-  description: One entry per container or pod with its service, the number of lines collected and of matching lines.
+  description:
+    - One entry per container or pod with its service, the number of lines collected and of matching lines.
+    - C(note) says why a pod gave no lines (no previous container, a container still starting).
   returned: always
   type: list
   elements: dict

@@ -91,7 +91,8 @@ def collect(adapter, settings, seconds):
     if settings.selector:
         entries = adapter.logs(None, tail=tail, since=since, previous=settings.previous,
                                selector=settings.selector)
-        collected = [dict(service=settings.selector, source=e['source'], lines=e['lines']) for e in entries]
+        collected = [dict(service=settings.selector, source=e['source'], lines=e['lines'], note=e.get('note'))
+                     for e in entries]
         return collected, [settings.selector]
     # Validates the names (unknown service -> NotFoundError naming it) and lists
     # all services when none were asked for.
@@ -111,7 +112,8 @@ def collect(adapter, settings, seconds):
                             'that have restarted, or collect without logs_previous' % (exc.msg, restarts or 'none'))
     collected = []
     for name, entries in zip(names, results):
-        collected.extend(dict(service=name, source=e['source'] or name, lines=e['lines']) for e in entries)
+        collected.extend(dict(service=name, source=e['source'] or name, lines=e['lines'], note=e.get('note'))
+                         for e in entries)
     return collected, names
 
 
@@ -219,8 +221,9 @@ def report(result, collected, settings, regex, names, features):
                 _describe_pattern(settings, regex)),
              _options_line(settings, names)]
     for source in result['sources']:
-        lines.append('%s %s: %d lines, %d matches' % (source['service'], source['source'],
-                                                      source['lines'], source['matches']))
+        lines.append('%s %s: %d lines, %d matches%s' % (source['service'], source['source'], source['lines'],
+                                                        source['matches'],
+                                                        ' (%s)' % source['note'] if source.get('note') else ''))
     for name in names:
         if not result['summary'][name]['sources']:
             lines.append('%s: no log lines (no container or pod, or none in the window)' % name)
@@ -256,6 +259,8 @@ def run(adapter, settings, check_mode=False, clock=time.time):
     for entry, count in zip(collected, found['counts']):
         sources.append(dict(service=entry['service'], source=entry['source'], lines=len(entry['lines']),
                             matches=count))
+        if entry.get('note'):
+            sources[-1]['note'] = entry['note']
         totals = summary[entry['service']]
         totals['sources'] += 1
         totals['lines'] += len(entry['lines'])

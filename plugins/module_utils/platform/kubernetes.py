@@ -94,9 +94,20 @@ class KubernetesAdapter(Adapter):
             kwargs['since_seconds'] = since if isinstance(since, int) else parse_duration(since)
         entries = []
         for pod in sorted(self.pods(selector), key=lambda p: p.metadata.name):
-            text = self.client.call('reading logs of pod %s' % pod.metadata.name,
-                                    self.client.core.read_namespaced_pod_log, pod.metadata.name,
-                                    self.namespace, previous=previous, **kwargs)
+            if previous and not any((cs.restart_count or 0) > 0 for cs in pod.status.container_statuses or []):
+                # kubectl fails the whole command here; one pod without a crash must not hide the others.
+                entries.append(dict(source=pod.metadata.name, lines=[], note='no previous container (never restarted)'))
+                continue
+            try:
+                text = self.client.call('reading logs of pod %s' % pod.metadata.name,
+                                        self.client.core.read_namespaced_pod_log, pod.metadata.name,
+                                        self.namespace, previous=previous, **kwargs)
+            except PlatformError as exc:
+                if ': 400 ' not in exc.msg:
+                    raise
+                # A container still starting has no log yet: say so, keep the others.
+                entries.append(dict(source=pod.metadata.name, lines=[], note=exc.msg))
+                continue
             entries.append(dict(source=pod.metadata.name, lines=(text or '').splitlines()))
         return entries
 
