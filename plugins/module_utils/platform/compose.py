@@ -193,7 +193,7 @@ class ComposeAdapter(Adapter):
                 return state
             if time.time() >= deadline:
                 raise self.timeout_error(service, 'become ready', timeout, problems, state)
-            sleep(1)
+            sleep(0.25)
 
     def history(self, service):
         return self.state.history().get(service, [])

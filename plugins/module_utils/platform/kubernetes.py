@@ -181,7 +181,7 @@ class KubernetesAdapter(Adapter):
                 return self.services([service])[0]
             if time.time() >= deadline:
                 raise self.timeout_error(service, 'finish rolling out', timeout, problems, self.services([service])[0])
-            sleep(0.5)
+            sleep(0.25)
 
     def _replica_sets(self, service):
         dep = self.read_deployment(service)
