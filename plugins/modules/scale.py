@@ -8,12 +8,17 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: scale
-short_description: Scale a QuickBite service horizontally and wait until the replicas are ready
+short_description: Scale a QuickBite service, horizontally or (Kubernetes) vertically, and wait until it is ready
 version_added: 0.1.0
 description:
   - The runbook's horizontal Scaling on either platform. Compose runs C(up -d --no-deps --scale <service>=N <service>)
     (replicas of a host-networked service share its port); Kubernetes patches the Deployment's scale subresource.
   - Waits until exactly O(replicas) replicas are ready. Scaling to the current, fully ready count changes nothing.
+  - Vertical (Kubernetes), with O(resources) instead of O(replicas), sets CPU and memory requests and limits of one
+    container of the Deployment (a rolling update), and with O(manifest) writes the same values into that
+    Deployment in the repository manifest (such as C(k8s/deploy.yaml)), so the repository and the cluster agree.
+    Quantities are validated (and requests compared with limits) before anything changes. The manifest is rewritten
+    through a YAML round trip, which does not keep comments.
 author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
@@ -23,8 +28,8 @@ attributes:
     support: full
     description: Reports the change it would make, from the same comparison as a real run.
   diff_mode:
-    support: none
-    description: The result names the replica counts before and after.
+    support: full
+    description: Vertical scaling returns the resources before and after as a diff.
 options:
   service:
     description:
@@ -33,9 +38,21 @@ options:
     default: backend
   replicas:
     description:
-      - Wanted number of replicas, 0 to 50.
+      - Wanted number of replicas, 0 to 50. One of O(replicas) and O(resources) is required.
     type: int
-    required: true
+  resources:
+    description:
+      - Kubernetes only. C(requests) and/or C(limits), each with C(cpu) and/or C(memory), for example
+        C({requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: "2", memory: 2Gi}}).
+    type: dict
+  container:
+    description:
+      - Container whose resources are set; the first container of the pod template when omitted.
+    type: str
+  manifest:
+    description:
+      - Path of a manifest on the managed host holding the Deployment, updated with the same resources.
+    type: path
   wait_timeout:
     description:
       - Seconds to wait until the replicas are ready.
@@ -48,16 +65,24 @@ EXAMPLES = r'''
   quickbite.ops.scale:
     platform: k8s
     replicas: 5
+
+- name: Give the backend more CPU and memory, in the cluster and in the repository
+  quickbite.ops.scale:
+    platform: k8s
+    resources:
+      requests: {cpu: 500m, memory: 1Gi}
+      limits: {cpu: "2", memory: 2Gi}
+    manifest: /srv/quickbite/k8s/deploy.yaml
 '''
 
 RETURN = r'''
 before:
-  description: Replica count found before the change.
+  description: Replica count (horizontal) or container resources (vertical) found before the change.
   returned: always
-  type: int
+  type: raw
 replicas:
   description: Wanted replica count.
-  returned: always
+  returned: when O(replicas) is given
   type: int
 msg:
   description: What was done or would be done.
@@ -77,13 +102,21 @@ def main():
     spec = platform_argument_spec()
     spec.update(
         service=dict(type='str', default='backend'),
-        replicas=dict(type='int', required=True),
+        replicas=dict(type='int'),
+        resources=dict(type='dict'),
+        container=dict(type='str'),
+        manifest=dict(type='path'),
         wait_timeout=dict(type='int', default=300),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           required_one_of=[('replicas', 'resources')], mutually_exclusive=[('replicas', 'resources')])
     p = module.params
     try:
-        result = scale.run(get_adapter(module), p['service'], p['replicas'], p['wait_timeout'], module.check_mode)
+        if p['resources'] is not None:
+            result = scale.run_vertical(get_adapter(module), p['service'], p['container'], p['resources'],
+                                        p['manifest'], p['wait_timeout'], module.check_mode)
+        else:
+            result = scale.run(get_adapter(module), p['service'], p['replicas'], p['wait_timeout'], module.check_mode)
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)

@@ -136,3 +136,65 @@ def test_rollout_that_never_completes_fails_with_the_reason(k8s, tmp_path):
 def test_bad_input_is_named(k8s, tmp_path, playbook, extra, message):
     run = run_playbook(playbook, inventory='inventory/k8s', extra=_vars(k8s, **extra), tmp_path=tmp_path)
     assert run.rc != 0 and message in run.output, run.output[-2000:]
+
+
+MANIFEST = """\
+# QuickBite on Kubernetes (trimmed)
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: quickbite-backend
+  namespace: quickbite
+spec:
+  replicas: 3
+  template:
+    spec:
+      containers:
+        - name: backend
+          image: quickbite/backend:1.0
+          resources:
+            requests: {cpu: 250m, memory: 512Mi}
+            limits: {cpu: "1", memory: 1Gi}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: quickbite-backend
+"""
+
+RESOURCES = {'requests': {'cpu': '500m', 'memory': '1Gi'}, 'limits': {'cpu': '2', 'memory': '2Gi'}}
+
+
+def test_vertical_scaling_sets_cluster_and_manifest(k8s, tmp_path):
+    import yaml
+    manifest = tmp_path / 'deploy.yaml'
+    manifest.write_text(MANIFEST)
+    extra = _vars(k8s, scale_resources=RESOURCES, scale_manifest=str(manifest))
+    revision = _revision(k8s)
+    run = run_playbook('scale.yml', inventory='inventory/k8s', extra=extra, check=True, tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert 'would set resources of backend/backend on the deployment and in' in run.result('scale')['msg']
+    assert manifest.read_text() == MANIFEST and _revision(k8s) == revision
+
+    run = run_playbook('scale.yml', inventory='inventory/k8s', extra=extra, tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    container = _dep(k8s)['spec']['template']['spec']['containers'][0]
+    assert container['resources'] == RESOURCES and _revision(k8s) == revision + 1
+    docs = list(yaml.safe_load_all(manifest.read_text()))
+    assert docs[0]['spec']['template']['spec']['containers'][0]['resources'] == RESOURCES
+    assert docs[1] == {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'quickbite-backend'}}
+
+    run = run_playbook('scale.yml', inventory='inventory/k8s', extra=extra, tmp_path=tmp_path)
+    assert run.rc == 0 and run.result('scale')['changed'] is False
+
+
+@pytest.mark.parametrize('resources, message', [
+    ({'requests': {'cpu': 'lots'}}, "scale_resources.requests.cpu: 'lots' is not a Kubernetes quantity"),
+    ({'requests': {'memory': '4Gi'}, 'limits': {'memory': '2Gi'}}, 'requests.memory 4Gi is above limits.memory 2Gi'),
+])
+def test_bad_resources_change_nothing(k8s, tmp_path, resources, message):
+    before = _dep(k8s)
+    run = run_playbook('scale.yml', inventory='inventory/k8s', extra=_vars(k8s, scale_resources=resources),
+                       tmp_path=tmp_path)
+    assert run.rc != 0 and message in run.output
+    assert _dep(k8s)['metadata']['generation'] == before['metadata']['generation']

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.quickbite.ops.plugins.module_utils import manifest, quantity
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 
 MAX_REPLICAS = 50
@@ -34,3 +35,39 @@ def run(adapter, service, replicas, timeout, check_mode):
     result['elapsed'] = round(time.time() - started, 3)
     return dict(result, changed=True, msg='scaled %s from %s to %d replica(s), all ready in %.1f s'
                 % (service, before['replicas'], replicas, result['elapsed']))
+
+
+def run_vertical(adapter, service, container, resources, manifest_path, timeout, check_mode):
+    """Requests/limits of one container on the Deployment, and the same values
+    in the repository manifest when a path is given. Validated first."""
+    quantity.validate_resources(resources, 'scale_resources')
+    known = adapter.service_names()
+    if service not in known:
+        raise ConfigError('unknown service %s for scale_service; %s has %s'
+                          % (service, adapter.describe(), ', '.join(known)))
+    name, current = adapter.container_resources(service, container)
+    cluster_changes = not quantity.same(current, resources)
+    result = dict(service=service, container=name, before=current, resources=resources,
+                  diff=dict(before=dict(resources=current), after=dict(resources=resources)))
+    manifest_changes = False
+    if manifest_path:
+        manifest_changes = manifest.set_container_resources(
+            manifest_path, adapter.deployment_name(service), name, resources, check_mode=True)[0]
+    if not cluster_changes and not manifest_changes:
+        return dict(result, changed=False, msg='%s/%s already has these resources' % (service, name))
+    verb = 'would set' if check_mode else 'set'
+    parts = []
+    if cluster_changes:
+        parts.append('on the deployment')
+    if manifest_changes:
+        parts.append('in %s' % manifest_path)
+    if check_mode:
+        return dict(result, changed=True, msg='%s resources of %s/%s %s' % (verb, service, name, ' and '.join(parts)))
+    started = time.time()
+    if cluster_changes:
+        adapter.set_resources(service, name, resources)
+        result['state'] = adapter.wait(service, timeout)
+    if manifest_changes:
+        manifest.set_container_resources(manifest_path, adapter.deployment_name(service), name, resources)
+    result['elapsed'] = round(time.time() - started, 3)
+    return dict(result, changed=True, msg='%s resources of %s/%s %s' % (verb, service, name, ' and '.join(parts)))

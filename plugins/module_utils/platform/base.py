@@ -119,6 +119,15 @@ class Adapter(object):
             message += '\nlast log lines of %s:\n  %s' % (service, '\n  '.join(lines))
         return TimeoutError_(message, state=state, last_log_lines=lines)
 
+    def container_resources(self, service, container=None):
+        """Kubernetes only: (container, {requests, limits})."""
+        from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+        raise ConfigError('vertical scaling (scale_resources) is for Kubernetes; on Compose set '
+                          'deploy.resources in the compose file')
+
+    def set_resources(self, service, container, resources):
+        raise NotImplementedError
+
     def history(self, service):
         """Recorded revisions or images, oldest first."""
         raise NotImplementedError

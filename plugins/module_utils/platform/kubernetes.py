@@ -183,6 +183,25 @@ class KubernetesAdapter(Adapter):
                 raise self.timeout_error(service, 'finish rolling out', timeout, problems, self.services([service])[0])
             sleep(0.25)
 
+    def container_resources(self, service, container=None):
+        """(container name, {requests, limits}) of the pod template."""
+        dep = self.read_deployment(service)
+        containers = dep.spec.template.spec.containers
+        chosen = containers[0] if container is None else next((c for c in containers if c.name == container), None)
+        if chosen is None:
+            raise NotFoundError('deployment %s has no container %s (it has %s)' % (
+                dep.metadata.name, container, ', '.join(c.name for c in containers)))
+        res = self.client.api_client.sanitize_for_serialization(chosen.resources) or {}
+        return chosen.name, dict(requests=res.get('requests') or {}, limits=res.get('limits') or {})
+
+    def set_resources(self, service, container, resources):
+        """Strategic merge on the container (by name): other containers and keys stay."""
+        before = self.workload(service)
+        body = self._recorded(before)
+        body['spec'] = {'template': {'spec': {'containers': [{'name': container, 'resources': resources}]}}}
+        self._patch(service, body, 'setting resources of')
+        return before
+
     def _replica_sets(self, service):
         dep = self.read_deployment(service)
         sets = self.client.call('listing replicasets of %s' % dep.metadata.name,
