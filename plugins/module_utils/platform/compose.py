@@ -114,7 +114,6 @@ class ComposeAdapter(Adapter):
             raise ConfigError('env file %s not found; set quickbite_compose_env_file' % path)
         return envfile.read(path).get(key)
 
-
     # ---------------------------------------------------------------- changes
 
     def service_names(self):
