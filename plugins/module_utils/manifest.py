@@ -47,6 +47,6 @@ def set_container_resources(path, deployment, container, resources, check_mode=F
         return False, before
     if not check_mode:
         target['resources'] = after
-        text = yaml.safe_dump_all([d for d in docs], sort_keys=False, default_flow_style=False)
+        text = yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
         envfile.write_atomic(path, text)
     return True, before

@@ -42,8 +42,7 @@ options:
     type: int
   resources:
     description:
-      - Kubernetes only. C(requests) and/or C(limits), each with C(cpu) and/or C(memory), for example
-        C({requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: "2", memory: 2Gi}}).
+      - Kubernetes only. C(requests) and/or C(limits), each with C(cpu) and/or C(memory), as in the example below.
     type: dict
   container:
     description:
