@@ -749,6 +749,15 @@ def main():
         f"Starting QuickBiteApplication v{VERSION} using Java 17.0.9 with PID {os.getpid()}")
     log("INFO", "c.q.backend.QuickBiteApplication", 'The following 1 profile is active: "prod"')
     CFG = Config()
+    # As jjwt does for HS256: a key under 256 bits stops the application at start-up.
+    for name, value in (("JWT_SECRET", CFG.jwt_secret), ("JWT_SECRET_PREVIOUS", CFG.jwt_secret_previous)):
+        if value and len(value.encode()) < 32:
+            fail_startup("io.jsonwebtoken.security.WeakKeyException",
+                         f"The specified key byte array for {name} is {len(value.encode()) * 8} bits which is not "
+                         "secure enough for any JWT HMAC-SHA algorithm. The JWT JWA Specification (RFC 7518, "
+                         "Section 3.2) states that keys used with HMAC-SHA algorithms MUST have a size >= 256 bits.",
+                         frames=["io.jsonwebtoken.security.Keys.hmacShaKeyFor(Keys.java:96)",
+                                 "com.quickbite.backend.security.JwtService.<init>(JwtService.java:31)"])
 
     server_ref = {}
 

@@ -114,6 +114,22 @@ class ComposeAdapter(Adapter):
             raise ConfigError('env file %s not found; set quickbite_compose_env_file' % path)
         return envfile.read(path).get(key)
 
+    def set_config(self, key, value):
+        """Rewrite the one line of ``key`` in the env file, atomically, keeping
+        every other byte, the mode and the owner."""
+        path = self.cli.env_file
+        with open(path) as handle:
+            text = handle.read()
+        envfile.write_atomic(path, envfile.set_key(text, key, value))
+
+    def store(self):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import FileStore
+        return FileStore(self.state.dir)
+
+    def lock(self, name, ttl=3600):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import FileLock
+        return FileLock(self.state.dir, name)
+
     # ---------------------------------------------------------------- changes
 
     def service_names(self):

@@ -249,6 +249,21 @@ class KubernetesAdapter(Adapter):
         self.client.call('rolling back deployment %s' % name, self.client.apps.patch_namespaced_deployment,
                          name, self.namespace, patch)
 
+    def set_config(self, key, value):
+        """Patch one key of the Secret: a merge on ``data`` leaves every other key as it was
+        (unlike ``create secret --dry-run | apply``, which can drop them)."""
+        encoded = base64.b64encode(value.encode('utf-8')).decode('ascii')
+        self.client.call('patching secret %s' % self.secret_name, self.client.core.patch_namespaced_secret,
+                         self.secret_name, self.namespace, {'data': {key: encoded}})
+
+    def store(self):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import SecretStore
+        return SecretStore(self.client, self.namespace)
+
+    def lock(self, name, ttl=3600):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import ConfigMapLock
+        return ConfigMapLock(self.client, self.namespace, name, ttl)
+
     def get_config(self, key):
         secret = self.client.call('reading secret %s' % self.secret_name,
                                   self.client.core.read_namespaced_secret, self.secret_name, self.namespace)

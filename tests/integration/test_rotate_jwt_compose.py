@@ -1,0 +1,172 @@
+"""JWT secret rotation on the real Compose stack: verified by the backend
+itself (old token refused, new accepted), env file kept byte for byte and
+0600, rollback on failure, convergence after a kill, no secret anywhere."""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import stat
+import subprocess
+
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, VENV_BIN, run_playbook
+
+pytestmark = [pytest.mark.integration, pytest.mark.compose]
+
+
+def _token(secret):
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b'=').decode()
+    now = int(time.time())
+    head = b64(json.dumps({'alg': 'HS256', 'typ': 'JWT'}).encode())
+    body = b64(json.dumps({'sub': 'test', 'iat': now, 'exp': now + 600}).encode())
+    sig = hmac.new(secret.encode(), ('%s.%s' % (head, body)).encode(), hashlib.sha256).digest()
+    return '%s.%s.%s' % (head, body, b64(sig))
+
+
+def _orders(secret):
+    request = urllib.request.Request('http://127.0.0.1:18080/api/orders',
+                                     headers={'Authorization': 'Bearer ' + _token(secret)})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _env(stack):
+    path = os.path.join(stack['dir'], '.env.prod')
+    with open(path, 'rb') as handle:
+        raw = handle.read()
+    values = dict(line.split('=', 1) for line in raw.decode().splitlines() if '=' in line and not line.startswith('#'))
+    return path, raw, values
+
+
+def _fp(value):
+    return hashlib.sha256(value.encode()).hexdigest()[:8]
+
+
+@pytest.fixture
+def audit(tmp_path):
+    return str(tmp_path / 'audit' / 'rotation.log')
+
+
+def _vars(demo_vars, audit, **extra):
+    return dict(demo_vars, rotate_jwt_audit_log=audit, rotate_jwt_wait_timeout=120, **extra)
+
+
+def test_check_mode_changes_nothing(stack, demo_vars, audit, tmp_path):
+    path, raw, values = _env(stack)
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit), check=True, tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert run.result('jwt_rotate')['msg'].startswith('would rotate JWT_SECRET (now %s)' % _fp(values['JWT_SECRET']))
+    assert _env(stack)[1] == raw and not os.path.exists(audit)
+
+
+def test_rotation_is_verified_by_the_backend_and_keeps_the_env_file(stack, demo_vars, audit, tmp_path):
+    path, raw, values = _env(stack)
+    old = values['JWT_SECRET']
+    assert _orders(old) == 200
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit), verbosity=3, tmp_path=tmp_path)
+    assert run.rc == 0, run.output[-3000:]
+    new_path, new_raw, new_values = _env(stack)
+    new = new_values['JWT_SECRET']
+    assert new != old and len(new) == 64 and int(new, 16) >= 0
+    # Every other line byte for byte; mode kept.
+    old_lines, new_lines = raw.split(b'\n'), new_raw.split(b'\n')
+    assert len(old_lines) == len(new_lines)
+    assert [i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b] == \
+        [i for i, line in enumerate(old_lines) if line.startswith(b'JWT_SECRET=')]
+    assert stat.S_IMODE(os.stat(path).st_mode) == mode == 0o600
+    # Verified independently: the backend refuses the old secret, accepts the new one.
+    assert _orders(old) == 401 and _orders(new) == 200
+    result = run.result('jwt_rotate')
+    assert result['outcome'] == 'rotated' and result['old_fingerprint'] == _fp(old)
+    assert result['new_fingerprint'] == _fp(new) and 'every user must log in again' in result['msg']
+    with open(audit) as handle:
+        entries = [json.loads(line) for line in handle]
+    assert entries[-1]['outcome'] == 'rotated' and entries[-1]['old'] == _fp(old) and entries[-1]['new'] == _fp(new)
+    # Nothing printed at -vvv, returned, or audited holds either secret.
+    everything = run.output + json.dumps(run.records) + open(audit).read()
+    assert old not in everything and new not in everything
+
+
+def test_keep_previous_keeps_old_tokens_valid(stack, demo_vars, audit, tmp_path):
+    old = _env(stack)[2]['JWT_SECRET']
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit, rotate_jwt_keep_previous=True), tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    values = _env(stack)[2]
+    assert values['JWT_SECRET_PREVIOUS'] == old and _orders(old) == 200 and _orders(values['JWT_SECRET']) == 200
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit), tmp_path=tmp_path)
+    assert run.rc == 0 and _env(stack)[2]['JWT_SECRET_PREVIOUS'] == '' and _orders(old) == 401
+
+
+def test_a_failing_backend_is_rolled_back(stack, demo_vars, audit, tmp_path):
+    """A secret the backend refuses to start with (64 bits: jjwt's
+    WeakKeyException) fails the test and is put back."""
+    path, raw, values = _env(stack)
+    old = values['JWT_SECRET']
+    bad = 'short-secret'
+    run = run_playbook('rotate-jwt.yml', tmp_path=tmp_path, extra=dict(
+        _vars(demo_vars, audit, rotate_jwt_new_secret=bad), rotate_jwt_wait_timeout=20))
+    assert run.rc != 0
+    assert 'rotation of JWT_SECRET rolled back' in run.output and 'is healthy' in run.output
+    assert 'WeakKeyException' in run.output  # the backend's own words, from its last log lines
+    assert _env(stack)[1] == raw and _orders(old) == 200
+    with open(audit) as handle:
+        assert json.loads(handle.readlines()[-1])['outcome'] == 'rolled back'
+    assert bad not in run.output
+
+
+def test_a_run_killed_after_set_converges_when_run_again(stack, demo_vars, audit, tmp_path):
+    old = _env(stack)[2]['JWT_SECRET']
+    pending = os.path.join(stack['dir'], '.quickbite-ops', 'JWT_SECRET.pending.json')
+    argv = [os.path.join(VENV_BIN, 'ansible-playbook'), os.path.join(ROOT, 'playbooks', 'rotate_jwt.yml'),
+            '-i', os.path.join(ROOT, 'inventory', 'demo')]
+    for key, value in _vars(demo_vars, audit).items():
+        argv += ['-e', json.dumps({key: value})]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg')))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with open(pending) as handle:
+                if json.load(handle)['phase'] == 'set':
+                    break
+        except (IOError, ValueError):
+            pass
+        time.sleep(0.02)
+    else:
+        proc.kill()
+        pytest.fail('the rotation never reached "set"')
+    os.killpg(proc.pid, signal.SIGKILL)  # the playbook and its module, mid-rotation
+    proc.wait()
+    assert os.path.exists(pending)
+    assert stat.S_IMODE(os.stat(pending).st_mode) == 0o600
+
+    run = run_playbook('rotate_jwt.yml', extra=_vars(demo_vars, audit), tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert not os.path.exists(pending)
+    new = _env(stack)[2]['JWT_SECRET']
+    assert new != old and _orders(new) == 200 and _orders(old) == 401
+    assert 'found an interrupted rotation (phase set); resuming' in ' '.join(run.result('jwt_rotate')['steps'])
+
+
+def test_lock_refuses_a_second_rotation(stack, demo_vars, audit, tmp_path):
+    import fcntl
+    lock_path = os.path.join(stack['dir'], '.quickbite-ops', 'rotate-JWT_SECRET.lock')
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    with open(lock_path, 'a+') as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit), tmp_path=tmp_path)
+    assert run.rc != 0 and 'another run holds the rotate-JWT_SECRET lock' in run.output
+
+

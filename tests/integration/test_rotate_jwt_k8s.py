@@ -1,0 +1,149 @@
+"""JWT secret rotation on the Kubernetes path. The emulator runs no
+containers, so a stand-in backend here plays the pods' part: it answers on
+127.0.0.1 and, like a real pod, reads JWT_SECRET from the Secret only when the
+Deployment's pods are replaced (a rollout), never in between."""
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conftest import run_playbook
+from k8s_emulator import EmulatorThread
+
+pytestmark = [pytest.mark.integration, pytest.mark.k8s]
+
+OLD = 'a' * 64
+SEED = dict(JWT_SECRET=OLD, DB_PASSWORD='db-password-seed-0123456789', REDIS_PASSWORD='redis-password-seed-0123',
+            PAYMENT_WEBHOOK_SECRET='webhook-seed-0123456789abcdef', POSTGRES_PASSWORD='pg-seed-0123456789abcdef')
+
+
+def _valid(token, secret):
+    if not secret:
+        return False
+    head, body, sig = token.split('.')
+    want = hmac.new(secret.encode(), ('%s.%s' % (head, body)).encode(), hashlib.sha256).digest()
+    return hmac.compare_digest(base64.urlsafe_b64encode(want).rstrip(b'=').decode(), sig)
+
+
+class PodsBackend(object):
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.secrets = {}
+        self.pods = None
+        self.refuse_new = False  # a backend that fails with whatever new value it gets
+        backend = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == '/actuator/health':
+                    up = not (backend.refuse_new and backend.secrets.get('JWT_SECRET') != OLD)
+                    self._send(200 if up else 503, {'status': 'UP' if up else 'DOWN', 'components': {
+                        'db': {'status': 'UP'}, 'redis': {'status': 'UP'}, 'diskSpace': {'status': 'UP'}}})
+                elif self.path == '/api/orders':
+                    token = self.headers.get('Authorization', '')[len('Bearer '):]
+                    ok = any(_valid(token, backend.secrets.get(k)) for k in ('JWT_SECRET', 'JWT_SECRET_PREVIOUS'))
+                    self._send(200 if ok else 401, [] if ok else {'error': 'Unauthorized'})
+                else:
+                    self._send(404, {})
+
+            def _send(self, code, body):
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
+        self.stop = threading.Event()
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self):
+        while not self.stop.is_set():
+            pods = frozenset(p['metadata']['name'] for p in self.emulator.list('pods', label_selector='app=quickbite-backend'))
+            if pods != self.pods:
+                data = self.emulator.get('secrets', 'quickbite-secrets')['data']
+                self.secrets = dict((k, base64.b64decode(v).decode()) for k, v in data.items())
+                self.pods = pods
+            time.sleep(0.05)
+
+    def close(self):
+        self.stop.set()
+        self.server.shutdown()
+
+
+@pytest.fixture
+def k8s(tmp_path):
+    with EmulatorThread(secrets=SEED, pod_start_delay=0.1) as cluster:
+        cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
+        backend = PodsBackend(cluster.emulator)
+        cluster.backend = backend
+        yield cluster
+        backend.close()
+
+
+def _secret(k8s):
+    return dict((k, base64.b64decode(v).decode()) for k, v in k8s.emulator.get('secrets', 'quickbite-secrets')['data'].items())
+
+
+def _vars(k8s, tmp_path, **extra):
+    base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
+                rotate_jwt_audit_log=str(tmp_path / 'rotation.log'), rotate_jwt_wait_timeout=60)
+    base.update(extra)
+    return base
+
+
+def test_rotation_patches_one_key_rolls_and_verifies(k8s, tmp_path):
+    before = _secret(k8s)
+    revision = k8s.emulator.get('deployments', 'quickbite-backend')['metadata']['annotations'][
+        'deployment.kubernetes.io/revision']
+    run = run_playbook('rotate-jwt.yml', inventory='inventory/k8s', extra=_vars(k8s, tmp_path), verbosity=3,
+                       tmp_path=tmp_path)
+    assert run.rc == 0, run.output[-3000:]
+    after = _secret(k8s)
+    new = after['JWT_SECRET']
+    assert new != OLD and len(new) == 64
+    assert dict((k, v) for k, v in after.items() if k != 'JWT_SECRET') == \
+        dict((k, v) for k, v in before.items() if k != 'JWT_SECRET')
+    dep = k8s.emulator.get('deployments', 'quickbite-backend')
+    assert int(dep['metadata']['annotations']['deployment.kubernetes.io/revision']) == int(revision) + 1
+    assert k8s.backend.secrets['JWT_SECRET'] == new  # the pods were replaced and read it
+    result = run.result('jwt_rotate')
+    assert result['outcome'] == 'rotated'
+    assert [c['check'] for c in result['checks']][-2:] == ['new token accepted', 'old token refused']
+    everything = run.output + json.dumps(run.records) + (tmp_path / 'rotation.log').read_text()
+    assert OLD not in everything and new not in everything
+    state = k8s.emulator.get('secrets', 'quickbite-ops-state')
+    assert not (state or {}).get('data')  # no pending rotation left
+
+
+def test_failed_test_rolls_the_secret_back(k8s, tmp_path):
+    k8s.backend.refuse_new = True
+    before = _secret(k8s)
+    run = run_playbook('rotate-jwt.yml', inventory='inventory/k8s', tmp_path=tmp_path,
+                       extra=_vars(k8s, tmp_path, rotate_jwt_wait_timeout=15))
+    assert run.rc != 0 and 'rotation of JWT_SECRET rolled back' in run.output
+    assert _secret(k8s) == before and k8s.backend.secrets['JWT_SECRET'] == OLD
+    assert 'is healthy' in run.output
+    entry = json.loads((tmp_path / 'rotation.log').read_text().splitlines()[-1])
+    assert entry['outcome'] == 'rolled back' and entry['old'] == hashlib.sha256(OLD.encode()).hexdigest()[:8]
+
+
+def test_lock_held_by_another_run(k8s, tmp_path):
+    from kubernetes import client
+    client.CoreV1Api(k8s.api_client()).create_namespaced_config_map('quickbite', {
+        'metadata': {'name': 'quickbite-ops-lock-rotate-jwt-secret'},
+        'data': {'holder': 'other', 'since': str(int(time.time()))}})
+    run = run_playbook('rotate-jwt.yml', inventory='inventory/k8s', extra=_vars(k8s, tmp_path), tmp_path=tmp_path)
+    assert run.rc != 0 and 'another run holds lock quickbite-ops-lock-rotate-jwt-secret' in run.output
+    assert _secret(k8s)['JWT_SECRET'] == OLD
