@@ -118,6 +118,11 @@ msg:
   description: What happened.
   returned: always
   type: str
+report_lines:
+  description: The outcome and each test with its evidence, as readable lines.
+  returned: always
+  type: list
+  elements: str
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -178,6 +183,7 @@ def main():
         module.fail_json(msg=exc.msg, **exc.details)
     if result['outcome'] == 'rotated' and not p['keep_previous']:
         result['msg'] += '; every user must log in again (tokens signed with the old secret are refused)'
+        result['report_lines'][0] = result['msg']
     module.exit_json(**result)
 
 

@@ -60,10 +60,13 @@ class Rotation(object):
             outcome=outcome, detail=detail))
 
     def _result(self, pending, changed, outcome, msg, checks=None):
+        checks = checks or []
         return dict(changed=changed, outcome=outcome, msg=msg, secret=self.secret,
                     old_fingerprint=fingerprint(pending['old']) if pending else None,
                     new_fingerprint=fingerprint(pending['new']) if pending else None,
-                    steps=self.steps, checks=checks or [])
+                    steps=self.steps, checks=checks,
+                    report_lines=[msg] + ['%s %s: %s' % ('ok  ' if c['ok'] else 'FAIL', c['check'], c['evidence'])
+                                          for c in checks])
 
     def plan(self, new_value):
         """Check mode: what a run would do, from the same state it would read."""
@@ -75,10 +78,11 @@ class Rotation(object):
                                 % (self.secret, fingerprint(pending['old']), fingerprint(pending['new'])))
         if old is None:
             raise ConfigError('%s is not set in %s; nothing to rotate' % (self.secret, self.adapter.describe()))
+        msg = 'would rotate %s (now %s) to %s, then restart and test' % (
+            self.secret, fingerprint(old), fingerprint(new_value) if new_value else 'a new random value')
         return dict(changed=True, outcome='would rotate', secret=self.secret, old_fingerprint=fingerprint(old),
                     new_fingerprint=fingerprint(new_value) if new_value else None, steps=[], checks=[],
-                    msg='would rotate %s (now %s) to %s, then restart and test' % (
-                        self.secret, fingerprint(old), fingerprint(new_value) if new_value else 'a new random value'))
+                    msg=msg, report_lines=[msg])
 
     def run(self, new_value):
         with self.adapter.lock('rotate-%s' % self.secret):
