@@ -131,33 +131,23 @@ from ansible_collections.quickbite.ops.plugins.module_utils.common import platfo
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation import jwt, procedures
-from ansible_collections.quickbite.ops.plugins.module_utils.rotation.engine import Rotation
 
 
 def main():
     spec = platform_argument_spec()
+    spec.update(procedures.rotation_argument_spec())
     spec.update(
         new_secret=dict(type='str', no_log=True),
         keep_previous=dict(type='bool', default=False),
-        backend_url=dict(type='str', default='http://127.0.0.1:8080'),
         probe_path=dict(type='str', default='/api/orders'),
-        audit_log=dict(type='path', default='/var/log/quickbite-ops/rotation.log'),
-        operator=dict(type='str', default='unknown'),
-        wait_timeout=dict(type='int', default=300),
-        validate_certs=dict(type='bool', default=True),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     try:
         adapter = get_adapter(module)
-        # Values read at run time are masked like no_log options.
-        register_secrets(module, adapter.get_config('JWT_SECRET'), adapter.get_config('JWT_SECRET_PREVIOUS'))
-        pending = adapter.store().load('JWT_SECRET')
-        if pending:
-            register_secrets(module, pending.get('old'), pending.get('new'))
-        url = p['backend_url'].rstrip('/') + p['probe_path']
-
         previous_now = adapter.get_config('JWT_SECRET_PREVIOUS')
+        register_secrets(module, previous_now)
+        url = p['backend_url'].rstrip('/') + p['probe_path']
 
         def extra(old, new):
             # Only the keys that must change: a Secret without JWT_SECRET_PREVIOUS keeps not having it.
@@ -171,14 +161,8 @@ def main():
                 return checks
             return checks + jwt.token_checks(url, old, new, p['keep_previous'], p['validate_certs'])
 
-        rotation = Rotation(adapter, 'JWT_SECRET', p['audit_log'], p['operator'],
-                            apply=procedures.restart_backend(p['wait_timeout']), test=test, extra=extra)
-        if module.check_mode:
-            result = rotation.plan(p['new_secret'])
-        else:
-            new = p['new_secret'] or (pending or {}).get('new') or jwt.new_secret()
-            register_secrets(module, new)
-            result = rotation.run(new)
+        new = p['new_secret'] or (None if module.check_mode else jwt.new_secret())
+        result = procedures.execute(module, adapter, 'JWT_SECRET', new, test, extra=extra)
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     if result['outcome'] == 'rotated' and not p['keep_previous']:

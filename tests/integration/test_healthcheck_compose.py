@@ -84,7 +84,7 @@ def test_wrong_password_is_reported_without_the_password(demo_vars, tmp_path):
 
 def test_bad_input_names_the_variable(demo_vars, tmp_path):
     run = run_playbook('healthcheck.yml', extra=dict(demo_vars, quickbite_platform='swarm'), tmp_path=tmp_path)
-    assert run.rc != 0 and 'quickbite_platform is swarm; set it to compose or k8s' in run.output
+    assert run.rc != 0 and 'value of quickbite_platform must be one of: compose, k8s, got: swarm' in run.output
     run = run_playbook('healthcheck.yml', tmp_path=tmp_path,
                        extra=dict(demo_vars, healthcheck_services=['worker'], healthcheck_checks=['platform']))
     assert run.rc != 0

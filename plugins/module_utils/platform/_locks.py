@@ -29,21 +29,28 @@ class LockedError(PlatformError):
 class FileLock(object):
     """flock on ``<dir>/<name>.lock``: released by the kernel if the run dies."""
 
-    def __init__(self, directory, name):
+    def __init__(self, directory, name, wait=10):
         self.path = os.path.join(directory, '%s.lock' % name)
         self.name = name
         self.handle = None
+        # A killed holder's lock goes with its last process, which may take a moment.
+        self.wait = wait
 
     def __enter__(self):
         if not os.path.isdir(os.path.dirname(self.path)):
             os.makedirs(os.path.dirname(self.path), 0o700)
         self.handle = open(self.path, 'a+')
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except (IOError, OSError):
-            self.handle.close()
-            raise LockedError('another run holds the %s lock (%s); wait for it to finish' % (self.name, self.path))
-        return self
+        deadline = time.time() + self.wait
+        while True:
+            try:
+                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except (IOError, OSError):
+                if time.time() >= deadline:
+                    self.handle.close()
+                    raise LockedError('another run holds the %s lock (%s); wait for it to finish'
+                                      % (self.name, self.path))
+                time.sleep(0.2)
 
     def __exit__(self, *exc):
         fcntl.flock(self.handle, fcntl.LOCK_UN)

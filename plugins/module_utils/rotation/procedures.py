@@ -26,3 +26,31 @@ def health_checks(adapter, backend_url, timeout, validate_certs=True):
     report = service.run(adapter, settings, timeout=min(timeout, 120), interval=1)
     return [('health ' + name, result['status'] == 'UP', result['evidence'])
             for name, result in report['checks'].items()]
+
+
+def execute(module, adapter, key, new_value, test, extra=None, apply=None, **hooks):
+    """The part every rotation module shares: mask every value it will see,
+    then plan (check mode) or run the rotation."""
+    from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets
+    from ansible_collections.quickbite.ops.plugins.module_utils.rotation.engine import Rotation
+    p = module.params
+    register_secrets(module, adapter.get_config(key), new_value)
+    pending = adapter.store().load(key)
+    if pending:
+        register_secrets(module, pending.get('old'), pending.get('new'), *(pending.get('saved_extra') or {}).values())
+    rotation = Rotation(adapter, key, p['audit_log'], p['operator'],
+                        apply=apply or restart_backend(p['wait_timeout']), test=test, extra=extra, **hooks)
+    if module.check_mode:
+        return rotation.plan(new_value)
+    return rotation.run((pending or {}).get('new') if pending else new_value)
+
+
+def rotation_argument_spec():
+    """Options every rotation module has (documented in each module)."""
+    return dict(
+        backend_url=dict(type='str', default='http://127.0.0.1:8080'),
+        audit_log=dict(type='path', default='/var/log/quickbite-ops/rotation.log'),
+        operator=dict(type='str', default='unknown'),
+        wait_timeout=dict(type='int', default=300),
+        validate_certs=dict(type='bool', default=True),
+    )

@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The runbook's "Payment webhook returning 400" check, automated: a test
+event signed with the secret (HMAC-SHA256 of the raw body, Razorpay's
+X-Razorpay-Signature) must be accepted, one with a wrong signature refused."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import hmac
+import json
+import time
+
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.urls import open_url
+
+
+def test_event():
+    return json.dumps({'entity': 'event', 'event': 'quickbite.ops.webhook_probe', 'created_at': int(time.time()),
+                       'payload': {'note': 'test event sent by quickbite.ops; not a payment'}},
+                      separators=(',', ':')).encode('utf-8')
+
+
+def post(url, body, signature, timeout=5, validate_certs=True):
+    try:
+        response = open_url(url, method='POST', data=body, timeout=timeout, validate_certs=validate_certs,
+                            headers={'Content-Type': 'application/json', 'X-Razorpay-Signature': signature})
+        return response.getcode()
+    except HTTPError as exc:
+        return exc.code
+    except (URLError, OSError) as exc:
+        return 'no answer (%s)' % getattr(exc, 'reason', exc)
+
+
+def probe(url, secret, validate_certs=True):
+    """[(check, ok, evidence)] for a correctly and a wrongly signed event."""
+    body = test_event()
+    good = hmac.new(secret.encode('utf-8'), body, hashlib.sha256).hexdigest()
+    bad = hmac.new(b'quickbite.ops-wrong-secret', body, hashlib.sha256).hexdigest()
+    signed = post(url, body, good, validate_certs=validate_certs)
+    wrong = post(url, body, bad, validate_certs=validate_certs)
+    return [
+        ('signed test event accepted', isinstance(signed, int) and 200 <= signed < 300,
+         'POST %s with a valid X-Razorpay-Signature answered %s (want 2xx)' % (url, signed)),
+        ('wrongly signed event refused', wrong == 400,
+         'POST %s with a wrong X-Razorpay-Signature answered %s (want 400)' % (url, wrong)),
+    ]
+
+
+def probe_until(url, secret, timeout, validate_certs=True, interval=1.0):
+    """Replicas may answer differently for a moment after a restart."""
+    deadline = time.time() + timeout
+    while True:
+        checks = probe(url, secret, validate_certs)
+        if all(c[1] for c in checks) or time.time() >= deadline:
+            return checks
+        time.sleep(interval)

@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: webhook_rotate
+short_description: Put a new payment webhook secret in place, verified with signed test events, rolled back on failure
+version_added: 0.1.0
+description:
+  - The runbook's Payment Webhook Secret rotation. The new secret comes from the payment provider's dashboard
+    (step 1 of the runbook) and is passed in, vaulted or as an AWX survey password; it is never generated here.
+  - Create, set, test, finish as in M(quickbite.ops.jwt_rotate) (pending state, lock, audit log with fingerprints,
+    resume after a kill). Set C(PAYMENT_WEBHOOK_SECRET) in the env file or only that key of the Secret, restart the
+    backend, then test as M(quickbite.ops.webhook_probe) does; a failed test puts the old secret back.
+author:
+  - QuickBite operations (@quickbite)
+extends_documentation_fragment:
+  - quickbite.ops.platform
+attributes:
+  check_mode:
+    support: full
+    description: Says what would rotate and changes nothing.
+  diff_mode:
+    support: none
+    description: Secrets have no diff; fingerprints are returned instead.
+options:
+  new_secret:
+    description:
+      - The new webhook secret, as set in the provider's dashboard.
+    type: str
+    required: true
+  path:
+    description:
+      - Path of the webhook endpoint.
+    type: str
+    default: /api/payments/webhook
+  backend_url:
+    description:
+      - Base URL of the backend.
+    type: str
+    default: http://127.0.0.1:8080
+  audit_log:
+    description:
+      - File the audit line is appended to, on the host that runs the module.
+    type: path
+    default: /var/log/quickbite-ops/rotation.log
+  operator:
+    description:
+      - Who runs the rotation, for the audit line.
+    type: str
+    default: unknown
+  wait_timeout:
+    description:
+      - Seconds the restart and the tests may take.
+    type: int
+    default: 300
+  validate_certs:
+    description:
+      - Verify TLS certificates of O(backend_url).
+    type: bool
+    default: true
+'''
+
+EXAMPLES = r'''
+- name: Put the secret from the Razorpay dashboard in place
+  quickbite.ops.webhook_rotate:
+    platform: compose
+    new_secret: "{{ vault_payment_webhook_secret }}"
+'''
+
+RETURN = r'''
+outcome:
+  description: C(rotated), C(unchanged), or in check mode C(would rotate) / C(would resume).
+  returned: always
+  type: str
+old_fingerprint:
+  description: First 8 hex characters of the SHA-256 of the old secret.
+  returned: always
+  type: str
+new_fingerprint:
+  description: First 8 hex characters of the SHA-256 of the new secret.
+  returned: always
+  type: str
+checks:
+  description: The tests run after the change, each with C(check), C(ok) and C(evidence).
+  returned: always
+  type: list
+  elements: dict
+report_lines:
+  description: The outcome and each test with its evidence, as readable lines.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
+from ansible_collections.quickbite.ops.plugins.module_utils.rotation import procedures, webhook
+
+
+def main():
+    spec = platform_argument_spec()
+    spec.update(procedures.rotation_argument_spec())
+    spec.update(
+        new_secret=dict(type='str', no_log=True, required=True),
+        path=dict(type='str', default='/api/payments/webhook'),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    p = module.params
+    url = p['backend_url'].rstrip('/') + p['path']
+    try:
+        adapter = get_adapter(module)
+
+        def test(old, new):
+            checks = procedures.health_checks(adapter, p['backend_url'], p['wait_timeout'], p['validate_certs'])
+            if not all(c[1] for c in checks):
+                return checks
+            return checks + webhook.probe_until(url, new if new is not None else old, 10, p['validate_certs'])
+
+        result = procedures.execute(module, adapter, 'PAYMENT_WEBHOOK_SECRET', p['new_secret'], test)
+    except QuickbiteError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
