@@ -171,5 +171,3 @@ def test_lock_refuses_a_second_rotation(stack, demo_vars, audit, tmp_path):
         fcntl.flock(handle, fcntl.LOCK_EX)
         run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit), tmp_path=tmp_path)
     assert run.rc != 0 and 'another run holds the rotate-JWT_SECRET lock' in run.output
-
-

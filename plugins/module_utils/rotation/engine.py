@@ -122,6 +122,9 @@ class Rotation(object):
         try:
             if self.set_external:
                 self.set_external(old, new)
+                # Recorded, so a rollback (now or after a kill) knows to undo it.
+                pending['external_set'] = True
+                self.store.save(self.secret, pending)
             self._configure(new, old, new)
             pending['phase'] = 'set'
             self.store.save(self.secret, pending)
@@ -146,9 +149,15 @@ class Rotation(object):
     def _rollback(self, pending, report, failed):
         old, new = pending['old'], pending['new']
         reason = '; '.join('%s: %s' % (c[0], c[2]) for c in failed)
+        if pending['phase'] == 'created' and not pending.get('external_set'):
+            # Failed before anything changed: nothing to put back, nothing to restart.
+            self.store.delete(self.secret)
+            self._audit(pending, 'aborted', reason)
+            raise VerificationError('rotation of %s stopped before changing anything: %s' % (self.secret, reason),
+                                    checks=report, steps=self.steps)
         self._step('test failed (%s); putting %s back' % (reason, fingerprint(old)))
         try:
-            if self.restore_external:
+            if self.restore_external and pending.get('external_set'):
                 self.restore_external(old, new)
             self._configure(old, old, new)
             self.apply(self.adapter)

@@ -1,0 +1,182 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: db_password_rotate
+short_description: Rotate the QuickBite database password, verified by logins and health, rolled back on failure
+version_added: 0.1.0
+description:
+  - The runbook's Database Password rotation (update it in PostgreSQL, in C(DB_PASSWORD), restart, check health).
+  - "Create: a strong random password (256 bits), or O(new_password). Set: C(ALTER ROLE ... PASSWORD) through an
+    admin connection with a SCRAM-SHA-256 verifier computed here, so the clear password never reaches the server or
+    its logs; then C(DB_PASSWORD) in the env file (one line, atomically) or only that key of the Secret; then the
+    backend is recreated or rolled."
+  - "Test: the db component of the actuator health UP, a login with the new password works and one with the old
+    password fails. On failure the old password goes back into the database and the configuration, the backend is
+    restarted and health checked. Pending state, lock, audit log and resume as in M(quickbite.ops.jwt_rotate)."
+author:
+  - QuickBite operations (@quickbite)
+extends_documentation_fragment:
+  - quickbite.ops.platform
+attributes:
+  check_mode:
+    support: full
+    description: Says what would rotate and changes nothing.
+  diff_mode:
+    support: none
+    description: Secrets have no diff; fingerprints are returned instead.
+requirements:
+  - psycopg2 on the host that runs the module.
+options:
+  new_password:
+    description:
+      - The new password (vaulted). Generated when omitted.
+    type: str
+  db_host:
+    description:
+      - Database host as reached from the host that runs the module.
+    type: str
+    default: 127.0.0.1
+  db_port:
+    description:
+      - Database port.
+    type: int
+    default: 5432
+  db_name:
+    description:
+      - Database name; C(DB_NAME) from the configuration when omitted.
+    type: str
+  db_user:
+    description:
+      - The application role whose password rotates; C(DB_USER) from the configuration when omitted.
+    type: str
+  admin_user:
+    description:
+      - Role used to change the password.
+    type: str
+    default: postgres
+  admin_password:
+    description:
+      - Password of O(admin_user); C(POSTGRES_PASSWORD) from the configuration when omitted.
+    type: str
+  admin_db:
+    description:
+      - Database the admin connection opens.
+    type: str
+    default: postgres
+  backend_url:
+    description:
+      - Base URL of the backend, for health.
+    type: str
+    default: http://127.0.0.1:8080
+  audit_log:
+    description:
+      - File the audit line is appended to, on the host that runs the module.
+    type: path
+    default: /var/log/quickbite-ops/rotation.log
+  operator:
+    description:
+      - Who runs the rotation, for the audit line.
+    type: str
+    default: unknown
+  wait_timeout:
+    description:
+      - Seconds the restart and the tests may take.
+    type: int
+    default: 300
+  validate_certs:
+    description:
+      - Verify TLS certificates of O(backend_url).
+    type: bool
+    default: true
+'''
+
+EXAMPLES = r'''
+- name: Rotate the database password
+  quickbite.ops.db_password_rotate:
+    platform: compose
+    project_dir: /opt/quickbite
+    db_port: 5432
+'''
+
+RETURN = r'''
+outcome:
+  description: C(rotated), C(unchanged), or in check mode C(would rotate) / C(would resume).
+  returned: always
+  type: str
+old_fingerprint:
+  description: First 8 hex characters of the SHA-256 of the old password.
+  returned: always
+  type: str
+new_fingerprint:
+  description: First 8 hex characters of the SHA-256 of the new password.
+  returned: always
+  type: str
+checks:
+  description: The tests run after the change, each with C(check), C(ok) and C(evidence).
+  returned: always
+  type: list
+  elements: dict
+report_lines:
+  description: The outcome and each test with its evidence, as readable lines.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec, register_secrets
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
+from ansible_collections.quickbite.ops.plugins.module_utils.rotation import dbpassword, procedures
+
+
+def main():
+    spec = platform_argument_spec()
+    spec.update(procedures.rotation_argument_spec())
+    spec.update(
+        new_password=dict(type='str', no_log=True),
+        db_host=dict(type='str', default='127.0.0.1'),
+        db_port=dict(type='int', default=5432),
+        db_name=dict(type='str'),
+        db_user=dict(type='str'),
+        admin_user=dict(type='str', default='postgres'),
+        admin_password=dict(type='str', no_log=True),
+        admin_db=dict(type='str', default='postgres'),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not dbpassword.HAS_PSYCOPG2:
+        module.fail_json(msg=missing_required_lib('psycopg2'), exception=dbpassword.PSYCOPG2_IMPORT_ERROR)
+    p = module.params
+    try:
+        adapter = get_adapter(module)
+        user = p['db_user'] or adapter.get_config('DB_USER') or 'quickbite'
+        target = dict(host=p['db_host'], port=p['db_port'], user=user,
+                      dbname=p['db_name'] or adapter.get_config('DB_NAME') or 'quickbite')
+        admin_password = p['admin_password'] or adapter.get_config('POSTGRES_PASSWORD')
+        register_secrets(module, admin_password)
+        admin = dict(host=p['db_host'], port=p['db_port'], dbname=p['admin_db'], user=p['admin_user'],
+                     password=admin_password)
+
+        def test(old, new):
+            checks = procedures.health_checks(adapter, p['backend_url'], p['wait_timeout'], p['validate_certs'])
+            return checks + dbpassword.login_checks(target, old, new)
+
+        new = p['new_password'] or (None if module.check_mode else dbpassword.new_password())
+        result = procedures.execute(
+            module, adapter, 'DB_PASSWORD', new, test,
+            set_external=lambda old, new: dbpassword.set_password(admin, user, new),
+            restore_external=lambda old, new: dbpassword.set_password(admin, user, old))
+    except QuickbiteError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

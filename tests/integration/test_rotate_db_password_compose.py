@@ -1,0 +1,60 @@
+"""Database password rotation on the real Compose stack and PostgreSQL 15."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import run_playbook
+
+pytestmark = [pytest.mark.integration, pytest.mark.compose]
+
+
+def _env(stack):
+    with open(os.path.join(stack['dir'], '.env.prod'), 'rb') as handle:
+        raw = handle.read()
+    return raw, dict(line.split('=', 1) for line in raw.decode().splitlines() if '=' in line and not line.startswith('#'))
+
+
+def _login(user, password, db='quickbite'):
+    return subprocess.run(['psql', '-h', '127.0.0.1', '-p', '15432', '-U', user, '-d', db, '-tAc', 'SELECT 1'],
+                          capture_output=True, text=True, check=False,
+                          env=dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT='5')).returncode == 0
+
+
+def test_rotation_changes_role_and_config_and_is_verified(stack, demo_vars, tmp_path):
+    raw, values = _env(stack)
+    old = values['DB_PASSWORD']
+    audit = str(tmp_path / 'rotation.log')
+    extra = dict(demo_vars, rotate_db_password_audit_log=audit, rotate_db_password_wait_timeout=120)
+    run = run_playbook('rotate_db_password.yml', extra=extra, check=True, tmp_path=tmp_path)
+    assert run.rc == 0 and _env(stack)[0] == raw and _login('quickbite', old)
+
+    run = run_playbook('rotate_db_password.yml', extra=extra, verbosity=3, tmp_path=tmp_path)
+    assert run.rc == 0, run.output[-3000:]
+    new = _env(stack)[1]['DB_PASSWORD']
+    assert new != old and _login('quickbite', new) and not _login('quickbite', old)
+    stored = subprocess.run(['psql', '-h', '127.0.0.1', '-p', '15432', '-U', 'postgres', '-d', 'postgres', '-tAc',
+                             "SELECT left(rolpassword, 14) FROM pg_authid WHERE rolname = 'quickbite'"],
+                            capture_output=True, text=True, check=True,
+                            env=dict(os.environ, PGPASSWORD=values['POSTGRES_PASSWORD'])).stdout.strip()
+    assert stored == 'SCRAM-SHA-256$'
+    checks = dict((c['check'], c['ok']) for c in run.result('db_password_rotate')['checks'])
+    assert checks == {'health actuator': True, 'health platform': True, 'login with the new password': True,
+                      'login with the old password refused': True}
+    everything = run.output + json.dumps(run.records) + open(audit).read()
+    assert new not in everything and old not in everything and values['POSTGRES_PASSWORD'] not in everything
+
+    # Back to the original, so the rest of the suite and the demo keep their settings.
+    run = run_playbook('rotate_db_password.yml', extra=dict(extra, rotate_db_password_new=old), tmp_path=tmp_path)
+    assert run.rc == 0 and _env(stack)[0] == raw and _login('quickbite', old)
+
+
+def test_wrong_admin_password_changes_nothing(stack, demo_vars, tmp_path):
+    raw, values = _env(stack)
+    run = run_playbook('rotate_db_password.yml', tmp_path=tmp_path, extra=dict(
+        demo_vars, quickbite_db_admin_password='not-the-admin-password', rotate_db_password_wait_timeout=60,
+        rotate_db_password_audit_log=str(tmp_path / 'rotation.log')))
+    assert run.rc != 0 and 'rotation of DB_PASSWORD stopped before changing anything' in run.output
+    assert 'check the admin user and its password' in run.output
+    assert _env(stack)[0] == raw and _login('quickbite', values['DB_PASSWORD'])
