@@ -1,4 +1,4 @@
-"""JWT secret rotation on the Kubernetes path. The emulator runs no
+"""Secret rotation on the Kubernetes path (JWT, webhook). The emulator runs no
 containers, so a stand-in backend here plays the pods' part: it answers on
 127.0.0.1 and, like a real pod, reads JWT_SECRET from the Secret only when the
 Deployment's pods are replaced (a rollout), never in between."""
@@ -50,6 +50,14 @@ class PodsBackend(object):
                     self._send(200 if ok else 401, [] if ok else {'error': 'Unauthorized'})
                 else:
                     self._send(404, {})
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
+                secret = backend.secrets.get('PAYMENT_WEBHOOK_SECRET', '')
+                want = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+                ok = self.path == '/api/payments/webhook' and hmac.compare_digest(
+                    want, self.headers.get('X-Razorpay-Signature', ''))
+                self._send(200 if ok else 400, {'status': 'ok'} if ok else {'error': 'Invalid signature'})
 
             def _send(self, code, body):
                 data = json.dumps(body).encode()
@@ -147,3 +155,18 @@ def test_lock_held_by_another_run(k8s, tmp_path):
     run = run_playbook('rotate-jwt.yml', inventory='inventory/k8s', extra=_vars(k8s, tmp_path), tmp_path=tmp_path)
     assert run.rc != 0 and 'another run holds lock quickbite-ops-lock-rotate-jwt-secret' in run.output
     assert _secret(k8s)['JWT_SECRET'] == OLD
+
+
+def test_webhook_secret_rotation_on_kubernetes(k8s, tmp_path):
+    before = _secret(k8s)
+    new = 'whsec_k8s_' + 'e' * 30
+    extra = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
+                 rotate_webhook_secret_new=new, rotate_webhook_secret_audit_log=str(tmp_path / 'rotation.log'))
+    run = run_playbook('rotate_webhook_secret.yml', inventory='inventory/k8s', extra=extra, verbosity=3,
+                       tmp_path=tmp_path)
+    assert run.rc == 0, run.output[-3000:]
+    after = _secret(k8s)
+    assert after['PAYMENT_WEBHOOK_SECRET'] == new and k8s.backend.secrets['PAYMENT_WEBHOOK_SECRET'] == new
+    assert dict((k, v) for k, v in after.items() if k != 'PAYMENT_WEBHOOK_SECRET') == \
+        dict((k, v) for k, v in before.items() if k != 'PAYMENT_WEBHOOK_SECRET')
+    assert new not in run.output and before['PAYMENT_WEBHOOK_SECRET'] not in run.output
