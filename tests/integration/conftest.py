@@ -75,3 +75,30 @@ def stack():
 @pytest.fixture
 def demo_vars(stack):
     return {'quickbite_compose_project_dir': stack['dir']}
+
+
+def kill_at_phase(playbook, extra, pending_path, module_name, phase='set', inventory='inventory/demo'):
+    """Start a playbook and SIGKILL it, module included, once the rotation's
+    pending state reaches ``phase``: a run killed mid-rotation."""
+    import signal
+    import time
+    argv = [os.path.join(VENV_BIN, 'ansible-playbook'), os.path.join(ROOT, 'playbooks', playbook),
+            '-i', os.path.join(ROOT, inventory)]
+    for key, value in extra.items():
+        argv += ['-e', json.dumps({key: value})]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg')))
+    deadline = time.time() + 60
+    reached = False
+    while time.time() < deadline and not reached:
+        try:
+            with open(pending_path) as handle:
+                reached = json.load(handle)['phase'] == phase
+        except (IOError, ValueError):
+            time.sleep(0.02)
+    # Ansible runs the module in a session of its own: kill it by name too.
+    subprocess.run(['pkill', '-KILL', '-f', 'AnsiballZ_' + module_name], check=False)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)
+    return reached

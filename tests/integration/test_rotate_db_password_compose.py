@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import run_playbook
+from conftest import kill_at_phase, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -58,3 +58,18 @@ def test_wrong_admin_password_changes_nothing(stack, demo_vars, tmp_path):
     assert run.rc != 0 and 'rotation of DB_PASSWORD stopped before changing anything' in run.output
     assert 'check the admin user and its password' in run.output
     assert _env(stack)[0] == raw and _login('quickbite', values['DB_PASSWORD'])
+
+
+def test_killed_after_set_converges(stack, demo_vars, tmp_path):
+    raw, values = _env(stack)
+    old = values['DB_PASSWORD']
+    pending = os.path.join(stack['dir'], '.quickbite-ops', 'DB_PASSWORD.pending.json')
+    extra = dict(demo_vars, rotate_db_password_audit_log=str(tmp_path / 'a.log'), rotate_db_password_wait_timeout=120)
+    assert kill_at_phase('rotate_db_password.yml', extra, pending, 'db_password_rotate')
+    assert os.path.exists(pending)
+    run = run_playbook('rotate_db_password.yml', extra=extra, tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    new = _env(stack)[1]['DB_PASSWORD']
+    assert not os.path.exists(pending) and new != old and _login('quickbite', new) and not _login('quickbite', old)
+    run = run_playbook('rotate_db_password.yml', extra=dict(extra, rotate_db_password_new=old), tmp_path=tmp_path)
+    assert run.rc == 0 and _env(stack)[0] == raw and _login('quickbite', old)

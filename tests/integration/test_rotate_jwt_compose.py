@@ -6,17 +6,14 @@ import hashlib
 import hmac
 import json
 import os
-import signal
 import stat
-import subprocess
-
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import ROOT, VENV_BIN, run_playbook
+from conftest import kill_at_phase, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -129,29 +126,7 @@ def test_a_failing_backend_is_rolled_back(stack, demo_vars, audit, tmp_path):
 def test_a_run_killed_after_set_converges_when_run_again(stack, demo_vars, audit, tmp_path):
     old = _env(stack)[2]['JWT_SECRET']
     pending = os.path.join(stack['dir'], '.quickbite-ops', 'JWT_SECRET.pending.json')
-    argv = [os.path.join(VENV_BIN, 'ansible-playbook'), os.path.join(ROOT, 'playbooks', 'rotate_jwt.yml'),
-            '-i', os.path.join(ROOT, 'inventory', 'demo')]
-    for key, value in _vars(demo_vars, audit).items():
-        argv += ['-e', json.dumps({key: value})]
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg')))
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with open(pending) as handle:
-                if json.load(handle)['phase'] == 'set':
-                    break
-        except (IOError, ValueError):
-            pass
-        time.sleep(0.02)
-    else:
-        proc.kill()
-        pytest.fail('the rotation never reached "set"')
-    # The playbook and its module, mid-rotation (Ansible runs the module in a session of its own).
-    subprocess.run(['pkill', '-KILL', '-f', 'AnsiballZ_jwt_rotate'], check=False)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    time.sleep(0.5)
+    assert kill_at_phase('rotate_jwt.yml', _vars(demo_vars, audit), pending, 'jwt_rotate'), 'never reached "set"'
     assert os.path.exists(pending)
     assert stat.S_IMODE(os.stat(pending).st_mode) == 0o600
 

@@ -36,12 +36,13 @@ class PodsBackend(object):
         self.secrets = {}
         self.pods = None
         self.refuse_new = False  # a backend that fails with whatever new value it gets
+        self.seed = {}
         backend = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 if self.path == '/actuator/health':
-                    up = not (backend.refuse_new and backend.secrets.get('JWT_SECRET') != OLD)
+                    up = not (backend.refuse_new and any(backend.secrets.get(k) != v for k, v in backend.seed.items()))
                     self._send(200 if up else 503, {'status': 'UP' if up else 'DOWN', 'components': {
                         'db': {'status': 'UP'}, 'redis': {'status': 'UP'}, 'diskSpace': {'status': 'UP'}}})
                 elif self.path == '/api/orders':
@@ -82,6 +83,8 @@ class PodsBackend(object):
             if pods != self.pods:
                 data = self.emulator.get('secrets', 'quickbite-secrets')['data']
                 self.secrets = dict((k, base64.b64decode(v).decode()) for k, v in data.items())
+                if self.pods is None:
+                    self.seed = dict(self.secrets)
                 self.pods = pods
             time.sleep(0.05)
 
@@ -170,3 +173,63 @@ def test_webhook_secret_rotation_on_kubernetes(k8s, tmp_path):
     assert dict((k, v) for k, v in after.items() if k != 'PAYMENT_WEBHOOK_SECRET') == \
         dict((k, v) for k, v in before.items() if k != 'PAYMENT_WEBHOOK_SECRET')
     assert new not in run.output and before['PAYMENT_WEBHOOK_SECRET'] not in run.output
+
+
+@pytest.fixture
+def k8s_with_db(tmp_path, stack):
+    """The Secret holds the reference stack's real database passwords, so the
+    rotation's ALTER ROLE and login checks run against real PostgreSQL 15."""
+    seed = dict(SEED, DB_PASSWORD=stack['env']['DB_PASSWORD'], POSTGRES_PASSWORD=stack['env']['POSTGRES_PASSWORD'],
+                DB_USER=stack['env']['DB_USER'], DB_NAME=stack['env']['DB_NAME'])
+    with EmulatorThread(secrets=seed, pod_start_delay=0.1) as cluster:
+        cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
+        cluster.backend = PodsBackend(cluster.emulator)
+        yield cluster
+        cluster.backend.close()
+
+
+def _db_vars(k8s, tmp_path, **extra):
+    base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
+                quickbite_db_host='127.0.0.1', quickbite_db_port=15432,
+                rotate_db_password_audit_log=str(tmp_path / 'rotation.log'), rotate_db_password_wait_timeout=30)
+    base.update(extra)
+    return base
+
+
+def _pg_login(password, stack):
+    import psycopg2
+    try:
+        psycopg2.connect(host='127.0.0.1', port=15432, dbname=stack['env']['DB_NAME'], user=stack['env']['DB_USER'],
+                         password=password, connect_timeout=5).close()
+        return True
+    except psycopg2.Error:
+        return False
+
+
+def test_db_password_rotation_on_kubernetes_with_real_postgres(k8s_with_db, stack, tmp_path):
+    k8s = k8s_with_db
+    old, before = stack['env']['DB_PASSWORD'], _secret(k8s)
+    run = run_playbook('rotate_db_password.yml', inventory='inventory/k8s', extra=_db_vars(k8s, tmp_path),
+                       verbosity=3, tmp_path=tmp_path)
+    try:
+        assert run.rc == 0, run.output[-3000:]
+        new = _secret(k8s)['DB_PASSWORD']
+        assert new != old and _pg_login(new, stack) and not _pg_login(old, stack)
+        assert dict((k, v) for k, v in _secret(k8s).items() if k != 'DB_PASSWORD') == \
+            dict((k, v) for k, v in before.items() if k != 'DB_PASSWORD')
+        assert new not in run.output and old not in run.output
+    finally:
+        # Give the reference stack its password back, whatever happened.
+        run = run_playbook('rotate_db_password.yml', inventory='inventory/k8s', tmp_path=tmp_path,
+                           extra=_db_vars(k8s, tmp_path, rotate_db_password_new=old))
+    assert run.rc == 0 and _pg_login(old, stack)
+
+
+def test_db_password_rolled_back_when_the_backend_fails_with_it(k8s_with_db, stack, tmp_path):
+    k8s = k8s_with_db
+    k8s.backend.refuse_new = True
+    old, before = stack['env']['DB_PASSWORD'], _secret(k8s)
+    run = run_playbook('rotate_db_password.yml', inventory='inventory/k8s', extra=_db_vars(k8s, tmp_path),
+                       tmp_path=tmp_path)
+    assert run.rc != 0 and 'rotation of DB_PASSWORD rolled back' in run.output and 'is healthy' in run.output
+    assert _secret(k8s) == before and _pg_login(old, stack)

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import run_playbook
+from conftest import kill_at_phase, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -44,5 +44,19 @@ def test_rotation_verified_with_signed_events_then_rollback(stack, demo_vars, tm
     assert run.rc != 0 and 'rotation of PAYMENT_WEBHOOK_SECRET rolled back' in run.output
     assert _env(stack)[1]['PAYMENT_WEBHOOK_SECRET'] == NEW
 
+    run = run_playbook('rotate_webhook_secret.yml', extra=dict(extra, rotate_webhook_secret_new=old), tmp_path=tmp_path)
+    assert run.rc == 0 and _env(stack)[0] == raw
+
+
+def test_killed_after_set_converges(stack, demo_vars, tmp_path):
+    raw, values = _env(stack)
+    old = values['PAYMENT_WEBHOOK_SECRET']
+    pending = os.path.join(stack['dir'], '.quickbite-ops', 'PAYMENT_WEBHOOK_SECRET.pending.json')
+    extra = dict(demo_vars, rotate_webhook_secret_new=NEW, rotate_webhook_secret_audit_log=str(tmp_path / 'a.log'))
+    assert kill_at_phase('rotate_webhook_secret.yml', extra, pending, 'webhook_rotate')
+    assert os.path.exists(pending)
+    run = run_playbook('rotate_webhook_secret.yml', extra=extra, tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert not os.path.exists(pending) and _env(stack)[1]['PAYMENT_WEBHOOK_SECRET'] == NEW
     run = run_playbook('rotate_webhook_secret.yml', extra=dict(extra, rotate_webhook_secret_new=old), tmp_path=tmp_path)
     assert run.rc == 0 and _env(stack)[0] == raw

@@ -73,7 +73,7 @@ def test_restart_check_mode_changes_nothing_then_restarts(demo_vars, tmp_path):
 
 def test_changed_env_file_recreates_the_backend(stack, demo_vars, tmp_path, clean_backend):
     before = _containers('backend')
-    _set_env(stack, 'JWT_SECRET_PREVIOUS', 'a-previous-secret-for-the-test')
+    _set_env(stack, 'JWT_SECRET_PREVIOUS', 'ab' * 32)  # 256 bits, as the backend requires
     run = run_playbook('restart.yml', extra=demo_vars, check=True, tmp_path=tmp_path)
     assert run.result('restart')['msg'] == 'would recreate backend'
     assert _containers('backend') == before
