@@ -23,13 +23,7 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
-attributes:
-  check_mode:
-    support: full
-    description: Says what would rotate and changes nothing.
-  diff_mode:
-    support: none
-    description: Secrets have no diff; fingerprints are returned instead.
+  - quickbite.ops.rotation
 requirements:
   - psycopg2 on the host that runs the module.
 options:
@@ -69,31 +63,6 @@ options:
       - Database the admin connection opens.
     type: str
     default: postgres
-  backend_url:
-    description:
-      - Base URL of the backend, for health.
-    type: str
-    default: http://127.0.0.1:8080
-  audit_log:
-    description:
-      - File the audit line is appended to, on the host that runs the module.
-    type: path
-    default: /var/log/quickbite-ops/rotation.log
-  operator:
-    description:
-      - Who runs the rotation, for the audit line.
-    type: str
-    default: unknown
-  wait_timeout:
-    description:
-      - Seconds the restart and the tests may take.
-    type: int
-    default: 300
-  validate_certs:
-    description:
-      - Verify TLS certificates of O(backend_url).
-    type: bool
-    default: true
 '''
 
 EXAMPLES = r'''

@@ -28,13 +28,7 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
-attributes:
-  check_mode:
-    support: full
-    description: Says what would rotate (with the fingerprint of the current secret) and changes nothing.
-  diff_mode:
-    support: none
-    description: Secrets have no diff; fingerprints are returned instead.
+  - quickbite.ops.rotation
 options:
   new_secret:
     description:
@@ -45,36 +39,11 @@ options:
       - Keep the old secret as C(JWT_SECRET_PREVIOUS) so tokens signed with it stay valid until they expire.
     type: bool
     default: false
-  backend_url:
-    description:
-      - Base URL of the backend, for health and the token probes.
-    type: str
-    default: http://127.0.0.1:8080
   probe_path:
     description:
       - A protected endpoint that answers 200 to a valid token and 401 otherwise.
     type: str
     default: /api/orders
-  audit_log:
-    description:
-      - File the audit line is appended to, on the host that runs the module.
-    type: path
-    default: /var/log/quickbite-ops/rotation.log
-  operator:
-    description:
-      - Who runs the rotation, for the audit line (the AWX user, for instance).
-    type: str
-    default: unknown
-  wait_timeout:
-    description:
-      - Seconds the restart and the tests may take.
-    type: int
-    default: 300
-  validate_certs:
-    description:
-      - Verify TLS certificates of O(backend_url).
-    type: bool
-    default: true
 '''
 
 EXAMPLES = r'''

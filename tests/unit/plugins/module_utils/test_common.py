@@ -18,3 +18,14 @@ def test_platform_spec_matches_doc_fragment():
     for name, option in spec.items():
         assert documented[name]['type'] == option['type'], name
         assert documented[name].get('default') == option.get('default'), name
+
+
+def test_rotation_spec_matches_doc_fragment():
+    import yaml
+    from ansible_collections.quickbite.ops.plugins.doc_fragments.rotation import ModuleDocFragment
+    from ansible_collections.quickbite.ops.plugins.module_utils.rotation.procedures import rotation_argument_spec
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
+    spec = rotation_argument_spec()
+    assert sorted(documented) == sorted(spec)
+    for name, option in spec.items():
+        assert documented[name]['type'] == option['type'] and documented[name].get('default') == option.get('default')

@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Paired with rotation.procedures.rotation_argument_spec(); change both together.
+    DOCUMENTATION = r'''
+options:
+  backend_url:
+    description:
+      - Base URL of the backend, for health and the tests.
+    type: str
+    default: http://127.0.0.1:8080
+  audit_log:
+    description:
+      - File the audit line is appended to, on the host that runs the module.
+    type: path
+    default: /var/log/quickbite-ops/rotation.log
+  operator:
+    description:
+      - Who runs the rotation, for the audit line (the AWX user, for instance).
+    type: str
+    default: unknown
+  wait_timeout:
+    description:
+      - Seconds the restart and the tests may take.
+    type: int
+    default: 300
+  validate_certs:
+    description:
+      - Verify TLS certificates of O(backend_url).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: Says what would rotate (with the fingerprint of the current value) and changes nothing.
+  diff_mode:
+    support: none
+    description: Secrets have no diff; fingerprints are returned instead.
+'''
