@@ -173,7 +173,7 @@ def platform_state(adapter, services, log_lines):
     last log lines, as the P1 checklist's second step would show."""
     started = time.time()
     try:
-        state = adapter.services(services or None)
+        state = adapter.services(services or None, detail=False)
     except Exception as exc:  # a platform that cannot answer is itself the finding
         return _result('platform', False, 'unable to read state of %s: %s' % (adapter.describe(), exc), started)
     problems = []

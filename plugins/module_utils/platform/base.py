@@ -55,8 +55,9 @@ class Adapter(object):
 
     platform = None
 
-    def services(self, names=None):
-        """State of the named services (all known services when None)."""
+    def services(self, names=None, detail=True):
+        """State of the named services (all known services when None);
+        ``detail=False`` lets an adapter skip what a healthy replica does not need."""
         raise NotImplementedError
 
     def logs(self, service, tail=100, since=None, previous=False, selector=None):

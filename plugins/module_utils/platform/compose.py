@@ -42,6 +42,16 @@ def replica_from_inspect(info):
         image_id=info.get('Image'), config_hash=info.get('Config', {}).get('ConfigHash'))
 
 
+def _healthy_row(row):
+    return row.get('State') == 'running' and row.get('Health') in ('', 'healthy', None)
+
+
+def replica_from_ps(row):
+    """A running, healthy container as ``ps`` shows it (no restart count there)."""
+    return replica(name=row.get('Name'), state='running', ready=True, health=row.get('Health') or None,
+                   restart_count=0, image=row.get('Image'))
+
+
 def group_log_lines(text):
     """Split ``compose logs`` output into one entry per container prefix."""
     groups = {}
@@ -70,7 +80,11 @@ class ComposeAdapter(Adapter):
     def describe(self):
         return 'compose project in %s' % self.cli.project_dir
 
-    def services(self, names=None):
+    def services(self, names=None, detail=True):
+        """With ``detail=False`` (the health check) containers that ``ps`` shows
+        running and healthy are not inspected: restart counts, image IDs and
+        config hashes matter only for the others, and inspect is one more
+        CLI round trip."""
         self.cli.check_local()
         # Independent CLI calls side by side: each docker compose start costs ~0.1 s.
         with ThreadPoolExecutor(max_workers=3) as pool:
@@ -85,16 +99,20 @@ class ComposeAdapter(Adapter):
                 raise NotFoundError('unknown service(s) %s; the compose file defines %s'
                                     % (', '.join(unknown), ', '.join(known)))
         wanted = names or known
-        infos = {i['Id']: i for i in self.cli.inspect([c['ID'] for c in containers])}
+        mine = [c for c in containers if c.get('Service') in wanted]
+        look = [c['ID'] for c in mine if detail or not _healthy_row(c)]
+        infos = {i['Id']: i for i in self.cli.inspect(look)}
         result = []
         for name in wanted:
             reps = []
-            for container in containers:
+            for container in mine:
                 if container.get('Service') != name:
                     continue
                 info = infos.get(container['ID']) or _match_prefix(infos, container['ID'])
                 if info:
                     reps.append(replica_from_inspect(info))
+                elif container['ID'] not in look:
+                    reps.append(replica_from_ps(container))
             result.append(judge_service(name, name, None, sorted(reps, key=lambda r: r['name'])))
         return result
 

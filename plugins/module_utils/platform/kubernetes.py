@@ -74,7 +74,7 @@ class KubernetesAdapter(Adapter):
         return self.client.call('listing pods %s' % selector, self.client.core.list_namespaced_pod,
                                 self.namespace, label_selector=selector).items
 
-    def services(self, names=None):
+    def services(self, names=None, detail=True):
         result = []
         for service in names or sorted(self.deployments):
             deployment = self.read_deployment(service)

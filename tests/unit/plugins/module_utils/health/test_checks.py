@@ -154,7 +154,7 @@ class _Adapter(object):
     def describe(self):
         return 'test target'
 
-    def services(self, names=None):
+    def services(self, names=None, detail=True):
         return self._services
 
     def logs(self, service, tail=100, **kwargs):

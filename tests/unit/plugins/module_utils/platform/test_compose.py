@@ -109,3 +109,21 @@ def test_parsers():
     assert parse_json_stream('{"a": 1}\n{"a": 2}\n') == [{'a': 1}, {'a': 2}]
     assert parse_version('Docker Compose version v2.40.3') == (2, 40, 3)
     assert parse_version('garbage') is None
+
+
+def test_health_view_inspects_only_unhealthy_containers(tmp_path):
+    rows = [json.loads(line) for line in _read('2.40.3', 'ps.json').splitlines() if line.strip()]
+    for row in rows:
+        if row['Service'] == 'redis':
+            row.update(State='exited', Health='', ExitCode=0)
+    redis_id = [r['ID'] for r in rows if r['Service'] == 'redis'][0]
+    inspected = [json.loads(line) for line in _read('2.40.3', 'inspect.json').splitlines()
+                 if json.loads(line)['Id'].startswith(redis_id)]
+    inspected[0]['State'].update(Status='exited', Running=False, ExitCode=0)
+    adapter, module = _adapter_and_module(tmp_path, inspect='\n'.join(json.dumps(i) for i in inspected))
+    module.replies[1] = (('ps', '--all', '--format', 'json'), (0, '\n'.join(json.dumps(r) for r in rows), ''))
+    state = dict((s['name'], s) for s in adapter.services(detail=False))
+    inspect = [c for c in module.calls if c[1] == 'inspect'][0]
+    assert inspect[4:] == [redis_id]
+    assert state['backend']['ok'] and state['backend']['replicas'][0]['name'] == 'quickbite-backend-1'
+    assert state['redis']['problems'] == ['quickbite-redis-1 is exited (exit code 0), restarts 0']
