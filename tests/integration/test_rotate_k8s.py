@@ -233,3 +233,14 @@ def test_db_password_rolled_back_when_the_backend_fails_with_it(k8s_with_db, sta
                        tmp_path=tmp_path)
     assert run.rc != 0 and 'rotation of DB_PASSWORD rolled back' in run.output and 'is healthy' in run.output
     assert _secret(k8s) == before and _pg_login(old, stack)
+
+
+def test_webhook_secret_rolled_back_when_the_backend_fails_with_it(k8s, tmp_path):
+    k8s.backend.refuse_new = True
+    before = _secret(k8s)
+    extra = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
+                 rotate_webhook_secret_new='whsec_k8s_' + 'd' * 30, rotate_webhook_secret_wait_timeout=15,
+                 rotate_webhook_secret_audit_log=str(tmp_path / 'rotation.log'))
+    run = run_playbook('rotate_webhook_secret.yml', inventory='inventory/k8s', extra=extra, tmp_path=tmp_path)
+    assert run.rc != 0 and 'rotation of PAYMENT_WEBHOOK_SECRET rolled back' in run.output and 'is healthy' in run.output
+    assert _secret(k8s) == before and k8s.backend.secrets['PAYMENT_WEBHOOK_SECRET'] == before['PAYMENT_WEBHOOK_SECRET']
