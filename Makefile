@@ -54,8 +54,11 @@ integration: venv docker images
 	$(BIN)/pytest -q tests/integration
 
 # Molecule runs the *built* collection, installed as AWX would install it.
+# reset first: a run's "prepared" state would make the next run skip prepare.yml.
 molecule: venv docker images install-built
+	$(BIN)/molecule reset -s compose >/dev/null 2>&1 || true
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/molecule test -s compose
+	$(BIN)/molecule reset -s k8s >/dev/null 2>&1 || true
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/molecule test -s k8s
 
 build: venv
