@@ -108,8 +108,7 @@ class ComposeCLI(object):
 
     # Only the fields state needs: a full inspect carries Config.Env, secrets included.
     INSPECT_FORMAT = ('{"Id":{{json .Id}},"Name":{{json .Name}},"RestartCount":{{json .RestartCount}},'
-                      '"State":{{json .State}},"Image":{{json .Image}},"Config":{"Image":{{json .Config.Image}},'
-                      '"ConfigHash":{{json (index .Config.Labels "com.docker.compose.config-hash")}}}}')
+                      '"State":{{json .State}},"Image":{{json .Image}},"Config":{"Image":{{json .Config.Image}}}}')
 
     def inspect(self, ids):
         if not ids:

@@ -39,7 +39,7 @@ def replica_from_inspect(info):
         name=info.get('Name', '').lstrip('/'), state=status, ready=ready, health=health,
         restart_count=info.get('RestartCount', 0), image=info.get('Config', {}).get('Image'),
         exit_code=state.get('ExitCode') if status != 'running' else None, reason=reason,
-        image_id=info.get('Image'), config_hash=info.get('Config', {}).get('ConfigHash'))
+        image_id=info.get('Image'))
 
 
 def _healthy_row(row):
