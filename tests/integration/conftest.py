@@ -1,5 +1,6 @@
 """Fixtures that run the real playbooks against the reference Compose stack
 and the Kubernetes emulator."""
+import fcntl
 import json
 import os
 import subprocess
@@ -60,7 +61,18 @@ def compose(*args):
 
 
 @pytest.fixture(scope='session')
-def stack():
+def stack_lock():
+    """One pytest session at a time touches the shared demo stack: a second
+    session (another checkout, a helper) waits here instead of breaking the
+    first one's restarts and rotations."""
+    handle = open('/tmp/quickbite-stack.lock', 'w')
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    yield
+    handle.close()
+
+
+@pytest.fixture(scope='session')
+def stack(stack_lock):
     """The reference stack, up and healthy (started once per session)."""
     subprocess.run(['bash', os.path.join(ROOT, 'scripts', 'stack.sh'), 'up', STACK_DIR], check=True, timeout=900)
     env = {}
