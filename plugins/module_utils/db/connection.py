@@ -107,3 +107,22 @@ def server_version(conn):
     """'15.10' style, from server_version_num."""
     num = conn.server_version
     return '%d.%d' % (num // 10000, num % 10000) if num >= 100000 else str(num)
+
+
+class LazyAdapter(object):
+    """Builds the platform adapter on first use: a run given every
+    connection option never pays for it (the Kubernetes client alone takes
+    0.4 s to import)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.adapter = None
+
+    def get(self):
+        if self.adapter is None:
+            from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
+            self.adapter = get_adapter(self.module)
+        return self.adapter
+
+    def get_config(self, key):
+        return self.get().get_config(key)

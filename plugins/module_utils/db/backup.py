@@ -1,0 +1,294 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pg_backup: one consistent, atomic, checksummed backup with its manifest,
+then retention.
+
+Order of a run, every step under the backup directory's lock:
+1. remove what runs that died left behind (``*.partial``, files with no manifest);
+2. open a snapshot, record what the database holds in it;
+3. stream ``pg_dump --snapshot`` (through the compressor) into ``<name>.partial``;
+   every stage's exit status checked, the output hashed on the way;
+4. check the archive's table of contents lists every table counted;
+5. fsync, rename, write the sidecar, and last the manifest, the commit mark;
+6. retention, only after all of that succeeded."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import os
+import threading
+import time
+
+from ansible_collections.quickbite.ops.plugins.module_utils.db import archive
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import (
+    Pipeline, PipelineError, Stage, own_peak_rss_mb, run_checked)
+from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import Snapshot
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import FileLock
+
+LOCK_NAME = '.quickbite-backup'
+FORMATS = ('custom', 'directory', 'plain')
+COMPRESSIONS = ('zstd', 'gzip', 'none')
+DEFAULT_LEVEL = dict(zstd=1, gzip=6, none=0)
+
+
+def backup_argument_spec():
+    return dict(
+        dest_dir=dict(type='path', default='/opt/quickbite/backups'),
+        prefix=dict(type='str', default='quickbite'),
+        format=dict(type='str', default='custom', choices=list(FORMATS)),
+        compression=dict(type='str', default='zstd', choices=list(COMPRESSIONS)),
+        compression_level=dict(type='int'),
+        compression_threads=dict(type='int', default=2),
+        jobs=dict(type='int', default=2),
+        count_rows=dict(type='bool', default=True),
+        lock_wait_timeout=dict(type='int', default=120),
+        lock_timeout=dict(type='int', default=10),
+        keep_last=dict(type='int', default=0),
+        keep_days=dict(type='int', default=0),
+        pg_bin_dir=dict(type='path'),
+    )
+
+
+def validate(p):
+    fmt, comp = p['format'], p['compression']
+    if fmt == 'directory' and comp == 'zstd':
+        raise ConfigError('format directory with compression zstd: pg_dump 15 compresses directory archives with '
+                          'gzip only; set backup_db_compression to gzip or none, or backup_db_format to custom')
+    level = p['compression_level']
+    if level is not None:
+        limit = {'zstd': (1, 19), 'gzip': (1, 9), 'none': (0, 0)}[comp]
+        if not limit[0] <= level <= limit[1]:
+            raise ConfigError('backup_db_compression_level %s is out of range for %s (%d to %d)'
+                              % (level, comp, limit[0], limit[1]))
+    for key in ('keep_last', 'keep_days', 'jobs', 'compression_threads'):
+        if p[key] is not None and p[key] < 0:
+            raise ConfigError('backup_db_%s must be 0 or more, not %s' % (key, p[key]))
+    if fmt == 'directory' and p['jobs'] < 1:
+        raise ConfigError('backup_db_jobs must be at least 1 for the directory format')
+
+
+def program(p, name):
+    return os.path.join(p['pg_bin_dir'], name) if p.get('pg_bin_dir') else name
+
+
+def dump_stages(p, target, snapshot_id, out_dir=None):
+    """The pipeline's argument lists for the chosen format and compression."""
+    fmt, comp = p['format'], p['compression']
+    level = p['compression_level'] if p['compression_level'] is not None else DEFAULT_LEVEL[comp]
+    argv = [program(p, 'pg_dump'), '--no-password', '--lock-wait-timeout=%ds' % p['lock_wait_timeout']]
+    if snapshot_id:
+        argv.append('--snapshot=%s' % snapshot_id)
+    if fmt == 'custom':
+        argv += ['--format=custom', '--compress=%d' % (level if comp == 'gzip' else 0)]
+    elif fmt == 'directory':
+        argv += ['--format=directory', '--compress=%d' % (level if comp == 'gzip' else 0),
+                 '--jobs=%d' % p['jobs'], '--file=%s' % out_dir]
+    else:
+        argv += ['--format=plain']
+    stages = [Stage(argv, env=target.env(), label='pg_dump')]
+    external = fmt == 'plain' or (fmt == 'custom' and comp == 'zstd')
+    if external and comp == 'zstd':
+        stages.append(Stage(['zstd', '-q', '-c', '-%d' % level, '-T%d' % p['compression_threads']], label='zstd'))
+    elif external and comp == 'gzip':
+        stages.append(Stage(['gzip', '-c', '-%d' % level], label='gzip'))
+    return stages
+
+
+def toc_table_data(path, fmt, comp, p):
+    """Names of the TABLE DATA entries in the archive's table of contents
+    (read from its head; cheap even for a large backup)."""
+    if fmt == 'plain':
+        return None
+    list_argv = [program(p, 'pg_restore'), '--list']
+    if fmt == 'custom' and comp == 'zstd':
+        pipe = Pipeline([Stage(['zstd', '-q', '-d', '-c'], label='zstd'), Stage(list_argv, label='pg_restore')],
+                        source=path)
+        out = pipe.start()
+        text = out.read().decode('utf-8', 'replace')
+        out.close()
+        for stage in pipe.stages:
+            stage.reap()
+        # zstd dies of SIGPIPE once pg_restore has the TOC: only pg_restore's status counts.
+        rc, err = pipe.stages[1].returncode, pipe.stages[1].tail()
+    else:
+        rc, text, err = run_checked(list_argv + [path], timeout=600)
+    if rc != 0:
+        raise PipelineError('the new archive does not read back: pg_restore --list: %s' % (err.strip() or rc))
+    names = set()
+    for line in text.splitlines():
+        if line.startswith(';') or ' TABLE DATA ' not in line:
+            continue
+        parts = line.split(' TABLE DATA ', 1)[1].split()
+        if len(parts) >= 2:
+            names.add(parts[1] if parts[0] == 'public' else '%s.%s' % (parts[0], parts[1]))
+    return names
+
+
+class BackupRun(object):
+    def __init__(self, target, params, now=None):
+        self.target = target
+        self.p = params
+        self.now = now or datetime.datetime.now().astimezone()
+        self.result = dict(changed=False, removed_leftovers=[], deleted=[])
+
+    # -- helpers --------------------------------------------------------------
+    def _ensure_dir(self):
+        dest = self.p['dest_dir']
+        if not os.path.isdir(dest):
+            try:
+                os.makedirs(dest, 0o700)
+            except OSError as exc:
+                raise ConfigError('cannot create backup_db_dest_dir %s: %s' % (dest, exc.strerror))
+
+    def _cleanup_leftovers(self, leftovers):
+        for path in leftovers:
+            archive.remove_path(path)
+            for extra in (archive.SIDECAR, archive.SIDECAR + archive.PARTIAL, archive.MANIFEST + archive.PARTIAL):
+                if os.path.lexists(path + extra):
+                    os.unlink(path + extra)
+            self.result['removed_leftovers'].append(path)
+
+    # -- the run ----------------------------------------------------------------
+    def plan(self):
+        """What a run would do (check mode), without taking the lock's side effects."""
+        p = self.p
+        validate(p)
+        name = archive.backup_name(p['prefix'], p['format'], p['compression'], self.now)
+        backups, leftovers = archive.list_backups(p['dest_dir'], p['prefix'])
+        expired = archive.select_expired(backups + [dict(path='(new)', manifest=dict(started=self.now.isoformat()))],
+                                         p['keep_last'], p['keep_days'], self.now)
+        self.result.update(path=os.path.join(p['dest_dir'], name), would_delete=[b['path'] for b in expired],
+                           would_remove_leftovers=leftovers, format=p['format'], compression=p['compression'])
+        return self.result
+
+    def run(self):
+        p = self.p
+        validate(p)
+        self._ensure_dir()
+        with FileLock(p['dest_dir'], LOCK_NAME, wait=p['lock_timeout']):
+            backups, leftovers = archive.list_backups(p['dest_dir'], p['prefix'])
+            self._cleanup_leftovers(leftovers)
+            path = archive.unique_path(p['dest_dir'], archive.backup_name(p['prefix'], p['format'],
+                                                                        p['compression'], self.now))
+            manifest = self._dump(path)
+            self.result.update(changed=True, path=path, manifest=manifest)
+            backups.append(dict(path=path, name=os.path.basename(path), manifest=manifest))
+            for expired in archive.select_expired(backups, p['keep_last'], p['keep_days'], self.now):
+                archive.remove_backup(expired['path'])
+                self.result['deleted'].append(expired['path'])
+        self.result['peak_memory'] = dict(module_mb=own_peak_rss_mb(), stages=manifest['stages'])
+        return self.result
+
+    def _dump(self, path):
+        p = self.p
+        partial = path + archive.PARTIAL
+        started = time.time()
+        counts, count_error = {}, []
+        try:
+            with Snapshot(self.target) as snap:
+                counter = None
+                if p['count_rows']:
+                    def count():
+                        try:
+                            counts.update(snap.count_rows())
+                        except PlatformError as exc:
+                            count_error.append(exc)
+                    counter = threading.Thread(target=count, name='row-counts')
+                    counter.daemon = True
+                    counter.start()
+                if p['format'] == 'directory':
+                    size, digest, pipe, entries = self._dump_directory(partial, snap.id)
+                else:
+                    size, digest, pipe = self._dump_stream(partial, snap.id)
+                    entries = [(digest, os.path.basename(path))]
+                if counter is not None:
+                    counter.join()
+                facts = dict(snap.facts)
+            if count_error:
+                raise count_error[0]
+            if size == 0:
+                raise PipelineError('pg_dump produced no output: nothing was backed up')
+            listed = toc_table_data(partial, p['format'], p['compression'], p)
+            missing = sorted(set(counts) - listed) if listed is not None else []
+            if missing:
+                raise PipelineError('the archive lacks the data of %d table(s): %s' % (len(missing),
+                                                                                    ', '.join(missing[:10])))
+            self._commit(partial, path, entries)
+        except BaseException:
+            archive.remove_path(partial)
+            raise
+        ended = time.time()
+        if p['format'] == 'directory':
+            digest = archive.sha256_text(archive.sidecar_text(entries))
+        manifest = dict(
+            tool='quickbite.ops.pg_backup', database=self.target.dbname, host=self.target.host,
+            port=self.target.port, server_version=facts['server_version'], database_size=facts['database_size'],
+            format=p['format'], compression=p['compression'],
+            compression_level=p['compression_level'] if p['compression_level'] is not None
+            else DEFAULT_LEVEL[p['compression']],
+            file=os.path.basename(path), size=size, sha256=digest,
+            flyway_version=facts['flyway_version'], flyway_failed_rows=facts['flyway_failed_rows'],
+            tables=counts if p['count_rows'] else None,
+            started=self.now.isoformat(timespec='seconds'),
+            ended=datetime.datetime.fromtimestamp(ended).astimezone().isoformat(timespec='seconds'),
+            duration=round(ended - started, 3), pipeline_duration=round(pipe.duration, 3),
+            stages=pipe.report(), verification=None)
+        try:
+            archive.write_manifest(path, manifest)
+        except BaseException:
+            archive.remove_backup(path)
+            raise
+        return manifest
+
+    def _dump_stream(self, partial, snapshot_id):
+        pipe = Pipeline(dump_stages(self.p, self.target, snapshot_id))
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            try:
+                size, digest = pipe.relay_to(fd)
+            except OSError as exc:
+                pipe.kill()
+                raise PipelineError('writing %s failed: %s; the partial file was removed and older backups are '
+                                    'untouched' % (partial, exc.strerror))
+            except BaseException:
+                pipe.kill()
+                raise
+            pipe.wait()
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                raise PipelineError('fsync of %s failed: %s' % (partial, exc.strerror))
+        finally:
+            os.close(fd)
+        return size, digest, pipe
+
+    def _dump_directory(self, partial, snapshot_id):
+        pipe = Pipeline(dump_stages(self.p, self.target, snapshot_id, out_dir=partial))
+        try:
+            out = pipe.start()
+            out.read()
+            out.close()
+        except BaseException:
+            pipe.kill()
+            raise
+        pipe.wait()
+        entries, size = [], 0
+        base = os.path.basename(partial)[:-len(archive.PARTIAL)]
+        for name in sorted(os.listdir(partial)):
+            full = os.path.join(partial, name)
+            os.chmod(full, 0o600)
+            archive.fsync_path(full)
+            size += os.path.getsize(full)
+            entries.append((archive.file_sha256(full), '%s/%s' % (base, name)))
+        os.chmod(partial, 0o700)
+        return size, None, pipe, entries
+
+    def _commit(self, partial, path, entries):
+        archive.fsync_path(partial)
+        os.rename(partial, path)
+        archive.fsync_path(os.path.dirname(path))
+        archive.write_file_atomic(path + archive.SIDECAR, archive.sidecar_text(entries))
+

@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a backup records about the database, read in the very snapshot that
+pg_dump dumps (``pg_export_snapshot()`` + ``pg_dump --snapshot``): server
+version, newest Flyway version and exact row counts, so a restore can be
+checked against them."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import first_line, server_version
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
+
+try:
+    import psycopg2
+    from psycopg2 import sql
+except ImportError:
+    pass  # connection.HAS_PSYCOPG2 reports it
+
+TABLES = """
+SELECT n.nspname, c.relname
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg_toast%%' AND n.nspname NOT LIKE 'pg_temp%%'
+ ORDER BY 1, 2
+"""
+
+FLYWAY = """
+SELECT (SELECT version FROM {table} WHERE success AND version IS NOT NULL
+         ORDER BY installed_rank DESC LIMIT 1),
+       (SELECT count(*) FROM {table} WHERE NOT success)
+"""
+
+
+def table_key(schema, name):
+    return name if schema == 'public' else '%s.%s' % (schema, name)
+
+
+def flyway_state(cur, schema='public'):
+    """(newest successful version, failed row count), or (None, None) without a history table."""
+    cur.execute('SELECT to_regclass(%s) IS NOT NULL', ('%s.flyway_schema_history' % schema,))
+    if not cur.fetchone()[0]:
+        return None, None
+    cur.execute(sql.SQL(FLYWAY).format(table=sql.Identifier(schema, 'flyway_schema_history')))
+    version, failed = cur.fetchone()
+    return version, failed
+
+
+def row_counts(cur):
+    counts = {}
+    cur.execute(TABLES)
+    for schema, name in cur.fetchall():
+        cur.execute(sql.SQL('SELECT count(*) FROM {}').format(sql.Identifier(schema, name)))
+        counts[table_key(schema, name)] = cur.fetchone()[0]
+    return counts
+
+
+class Snapshot(object):
+    """A read-only repeatable-read transaction held open for pg_dump."""
+
+    def __init__(self, target):
+        self.target = target
+        self.conn = None
+        self.id = None
+        self.facts = {}
+
+    def __enter__(self):
+        self.conn = self.target.connect(autocommit=False, application='quickbite.ops.pg_backup')
+        try:
+            self.conn.set_session(isolation_level='REPEATABLE READ', readonly=True)
+            with self.conn.cursor() as cur:
+                cur.execute('SELECT pg_export_snapshot(), pg_database_size(current_database())')
+                self.id, size = cur.fetchone()
+                version, failed = flyway_state(cur)
+        except psycopg2.Error as exc:
+            self.close()
+            raise PlatformError('cannot open a snapshot of %s: %s' % (self.target.describe(), first_line(exc)))
+        self.facts = dict(server_version=server_version(self.conn), database_size=size,
+                          flyway_version=version, flyway_failed_rows=failed)
+        return self
+
+    def count_rows(self):
+        try:
+            with self.conn.cursor() as cur:
+                return row_counts(cur)
+        except psycopg2.Error as exc:
+            raise PlatformError('counting rows in %s failed: %s' % (self.target.describe(), first_line(exc)))
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.rollback()
+                self.conn.close()
+            except psycopg2.Error:
+                pass
+            self.conn = None
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: pg_backup
+short_description: Back up the QuickBite database atomically, with checksum, manifest and retention
+version_added: 0.1.0
+description:
+  - The runbook's C(./ops/backup-db.sh), to the standard of pgBackRest rather than of a shell pipe.
+  - "Consistent: row counts, the newest Flyway version and the server version are read in the same snapshot that
+    C(pg_dump --snapshot) dumps, and recorded in the manifest, so M(quickbite.ops.verify_backup) can compare a
+    restore against them."
+  - "Atomic: written as C(<name>.partial), fsynced, renamed; then a C(.sha256) sidecar (C(sha256sum -c) format) and
+    a C(.manifest.json), written last as the commit mark; all mode 0600. Every stage of the pipeline is checked
+    (a failed C(pg_dump), compressor or write fails the task), the new archive's table of contents must list the data
+    of every table counted, and on any failure, including SIGTERM and a full disk, the partial file is removed and
+    older backups are untouched. Leftovers of a run killed outright (SIGKILL, power loss) are removed by the next run."
+  - "Streaming: the output passes through the module in 1 MiB blocks; its memory does not grow with the database."
+  - "Default format: custom (C(pg_dump -Fc -Z0)) compressed in the stream by C(zstd -1): PostgreSQL 15 compresses
+    custom archives only with gzip, which is about 2.5 times slower than the dump itself. See the README for the
+    measurements."
+  - Retention after success only: keeps the newest O(keep_last) and those younger than O(keep_days), and never
+    deletes the newest backup or the newest verified one. Check mode lists what would be written and deleted.
+  - Runs under a lock on O(dest_dir), so two backups (a scheduled one and a manual one) never overlap.
+author:
+  - QuickBite operations (@quickbite)
+extends_documentation_fragment:
+  - quickbite.ops.platform
+  - quickbite.ops.database
+attributes:
+  check_mode:
+    support: full
+requirements:
+  - C(zstd) on the host that runs the module for the default compression.
+options:
+  dest_dir:
+    description:
+      - Directory of the backups (created 0700 when missing).
+    type: path
+    default: /opt/quickbite/backups
+  prefix:
+    description:
+      - File name prefix; names are C(<prefix>_YYYYmmdd_HHMMSS) plus the extension of the format.
+    type: str
+    default: quickbite
+  format:
+    description:
+      - C(custom) (C(.dump.zst) with zstd, C(.dump) otherwise; restored with C(pg_restore)), C(directory)
+        (C(.dir), dumped with O(jobs) parallel jobs, gzip or no compression) or C(plain) SQL (C(.sql.zst),
+        C(.sql.gz) like the runbook's C(backup-db.sh), or C(.sql)).
+    type: str
+    default: custom
+    choices: [custom, directory, plain]
+  compression:
+    description:
+      - C(zstd) in the stream, C(gzip) (inside the archive for custom and directory, C(gzip) in the stream for plain)
+        or C(none).
+    type: str
+    default: zstd
+    choices: [zstd, gzip, none]
+  compression_level:
+    description:
+      - Compression level; 1 for zstd and 6 for gzip when omitted.
+    type: int
+  compression_threads:
+    description:
+      - Threads of C(zstd) (C(-T)); 0 uses every core.
+    type: int
+    default: 2
+  jobs:
+    description:
+      - Parallel dump jobs for the directory format.
+    type: int
+    default: 2
+  count_rows:
+    description:
+      - Record exact row counts of every table, read in the dump's snapshot, for verification.
+    type: bool
+    default: true
+  lock_wait_timeout:
+    description:
+      - Seconds C(pg_dump) waits for a table lock (held by a migration, say) before it fails rather than hanging.
+    type: int
+    default: 120
+  lock_timeout:
+    description:
+      - Seconds to wait for another backup on O(dest_dir) to finish before failing.
+    type: int
+    default: 10
+  keep_last:
+    description:
+      - Retention by count; 0 turns the rule off.
+    type: int
+    default: 0
+  keep_days:
+    description:
+      - Retention by age in days; 0 turns the rule off. With both rules off nothing is deleted.
+    type: int
+    default: 0
+  pg_bin_dir:
+    description:
+      - Directory of C(pg_dump) and C(pg_restore) when they are not on C(PATH) (such as C(/usr/lib/postgresql/15/bin)).
+    type: path
+'''
+
+EXAMPLES = r'''
+- name: Nightly backup, keep two weeks
+  quickbite.ops.pg_backup:
+    platform: compose
+    project_dir: /opt/quickbite
+    db_port: 5432
+    dest_dir: /opt/quickbite/backups
+    keep_days: 14
+'''
+
+RETURN = r'''
+path:
+  description: The backup written (or that would be written, in check mode).
+  returned: always
+  type: str
+manifest:
+  description: The manifest written beside the backup (database, server version, format, size, sha256, newest Flyway
+    version, row counts, start, end, duration).
+  returned: changed
+  type: dict
+size:
+  description: Size of the backup in bytes.
+  returned: changed
+  type: int
+sha256:
+  description: SHA-256 of the backup file (of the sidecar for the directory format).
+  returned: changed
+  type: str
+duration:
+  description: Seconds the whole backup took.
+  returned: changed
+  type: float
+pipeline_duration:
+  description: Seconds the dump pipeline itself ran.
+  returned: changed
+  type: float
+peak_memory:
+  description: Peak resident memory in MB of the module and of each pipeline stage.
+  returned: changed
+  type: dict
+deleted:
+  description: Backups removed by retention.
+  returned: always
+  type: list
+  elements: str
+would_delete:
+  description: In check mode, the backups retention would remove.
+  returned: check mode
+  type: list
+  elements: str
+removed_leftovers:
+  description: Partial files and manifest-less files of earlier runs that died, removed.
+  returned: always
+  type: list
+  elements: str
+report_lines:
+  description: What was done, as readable lines.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.db import connection
+from ansible_collections.quickbite.ops.plugins.module_utils.db.backup import BackupRun, backup_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
+from ansible_collections.quickbite.ops.plugins.module_utils.db.report import backup_lines
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+
+
+def main():
+    spec = platform_argument_spec()
+    spec.update(connection.db_argument_spec())
+    spec.update(backup_argument_spec())
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not connection.HAS_PSYCOPG2:
+        module.fail_json(msg=missing_required_lib('psycopg2'), exception=connection.PSYCOPG2_IMPORT_ERROR)
+    install_signal_handlers()
+    try:
+        target = connection.resolve_target(module, connection.LazyAdapter(module))
+        run = BackupRun(target, module.params)
+        result = run.plan() if module.check_mode else run.run()
+    except QuickbiteError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    except Interrupted as exc:
+        module.fail_json(msg='backup interrupted (%s): the partial file was removed, older backups are untouched'
+                         % exc)
+    if result.get('manifest'):
+        for key in ('size', 'sha256', 'duration', 'pipeline_duration'):
+            result[key] = result['manifest'][key]
+    result['report_lines'] = backup_lines(result, module.check_mode)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

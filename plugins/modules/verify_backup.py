@@ -1,0 +1,145 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: verify_backup
+short_description: Prove a QuickBite backup restorable in a throw-away database
+version_added: 0.1.0
+description:
+  - The runbook's Verify Backup Integrity, done whole. Checks the C(.sha256) sidecar and reads the archive to its end,
+    restores it into a throw-away database (O(database), C(quickbite_test) by default), checks
+    C(flyway_schema_history) (no failed rows, the newest version equal to the manifest's) and the row count of every
+    table against the counts the backup recorded in its snapshot, reports, and always drops the throw-away database,
+    failure included.
+  - The outcome is written into the backup's manifest (C(verification)); retention in M(quickbite.ops.pg_backup)
+    never deletes the newest verified backup.
+  - Backups without a manifest (the runbook's old C(backup-db.sh) files) are restored and their Flyway history
+    checked; their row counts cannot be compared and the report says so.
+  - Fails, listing each failed check with its evidence, when any check fails. The live database is never touched.
+author:
+  - QuickBite operations (@quickbite)
+extends_documentation_fragment:
+  - quickbite.ops.platform
+  - quickbite.ops.database
+  - quickbite.ops.database_admin
+attributes:
+  check_mode:
+    support: full
+options:
+  path:
+    description:
+      - The backup to verify; the newest complete backup in O(dest_dir) when omitted.
+    type: path
+  dest_dir:
+    description:
+      - Directory of the backups, searched when O(path) is omitted.
+    type: path
+    default: /opt/quickbite/backups
+  prefix:
+    description:
+      - File name prefix of the backups in O(dest_dir).
+    type: str
+    default: quickbite
+  database:
+    description:
+      - The throw-away database. Dropped before (when a previous run left it) and after. Must differ from O(db_name).
+    type: str
+    default: quickbite_test
+  record:
+    description:
+      - Write the outcome into the backup's manifest.
+    type: bool
+    default: true
+'''
+
+EXAMPLES = r'''
+- name: Verify last night's backup
+  quickbite.ops.verify_backup:
+    platform: compose
+    project_dir: /opt/quickbite
+    dest_dir: /opt/quickbite/backups
+'''
+
+RETURN = r'''
+path:
+  description: The backup verified.
+  returned: always
+  type: str
+ok:
+  description: Whether every check passed.
+  returned: always
+  type: bool
+checks:
+  description: Each check with C(check), C(ok) and C(evidence).
+  returned: always
+  type: list
+  elements: dict
+tables:
+  description: Row counts of the restored tables.
+  returned: always
+  type: dict
+report_lines:
+  description: The outcome and each check with its evidence, as readable lines.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, restore, verify
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+
+
+def main():
+    spec = platform_argument_spec()
+    spec.update(connection.db_argument_spec())
+    spec.update(restore.admin_argument_spec())
+    spec.update(
+        path=dict(type='path'),
+        dest_dir=dict(type='path', default='/opt/quickbite/backups'),
+        prefix=dict(type='str', default='quickbite'),
+        database=dict(type='str', default='quickbite_test'),
+        record=dict(type='bool', default=True),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not connection.HAS_PSYCOPG2:
+        module.fail_json(msg=missing_required_lib('psycopg2'), exception=connection.PSYCOPG2_IMPORT_ERROR)
+    install_signal_handlers()
+    p = module.params
+    try:
+        adapter = connection.LazyAdapter(module)
+        target = connection.resolve_target(module, adapter)
+        path = p['path'] or verify.latest(p['dest_dir'], p['prefix'])
+        if module.check_mode:
+            restore.require_distinct(target.dbname, p['database'], 'verify_backup_database')
+            module.exit_json(changed=False, path=path, ok=True, checks=[], tables={}, report_lines=[
+                'would restore %s into %s, compare it with its manifest, then drop %s' % (path, p['database'],
+                                                                                        p['database'])])
+        admin = restore.admin_target(module, target, adapter)
+        result = verify.verify(path, admin, target.user, target.dbname, p['database'], p['pg_bin_dir'], p['record'])
+    except QuickbiteError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    except Interrupted as exc:
+        module.fail_json(msg='verification interrupted (%s); the throw-away database %s was dropped'
+                         % (exc, p['database']))
+    lines = ['backup %s %s' % (result['path'], 'VERIFIED' if result['ok'] else 'FAILED verification')]
+    lines += ['%s %s: %s' % ('ok  ' if c['ok'] else 'FAIL', c['check'], c['evidence']) for c in result['checks']]
+    result['report_lines'] = lines
+    # The manifest changed (verification recorded); the database did not.
+    result['changed'] = result['recorded']
+    if not result['ok']:
+        module.fail_json(msg='backup %s failed verification: %s' % (result['path'], '; '.join(
+            '%s (%s)' % (c['check'], c['evidence']) for c in result['checks'] if not c['ok'])), **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
