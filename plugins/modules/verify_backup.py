@@ -120,9 +120,9 @@ def main():
         path = p['path'] or verify.latest(p['dest_dir'], p['prefix'])
         if module.check_mode:
             restore.require_distinct(target.dbname, p['database'], 'verify_backup_database')
-            module.exit_json(changed=False, path=path, ok=True, checks=[], tables={}, report_lines=[
-                'would restore %s into %s, compare it with its manifest, then drop %s' % (path, p['database'],
-                                                                                        p['database'])])
+            plan = 'would restore %s into %s, compare it with its manifest, then drop %s' % (
+                path, p['database'], p['database'])
+            module.exit_json(changed=False, path=path, ok=True, checks=[], tables={}, report_lines=[plan])
         admin = restore.admin_target(module, target, adapter)
         result = verify.verify(path, admin, target.user, target.dbname, p['database'], p['pg_bin_dir'], p['record'])
     except QuickbiteError as exc:

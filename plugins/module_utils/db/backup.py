@@ -171,8 +171,8 @@ class BackupRun(object):
         with FileLock(p['dest_dir'], LOCK_NAME, wait=p['lock_timeout']):
             backups, leftovers = archive.list_backups(p['dest_dir'], p['prefix'])
             self._cleanup_leftovers(leftovers)
-            path = archive.unique_path(p['dest_dir'], archive.backup_name(p['prefix'], p['format'],
-                                                                        p['compression'], self.now))
+            name = archive.backup_name(p['prefix'], p['format'], p['compression'], self.now)
+            path = archive.unique_path(p['dest_dir'], name)
             manifest = self._dump(path)
             self.result.update(changed=True, path=path, manifest=manifest)
             backups.append(dict(path=path, name=os.path.basename(path), manifest=manifest))
@@ -214,8 +214,8 @@ class BackupRun(object):
             listed = toc_table_data(partial, p['format'], p['compression'], p)
             missing = sorted(set(counts) - listed) if listed is not None else []
             if missing:
-                raise PipelineError('the archive lacks the data of %d table(s): %s' % (len(missing),
-                                                                                    ', '.join(missing[:10])))
+                raise PipelineError('the archive lacks the data of %d table(s): %s'
+                                    % (len(missing), ', '.join(missing[:10])))
             self._commit(partial, path, entries)
         except BaseException:
             archive.remove_path(partial)
@@ -291,4 +291,3 @@ class BackupRun(object):
         os.rename(partial, path)
         archive.fsync_path(os.path.dirname(path))
         archive.write_file_atomic(path + archive.SIDECAR, archive.sidecar_text(entries))
-
