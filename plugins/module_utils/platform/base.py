@@ -102,6 +102,15 @@ class Adapter(object):
     def scale(self, service, replicas):
         raise NotImplementedError
 
+    def stop(self, service):
+        """Stop every replica of ``service`` (the writers, before a restore):
+        Compose ``stop``, Kubernetes scale to 0. Returns the token start() needs."""
+        raise NotImplementedError
+
+    def start(self, service, token):
+        """Bring ``service`` back as stop() found it."""
+        raise NotImplementedError
+
     def wait(self, service, timeout, replicas=None, gone=None):
         """Until the service is fully rolled out and ready (kubectl's rules on
         Kubernetes), ``gone`` replica names have disappeared and, when given,

@@ -210,6 +210,17 @@ class ComposeAdapter(Adapter):
         self.cli.run(['up', '-d', '--no-deps', '--scale', '%s=%d' % (service, replicas), service])
         return before
 
+    def stop(self, service):
+        state = self.services([service])[0]
+        replicas = len([r for r in state['replicas'] if r['state'] in ('running', 'restarting')])
+        if replicas:
+            self.cli.run(['stop', service])
+        return dict(service=service, replicas=replicas)
+
+    def start(self, service, token):
+        if token['replicas']:
+            self.cli.run(['start', service])
+
     def wait(self, service, timeout, replicas=None, gone=None, sleep=time.sleep):
         deadline = time.time() + timeout
         while True:

@@ -162,6 +162,18 @@ class KubernetesAdapter(Adapter):
                          name, self.namespace, {'spec': {'replicas': int(replicas)}})
         return before
 
+    def stop(self, service):
+        dep = self.read_deployment(service)
+        pods = [p.metadata.name for p in self.pods(selector_string(dep.spec.selector))]
+        replicas = dep.spec.replicas or 0
+        if replicas:
+            self.scale(service, 0)
+        return dict(service=service, replicas=replicas, pods=pods)
+
+    def start(self, service, token):
+        if token['replicas']:
+            self.scale(service, token['replicas'])
+
     def wait(self, service, timeout, replicas=None, gone=None, sleep=time.sleep):
         deadline = time.time() + timeout
         while True:

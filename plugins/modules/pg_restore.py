@@ -1,0 +1,183 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: pg_restore
+short_description: Restore the QuickBite database from a backup, refusing corrupt backups and rolling back failures
+version_added: 0.1.0
+description:
+  - The runbook's destructive C(./ops/restore-db.sh), made safe to run at 3 a.m.
+  - Restores custom (C(.dump), C(.dump.zst)), directory (C(.dir)) and plain SQL (C(.sql), C(.sql.gz), C(.sql.zst))
+    backups, including those of the runbook's old C(backup-db.sh) (plain SQL through gzip).
+  - "Before anything is touched: O(confirm) must equal the target database's name when it exists; the C(.sha256)
+    sidecar is checked when present; the archive is read to its end (zstd and gzip checks, C(pg_restore --list), and
+    for plain SQL pg_dump's closing line, which a dump cut short lacks). A corrupt backup is refused with the target
+    untouched."
+  - "O(mode=replace) (the runbook's way): stops the writers (Compose C(stop backend), Kubernetes scale to 0), takes a
+    pre-restore backup into O(backup_dir) unless O(pre_restore_backup=false), drops and recreates the database, loads
+    the backup, compares row counts and the Flyway version with the manifest, starts the writers again and checks
+    health. A failed load or comparison puts the pre-restore backup back and fails."
+  - "O(mode=swap) (safe mode): loads into C(<db>_restore_<timestamp>) while QuickBite keeps running, compares it, then
+    stops the writers only for two renames; the old database is kept as C(<db>_pre_restore_<timestamp>). Needs room
+    for two copies; the outage is seconds instead of the whole load."
+  - Check mode runs every check on the backup and the confirmation, and lists the steps it would take.
+author:
+  - QuickBite operations (@quickbite)
+extends_documentation_fragment:
+  - quickbite.ops.platform
+  - quickbite.ops.database
+  - quickbite.ops.database_admin
+attributes:
+  check_mode:
+    support: full
+options:
+  path:
+    description:
+      - The backup file or directory on the host that runs the module.
+    type: path
+    required: true
+  confirm:
+    description:
+      - Must equal the target database's name (O(db_name)) when that database exists. Nothing is touched otherwise.
+    type: str
+    default: ''
+  mode:
+    description:
+      - C(replace) drops and recreates the database (the runbook's restore); C(swap) restores beside it and swaps by
+        renaming, keeping the old one.
+    type: str
+    default: replace
+    choices: [replace, swap]
+  stop_writers:
+    description:
+      - Stop O(writers) for the restore (C(replace)) or the swap (C(swap)) and start them again after, failure included.
+    type: bool
+    default: true
+  writers:
+    description:
+      - Services that write to the database.
+    type: list
+    elements: str
+    default: [backend]
+  pre_restore_backup:
+    description:
+      - With O(mode=replace), back up the current database into O(backup_dir) first (prefix C(<db>-pre-restore)); a
+        failed restore puts it back.
+    type: bool
+    default: true
+  backup_dir:
+    description:
+      - Where the pre-restore backup goes.
+    type: path
+    default: /opt/quickbite/backups
+  backend_url:
+    description:
+      - Base URL of the backend for the health check after the writers are back.
+    type: str
+    default: http://127.0.0.1:8080
+  health_check:
+    description:
+      - Check the backend's health after starting the writers again.
+    type: bool
+    default: true
+  validate_certs:
+    description:
+      - Verify TLS certificates of O(backend_url).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for the writers to be ready and healthy again.
+    type: int
+    default: 300
+'''
+
+EXAMPLES = r'''
+- name: Restore a nightly backup over the live database
+  quickbite.ops.pg_restore:
+    platform: compose
+    project_dir: /opt/quickbite
+    path: /opt/quickbite/backups/quickbite_20250101_120000.sql.gz
+    confirm: quickbite
+'''
+
+RETURN = r'''
+steps:
+  description: What was done, in order.
+  returned: always
+  type: list
+  elements: str
+checks:
+  description: Checks of the backup, of the restored database against the manifest, and of health.
+  returned: always
+  type: list
+  elements: dict
+pre_restore_backup:
+  description: Path of the backup taken before the restore.
+  returned: when taken
+  type: str
+kept_as:
+  description: With O(mode=swap), the name the old database is kept under.
+  returned: when swapped
+  type: str
+tables:
+  description: Row counts of the restored database.
+  returned: changed
+  type: dict
+report_lines:
+  description: Steps and checks as readable lines.
+  returned: always
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, restore
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
+from ansible_collections.quickbite.ops.plugins.module_utils.db.procedure import RestoreRun, restore_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+
+
+def lines(result):
+    out = list(result['steps'])
+    out += ['%s %s: %s' % ('ok  ' if c['ok'] else 'FAIL', c['check'], c['evidence']) for c in result['checks']]
+    return out
+
+
+def main():
+    spec = platform_argument_spec()
+    spec.update(connection.db_argument_spec())
+    spec.update(restore.admin_argument_spec())
+    spec.update(restore_argument_spec())
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not connection.HAS_PSYCOPG2:
+        module.fail_json(msg=missing_required_lib('psycopg2'), exception=connection.PSYCOPG2_IMPORT_ERROR)
+    install_signal_handlers()
+    run = None
+    try:
+        adapter = connection.LazyAdapter(module)
+        target = connection.resolve_target(module, adapter)
+        run = RestoreRun(module, adapter.get() if module.params['stop_writers'] else adapter, target,
+                         restore.admin_target(module, target, adapter))
+        result = run.plan() if module.check_mode else run.run()
+    except QuickbiteError as exc:
+        details = dict(exc.details)
+        if run is not None:
+            details.update(run.result, report_lines=lines(run.result))
+        module.fail_json(msg=exc.msg, **details)
+    except Interrupted as exc:
+        done = '; '.join(run.result['steps'] if run else []) or 'nothing'
+        module.fail_json(msg='restore interrupted (%s) after: %s' % (exc, done))
+    result['report_lines'] = lines(result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
