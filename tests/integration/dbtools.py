@@ -1,0 +1,77 @@
+"""Independent looks at the demo stack's PostgreSQL for the database tests:
+plain psql as the superuser, never the collection's own code."""
+import json
+import os
+import subprocess
+import time
+
+from conftest import ROOT, STACK_DIR, VENV_BIN
+
+PG = dict(host='127.0.0.1', port='15432')
+
+
+def env_value(key):
+    with open(os.path.join(STACK_DIR, '.env.prod')) as handle:
+        for line in handle:
+            if line.startswith(key + '='):
+                return line.rstrip('\n').split('=', 1)[1]
+    raise KeyError(key)
+
+
+def psql(sql, db='postgres', user='postgres', check=True):
+    password = env_value('POSTGRES_PASSWORD' if user == 'postgres' else 'DB_PASSWORD')
+    proc = subprocess.run(['psql', '-X', '-h', PG['host'], '-p', PG['port'], '-U', user, '-d', db, '-v',
+                           'ON_ERROR_STOP=1', '-tAc', sql], capture_output=True, text=True, check=False,
+                          env=dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT='5'))
+    if check and proc.returncode != 0:
+        raise AssertionError('psql failed: %s' % proc.stderr)
+    return proc.stdout.strip()
+
+
+def databases():
+    return set(psql('SELECT datname FROM pg_database').splitlines())
+
+
+def digest(db='quickbite'):
+    """{table: md5 of every row, ordered}: equal digests mean identical data."""
+    tables = psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1", db=db).splitlines()
+    return dict((t, psql("SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') "
+                         'FROM public.%s x' % t, db=db)) for t in tables)
+
+
+def backups_in(directory):
+    """Every name that looks like a backup (or its partial) in ``directory``."""
+    if not os.path.isdir(directory):
+        return []
+    return sorted(n for n in os.listdir(directory) if not n.startswith('.'))
+
+
+def start_playbook(playbook, extra):
+    argv = [os.path.join(VENV_BIN, 'ansible-playbook'), os.path.join(ROOT, 'playbooks', playbook),
+            '-i', os.path.join(ROOT, 'inventory/demo')]
+    for key, value in extra.items():
+        argv += ['-e', json.dumps({key: value})]
+    return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True,
+                            env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1'))
+
+
+def wait_for(predicate, timeout=60, interval=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def make_big_db(name, rows=400000):
+    """A database whose dump takes long enough (with zstd -19) to interrupt."""
+    psql('DROP DATABASE IF EXISTS %s WITH (FORCE)' % name)
+    psql('CREATE DATABASE %s OWNER quickbite' % name)
+    psql("CREATE TABLE filler AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS a, "
+         "md5((g * 13)::text) AS b FROM generate_series(1, %d) g" % rows, db=name, user='quickbite')
+
+
+def drop_db(name):
+    psql('DROP DATABASE IF EXISTS %s WITH (FORCE)' % name)
