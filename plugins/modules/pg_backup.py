@@ -24,8 +24,8 @@ description:
   - "Default format: custom (C(pg_dump -Fc -Z0)) compressed in the stream by C(zstd -1): PostgreSQL 15 compresses
     custom archives only with gzip, which is about 2.5 times slower than the dump itself. See the README for the
     measurements."
-  - Retention after success only: keeps the newest O(keep_last) and those younger than O(keep_days), and never
-    deletes the newest backup or the newest verified one. Check mode lists what would be written and deleted.
+  - "Retention after success only: keeps the newest O(keep_last) and those younger than O(keep_days), and never
+    deletes the newest backup or the newest verified one. Check mode lists what would be written and deleted."
   - Runs under a lock on O(dest_dir), so two backups (a scheduled one and a manual one) never overlap.
 author:
   - QuickBite operations (@quickbite)
@@ -35,6 +35,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    description: Writes nothing and lists the backup it would write and what retention would delete.
+  diff_mode:
+    support: none
+    description: Reports its changes in its result, not as a diff.
 requirements:
   - C(zstd) on the host that runs the module for the default compression.
 options:

@@ -35,6 +35,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    description: Runs every check on the backup and the confirmation, touches nothing, and lists the steps it would take.
+  diff_mode:
+    support: none
+    description: Reports its changes in its result, not as a diff.
 options:
   path:
     description:

@@ -30,6 +30,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    description: Creates no database and reports what it would restore.
+  diff_mode:
+    support: none
+    description: Reports its changes in its result, not as a diff.
 options:
   path:
     description:
