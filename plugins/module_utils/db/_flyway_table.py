@@ -97,15 +97,17 @@ def repair(target, schema, backup, expected, comment):
             cur.execute(sql.SQL('LOCK TABLE {} IN EXCLUSIVE MODE').format(history))
             rows = _select(cur, schema, TABLE)
             failed = [r['installed_rank'] for r in rows if not r['success']]
-            if failed != [r['installed_rank'] for r in expected]:
-                raise VerificationError('%s changed while it was being repaired (failed rows now %s, expected %s); '
-                                        'nothing was changed; run again' % (TABLE, failed, [r['installed_rank'] for r in expected]))
+            wanted = [r['installed_rank'] for r in expected]
+            if failed != wanted:
+                raise VerificationError('%s changed since it was read (failed rows now at installed_rank %s, '
+                                        'expected %s); nothing was changed; run again' % (TABLE, failed, wanted))
             cur.execute(sql.SQL('CREATE TABLE {} AS TABLE {}').format(copy, history))
             cur.execute(sql.SQL('COMMENT ON TABLE {} IS %s').format(copy), (comment,))
             cur.execute(sql.SQL('SELECT count(*) FROM {}').format(copy))
             copied = cur.fetchone()[0]
             if copied != len(rows):
-                raise VerificationError('backup %s holds %d rows, %s %d; nothing was changed' % (backup, copied, TABLE, len(rows)))
+                raise VerificationError('backup %s holds %d rows, %s %d; nothing was changed'
+                                        % (backup, copied, TABLE, len(rows)))
             cur.execute(sql.SQL('DELETE FROM {} WHERE success = false RETURNING {}').format(
                 history, sql.SQL(', ').join(sql.Identifier(c) for c in COLUMNS)))
             deleted = sorted((_row(values) for values in cur.fetchall()), key=lambda r: r['installed_rank'])
@@ -114,11 +116,8 @@ def repair(target, schema, backup, expected, comment):
                                         % ([r['installed_rank'] for r in deleted], failed))
         conn.commit()
     except psycopg2.Error as exc:
-        conn.rollback()
-        raise PlatformError('repair of %s in %s failed, nothing was changed: %s' % (TABLE, target.describe(), first_line(exc)))
-    except Exception:
-        conn.rollback()
-        raise
+        raise PlatformError('repair of %s in %s failed, nothing was changed: %s'
+                            % (TABLE, target.describe(), first_line(exc)))
     finally:
-        conn.close()
+        conn.close()  # without a commit, the transaction is rolled back: all or nothing
     return copied, deleted, read(target)[1]

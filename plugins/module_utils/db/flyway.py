@@ -94,8 +94,8 @@ def analyze(rows, files=None, file_problems=()):
     failed = [r for r in rows if not r['success']]
     versioned = dict((version_key(r['version']), r) for r in applied if version_key(r['version']) is not None)
     newest = max(versioned) if versioned else None
-    result = dict(applied=applied, failed=failed, newest_version=versioned[newest]['version'] if newest else None,
-                  pending=None, ignored=None, mismatches=list(file_problems))
+    result = dict(applied_rows=applied, failed_rows=failed, pending=None, ignored=None,
+                  newest_version=versioned[newest]['version'] if newest else None, mismatches=list(file_problems))
     if files is None:
         return result
     by_key = dict((version_key(f['version']), f) for f in files)
@@ -111,9 +111,9 @@ def analyze(rows, files=None, file_problems=()):
             result['mismatches'].append('version %s was applied as %s, the file is now %s'
                                         % (row['version'], row['script'], found['script']))
         elif row['checksum'] is not None and found['checksum'] != row['checksum']:
-            result['mismatches'].append('version %s (%s): checksum %s applied, %s in the file (changed after it was '
-                                        'applied; Flyway validation fails)' % (row['version'], row['script'],
-                                                                              row['checksum'], found['checksum']))
+            result['mismatches'].append(
+                'version %s (%s): checksum %s applied, %s in the file (changed after it was applied; Flyway '
+                'validation fails)' % (row['version'], row['script'], row['checksum'], found['checksum']))
     return result
 
 
@@ -141,16 +141,16 @@ def _listing(entries):
 
 def report_lines(where, rows, analysis):
     lines = ['%s in %s: %d row(s), %d applied, %d failed; newest applied version %s'
-             % (table.TABLE, where, len(rows), len(analysis['applied']), len(analysis['failed']),
+             % (table.TABLE, where, len(rows), len(analysis['applied_rows']), len(analysis['failed_rows']),
                 analysis['newest_version'] or 'none')]
     lines += table_lines(rows)
-    if analysis['failed']:
-        lines.append('failed: %s' % _listing(analysis['failed']))
+    if analysis['failed_rows']:
+        lines.append('failed: %s' % _listing(analysis['failed_rows']))
     if analysis['pending'] is None:
         lines.append('pending: unknown (the migration files are inside the backend image; set migrations_dir, '
                      'flyway_repair_migrations_dir in the playbook, to a copy of them to compare)')
     else:
-        failed_versions = set(version_key(r['version']) for r in analysis['failed'])
+        failed_versions = set(version_key(r['version']) for r in analysis['failed_rows'])
         lines.append('pending: %s' % (', '.join(
             '%s (%s)%s' % (f['version'], f['description'],
                            ', failed before' if version_key(f['version']) in failed_versions else '')
@@ -185,7 +185,7 @@ def run(target, adapter, params, check_mode, clock=time.gmtime):
     files, problems = scan(params['migrations_dir']) if params.get('migrations_dir') else (None, [])
     schema, rows = table.read(target)
     analysis = analyze(rows, files, problems)
-    failed = analysis['failed']
+    failed = analysis['failed_rows']
     result = dict(changed=False, history=rows, deleted=[], backup_table=None, restart=None, checks=[],
                   warnings=ddl_warnings(failed), **analysis)
     lines = report_lines(target.describe(), rows, analysis)
@@ -201,7 +201,7 @@ def run(target, adapter, params, check_mode, clock=time.gmtime):
     backup = table.free_name(target, schema, backup_name(clock))
     result.update(changed=True, deleted=failed, backup_table=backup,
                   diff=dict(before='\n'.join(table_lines(rows)) + '\n',
-                            after='\n'.join(table_lines(analysis['applied'])) + '\n'))
+                            after='\n'.join(table_lines(analysis['applied_rows'])) + '\n'))
     if check_mode:
         lines.append('would copy %s to %s and delete %d failed row(s): %s'
                      % (table.TABLE, backup, len(failed), _listing(failed)))
@@ -220,18 +220,20 @@ def run(target, adapter, params, check_mode, clock=time.gmtime):
     if not params['restart']:
         lines.append('backend not restarted (restart=false): it retries the migration on its next start')
         return result
+    undone = ('; what the failed migration did before it failed was not undone: check the schema and the '
+              'migration, then run the restart playbook')
     try:
         outcome, checks = _restart_and_verify(adapter, params)
     except QuickbiteError as exc:
-        raise VerificationError('%s repaired (backup in %s, deleted %s), but the backend did not come back: %s'
-                                % (table.TABLE, backup, _listing(deleted), exc.msg),
+        raise VerificationError('%s repaired (backup in %s, deleted %s), but the backend did not come back%s: %s'
+                                % (table.TABLE, backup, _listing(deleted), undone, exc.msg),
                                 backup_table=backup, deleted=deleted, report_lines=lines, **exc.details)
     result.update(restart=outcome, checks=checks)
     lines.append(outcome['msg'])
     lines += ['%s %s %s' % (c['check'], 'UP  ' if c['ok'] else 'DOWN', c['evidence']) for c in checks]
     bad = [c['check'] for c in checks if not c['ok']]
     if bad:
-        raise VerificationError('%s repaired (backup in %s, deleted %s), but after the restart %s failed:\n%s'
-                                % (table.TABLE, backup, _listing(deleted), ', '.join(bad), '\n'.join(lines)),
+        raise VerificationError('%s repaired (backup in %s, deleted %s), but after the restart %s failed%s:\n%s'
+                                % (table.TABLE, backup, _listing(deleted), ', '.join(bad), undone, '\n'.join(lines)),
                                 backup_table=backup, deleted=deleted, checks=checks, report_lines=lines)
     return result

@@ -1,0 +1,202 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: flyway_repair
+short_description: Report QuickBite's Flyway schema history and delete its failed rows after a backup copy
+version_added: 0.1.0
+description:
+  - The runbook's "Flyway migration conflict" fix. Reports C(flyway_schema_history) as the runbook's
+    C(SELECT version, description, success FROM flyway_schema_history) does, with the applied and failed rows,
+    the newest applied version and, when O(migrations_dir) is given, the pending migrations.
+  - "O(state=repair): in one transaction, under a lock that keeps a starting backend out, copies the table to
+    C(flyway_schema_history_backup_<YYYYmmdd_HHMMSS>) (UTC) and deletes the failed rows (the runbook's
+    C(DELETE FROM flyway_schema_history WHERE success = false)); then restarts the backend so it retries the
+    migration (O(restart)) and checks its health (actuator and container or pod state)."
+  - No failed row means no change. Deleting a failed row does not undo what its migration did before it failed;
+    the result says so in C(warnings) for every failed row.
+  - The database is reached directly through libpq on both platforms; only the restart goes through the platform.
+author:
+  - QuickBite operations (@quickbite)
+extends_documentation_fragment:
+  - quickbite.ops.platform
+  - quickbite.ops.database
+attributes:
+  check_mode:
+    support: full
+    description: Reads the history and lists the rows a repair would delete and the backup table it would create;
+      changes nothing.
+  diff_mode:
+    support: full
+    description: The history (version, description, success) before and after the repair.
+options:
+  state:
+    description:
+      - C(report) only reads. C(repair) backs the table up and deletes its failed rows.
+    type: str
+    choices: [report, repair]
+    default: report
+  migrations_dir:
+    description:
+      - Directories on the host that runs the module holding the deployment's C(V<version>__<description>.sql) files
+        (searched recursively), for example a checkout's C(src/main/resources/db/migration).
+      - When given, pending are the files newer than the newest applied version, and rows whose file is missing,
+        renamed or changed (Flyway checksum) are reported. When omitted, pending is reported as unknown.
+    type: list
+    elements: path
+    default: []
+  restart:
+    description:
+      - After a repair that deleted rows, restart the backend (Compose restart, or recreate when its configuration
+        changed; Kubernetes rolling restart) and check its health.
+    type: bool
+    default: true
+  backend_url:
+    description:
+      - Backend base URL for the health check after the restart, as reached from the host that runs the module.
+    type: str
+    default: http://127.0.0.1:8080
+  validate_certs:
+    description:
+      - Verify TLS certificates of O(backend_url).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds the restart may take; the health check after it waits at most 120 s of them.
+    type: int
+    default: 300
+'''
+
+EXAMPLES = r'''
+- name: Report the Flyway schema history
+  quickbite.ops.flyway_repair:
+    platform: compose
+    project_dir: /opt/quickbite
+    db_port: 5432
+
+- name: Report pending migrations against the checkout's migration files
+  quickbite.ops.flyway_repair:
+    platform: compose
+    migrations_dir: [/srv/quickbite/src/main/resources/db/migration]
+
+- name: Delete the failed rows after a backup copy, restart the backend and check its health
+  quickbite.ops.flyway_repair:
+    platform: k8s
+    namespace: quickbite
+    db_host: quickbite-db.internal
+    backend_url: https://api.quickbite.example
+    state: repair
+'''
+
+RETURN = r'''
+history:
+  description: Every row of C(flyway_schema_history) as found, oldest first (C(installed_rank), C(version),
+    C(description), C(type), C(script), C(checksum), C(installed_by), C(installed_on), C(execution_time), C(success)).
+  returned: always
+  type: list
+  elements: dict
+applied_rows:
+  description: The rows with C(success) true.
+  returned: always
+  type: list
+  elements: dict
+failed_rows:
+  description: The rows with C(success) false, as found.
+  returned: always
+  type: list
+  elements: dict
+newest_version:
+  description: Newest applied version in Flyway's order (1.10 after 1.9); null when none.
+  returned: always
+  type: str
+pending:
+  description: Migration files newer than the newest applied version (C(version), C(description), C(script), C(path),
+    C(checksum)); null when O(migrations_dir) is not given (unknown).
+  returned: always
+  type: list
+  elements: dict
+ignored:
+  description: Migration files older than the newest applied version that were never applied; null without
+    O(migrations_dir).
+  returned: always
+  type: list
+  elements: dict
+mismatches:
+  description: Applied rows whose file is missing, renamed or changed (checksum), and versions found in two files.
+  returned: always
+  type: list
+  elements: str
+deleted:
+  description: The failed rows deleted (in check mode, that would be deleted).
+  returned: always
+  type: list
+  elements: dict
+backup_table:
+  description: The backup copy of the table (in check mode, the name it would have); null when nothing was repaired.
+  returned: always
+  type: str
+  sample: flyway_schema_history_backup_20261129_083000
+restart:
+  description: The restart after the repair (C(msg), C(steps), C(elapsed)); null when there was none.
+  returned: always
+  type: dict
+checks:
+  description: Health checks after the restart, each with C(check), C(ok) and C(evidence).
+  returned: always
+  type: list
+  elements: dict
+report_lines:
+  description: The history table and what was found and done, as readable lines.
+  returned: always
+  type: list
+  elements: str
+warnings:
+  description: One per failed row, that its migration's partial changes are not undone and must be checked.
+  returned: when there are failed rows
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, flyway
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
+
+
+def main():
+    spec = platform_argument_spec()
+    spec.update(connection.db_argument_spec())
+    spec.update(
+        state=dict(type='str', choices=['report', 'repair'], default='report'),
+        migrations_dir=dict(type='list', elements='path', default=[]),
+        restart=dict(type='bool', default=True),
+        backend_url=dict(type='str', default='http://127.0.0.1:8080'),
+        validate_certs=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=300),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not connection.HAS_PSYCOPG2:
+        module.fail_json(msg=missing_required_lib('psycopg2'), exception=connection.PSYCOPG2_IMPORT_ERROR)
+    try:
+        adapter = get_adapter(module)
+        target = connection.resolve_target(module, adapter)
+        result = flyway.run(target, adapter, module.params, module.check_mode)
+    except QuickbiteError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    for warning in result.pop('warnings'):
+        module.warn(warning)
+    if not module._diff:
+        result.pop('diff', None)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
