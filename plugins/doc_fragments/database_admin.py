@@ -25,8 +25,4 @@ options:
       - Database the admin connection opens.
     type: str
     default: postgres
-  pg_bin_dir:
-    description:
-      - Directory of C(pg_dump), C(pg_restore) and C(psql) when they are not on C(PATH).
-    type: path
 '''

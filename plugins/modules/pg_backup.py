@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - quickbite.ops.platform
   - quickbite.ops.database
+  - quickbite.ops.database_access
 attributes:
   check_mode:
     support: full
@@ -106,10 +107,6 @@ options:
       - Retention by age in days; 0 turns the rule off. With both rules off nothing is deleted.
     type: int
     default: 0
-  pg_bin_dir:
-    description:
-      - Directory of C(pg_dump) and C(pg_restore) when they are not on C(PATH) (such as C(/usr/lib/postgresql/15/bin)).
-    type: path
 '''
 
 EXAMPLES = r'''
@@ -179,6 +176,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection
 from ansible_collections.quickbite.ops.plugins.module_utils.db.backup import BackupRun, backup_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
 from ansible_collections.quickbite.ops.plugins.module_utils.db.report import backup_lines
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
@@ -188,13 +186,15 @@ def main():
     spec = platform_argument_spec()
     spec.update(connection.db_argument_spec())
     spec.update(backup_argument_spec())
+    spec.update(access_argument_spec())
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not connection.HAS_PSYCOPG2:
         module.fail_json(msg=missing_required_lib('psycopg2'), exception=connection.PSYCOPG2_IMPORT_ERROR)
     install_signal_handlers()
     try:
-        target = connection.resolve_target(module, connection.LazyAdapter(module))
-        run = BackupRun(target, module.params)
+        adapter = connection.LazyAdapter(module)
+        client = make_client(module, adapter, connection.resolve_target(module, adapter))
+        run = BackupRun(client, module.params)
         result = run.plan() if module.check_mode else run.run()
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)

@@ -32,6 +32,7 @@ extends_documentation_fragment:
   - quickbite.ops.platform
   - quickbite.ops.database
   - quickbite.ops.database_admin
+  - quickbite.ops.database_access
 attributes:
   check_mode:
     support: full
@@ -144,6 +145,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, restore
+from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
 from ansible_collections.quickbite.ops.plugins.module_utils.db.procedure import RestoreRun, restore_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
@@ -159,6 +161,7 @@ def main():
     spec = platform_argument_spec()
     spec.update(connection.db_argument_spec())
     spec.update(restore.admin_argument_spec())
+    spec.update(access_argument_spec())
     spec.update(restore_argument_spec())
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not connection.HAS_PSYCOPG2:
@@ -168,8 +171,8 @@ def main():
     try:
         adapter = connection.LazyAdapter(module)
         target = connection.resolve_target(module, adapter)
-        run = RestoreRun(module, adapter.get() if module.params['stop_writers'] else adapter, target,
-                         restore.admin_target(module, target, adapter))
+        client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
+        run = RestoreRun(module, adapter.get() if module.params['stop_writers'] else adapter, client)
         result = run.plan() if module.check_mode else run.run()
     except QuickbiteError as exc:
         details = dict(exc.details)

@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - quickbite.ops.platform
   - quickbite.ops.database
   - quickbite.ops.database_admin
+  - quickbite.ops.database_access
 attributes:
   check_mode:
     support: full
@@ -98,6 +99,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, restore, verify
+from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 
@@ -106,6 +108,7 @@ def main():
     spec = platform_argument_spec()
     spec.update(connection.db_argument_spec())
     spec.update(restore.admin_argument_spec())
+    spec.update(access_argument_spec())
     spec.update(
         path=dict(type='path'),
         dest_dir=dict(type='path', default='/opt/quickbite/backups'),
@@ -127,8 +130,8 @@ def main():
             plan = 'would restore %s into %s, compare it with its manifest, then drop %s' % (
                 path, p['database'], p['database'])
             module.exit_json(changed=False, path=path, ok=True, checks=[], tables={}, report_lines=[plan])
-        admin = restore.admin_target(module, target, adapter)
-        result = verify.verify(path, admin, target.user, target.dbname, p['database'], p['pg_bin_dir'], p['record'])
+        client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
+        result = verify.verify(path, client, target.dbname, p['database'], p['record'])
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     except Interrupted as exc:

@@ -21,10 +21,8 @@ import os
 import threading
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db import archive
-from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import (
-    Pipeline, PipelineError, Stage, own_peak_rss_mb, run_checked)
-from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import Snapshot
+from ansible_collections.quickbite.ops.plugins.module_utils.db import archive, integrity
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage, own_peak_rss_mb
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import FileLock
 
@@ -48,7 +46,6 @@ def backup_argument_spec():
         lock_timeout=dict(type='int', default=10),
         keep_last=dict(type='int', default=0),
         keep_days=dict(type='int', default=0),
-        pg_bin_dir=dict(type='path'),
     )
 
 
@@ -70,25 +67,22 @@ def validate(p):
         raise ConfigError('backup_db_jobs must be at least 1 for the directory format')
 
 
-def program(p, name):
-    return os.path.join(p['pg_bin_dir'], name) if p.get('pg_bin_dir') else name
-
-
-def dump_stages(p, target, snapshot_id, out_dir=None):
-    """The pipeline's argument lists for the chosen format and compression."""
+def dump_stages(p, client, snapshot_id, out_dir=None):
+    """The pipeline's stages for the chosen format and compression."""
     fmt, comp = p['format'], p['compression']
     level = p['compression_level'] if p['compression_level'] is not None else DEFAULT_LEVEL[comp]
-    argv = [program(p, 'pg_dump'), '--no-password', '--lock-wait-timeout=%ds' % p['lock_wait_timeout']]
+    args = ['--no-password', '--lock-wait-timeout=%ds' % p['lock_wait_timeout']]
     if snapshot_id:
-        argv.append('--snapshot=%s' % snapshot_id)
+        args.append('--snapshot=%s' % snapshot_id)
     if fmt == 'custom':
-        argv += ['--format=custom', '--compress=%d' % (level if comp == 'gzip' else 0)]
+        args += ['--format=custom', '--compress=%d' % (level if comp == 'gzip' else 0)]
     elif fmt == 'directory':
-        argv += ['--format=directory', '--compress=%d' % (level if comp == 'gzip' else 0),
+        client.require_files_here('the directory format')
+        args += ['--format=directory', '--compress=%d' % (level if comp == 'gzip' else 0),
                  '--jobs=%d' % p['jobs'], '--file=%s' % out_dir]
     else:
-        argv += ['--format=plain']
-    stages = [Stage(argv, env=target.env(), label='pg_dump')]
+        args += ['--format=plain']
+    stages = [client.stage('pg_dump', args, dbname=client.target.dbname)]
     external = fmt == 'plain' or (fmt == 'custom' and comp == 'zstd')
     if external and comp == 'zstd':
         stages.append(Stage(['zstd', '-q', '-c', '-%d' % level, '-T%d' % p['compression_threads']], label='zstd'))
@@ -97,29 +91,18 @@ def dump_stages(p, target, snapshot_id, out_dir=None):
     return stages
 
 
-def toc_table_data(path, fmt, comp, p):
-    """Names of the TABLE DATA entries in the archive's table of contents
+def toc_table_data(path, fmt, comp, client):
+    """Names of the TABLE DATA entries in the new archive's table of contents
     (read from its head; cheap even for a large backup)."""
     if fmt == 'plain':
         return None
-    list_argv = [program(p, 'pg_restore'), '--list']
-    if fmt == 'custom' and comp == 'zstd':
-        pipe = Pipeline([Stage(['zstd', '-q', '-d', '-c'], label='zstd'), Stage(list_argv, label='pg_restore')],
-                        source=path)
-        out = pipe.start()
-        text = out.read().decode('utf-8', 'replace')
-        out.close()
-        for stage in pipe.stages:
-            stage.reap()
-        # zstd dies of SIGPIPE once pg_restore has the TOC: only pg_restore's status counts.
-        rc, err = pipe.stages[1].returncode, pipe.stages[1].tail()
-    else:
-        rc, text, err = run_checked(list_argv + [path], timeout=600)
-    if rc != 0:
-        raise PipelineError('the new archive does not read back: pg_restore --list: %s' % (err.strip() or rc))
+    try:
+        lines = integrity.toc_lines(path, fmt, comp, client)
+    except integrity.CorruptBackup as exc:
+        raise PipelineError('the new archive does not read back: %s' % exc.msg)
     names = set()
-    for line in text.splitlines():
-        if line.startswith(';') or ' TABLE DATA ' not in line:
+    for line in lines:
+        if ' TABLE DATA ' not in line:
             continue
         parts = line.split(' TABLE DATA ', 1)[1].split()
         if len(parts) >= 2:
@@ -128,8 +111,9 @@ def toc_table_data(path, fmt, comp, p):
 
 
 class BackupRun(object):
-    def __init__(self, target, params, now=None):
-        self.target = target
+    def __init__(self, client, params, now=None):
+        self.client = client
+        self.target = client.target
         self.p = params
         self.now = now or datetime.datetime.now().astimezone()
         self.result = dict(changed=False, removed_leftovers=[], deleted=[])
@@ -188,7 +172,7 @@ class BackupRun(object):
         started = time.time()
         counts, count_error = {}, []
         try:
-            with Snapshot(self.target) as snap:
+            with self.client.snapshot() as snap:
                 counter = None
                 if p['count_rows']:
                     def count():
@@ -211,7 +195,7 @@ class BackupRun(object):
                 raise count_error[0]
             if size == 0:
                 raise PipelineError('pg_dump produced no output: nothing was backed up')
-            listed = toc_table_data(partial, p['format'], p['compression'], p)
+            listed = toc_table_data(partial, p['format'], p['compression'], self.client)
             missing = sorted(set(counts) - listed) if listed is not None else []
             if missing:
                 raise PipelineError('the archive lacks the data of %d table(s): %s'
@@ -244,7 +228,7 @@ class BackupRun(object):
         return manifest
 
     def _dump_stream(self, partial, snapshot_id):
-        pipe = Pipeline(dump_stages(self.p, self.target, snapshot_id))
+        pipe = Pipeline(dump_stages(self.p, self.client, snapshot_id))
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             try:
@@ -266,7 +250,7 @@ class BackupRun(object):
         return size, digest, pipe
 
     def _dump_directory(self, partial, snapshot_id):
-        pipe = Pipeline(dump_stages(self.p, self.target, snapshot_id, out_dir=partial))
+        pipe = Pipeline(dump_stages(self.p, self.client, snapshot_id, out_dir=partial))
         try:
             out = pipe.start()
             out.read()

@@ -84,25 +84,44 @@ def _read_through(path, comp):
     return tail
 
 
-def _list_toc(path, fmt, comp, pg_restore):
-    if fmt == 'custom' and comp == 'zstd':
-        pipe = Pipeline([Stage(DECOMPRESS['zstd'], label='zstd'), Stage([pg_restore, '--list'], label='pg_restore')],
-                        source=path)
-        out = pipe.start()
-        text = out.read().decode('utf-8', 'replace')
-        out.close()
-        for stage in pipe.stages:
-            stage.reap()
-        rc, err = pipe.stages[1].returncode, pipe.stages[1].tail()
+def toc_lines(path, fmt, comp, client):
+    """The archive's table of contents (``pg_restore --list``, fed through
+    stdin so it works on this host and in the container alike)."""
+    if fmt == 'directory':
+        client.require_files_here('reading a directory-format backup')
+        stages, source = [client.stage('pg_restore', ['--list', path])], None
+    elif comp == 'zstd':
+        stages, source = [Stage(DECOMPRESS['zstd'], label='zstd'), client.stage('pg_restore', ['--list'])], path
     else:
-        rc, text, err = run_checked([pg_restore, '--list', path], timeout=3600)
-    if rc != 0:
+        stages, source = [client.stage('pg_restore', ['--list'])], path
+    pipe = Pipeline(stages, source=source)
+    out = pipe.start()
+    text = out.read().decode('utf-8', 'replace')
+    out.close()
+    for stage in pipe.stages:
+        stage.reap()
+    # zstd may die of SIGPIPE once pg_restore has read the TOC: only pg_restore's status counts.
+    last = pipe.stages[-1]
+    if last.returncode != 0:
         raise CorruptBackup('pg_restore cannot read the archive %s (%s): refusing it, nothing was touched'
-                            % (path, (err or '').strip() or 'exit %s' % rc))
-    return len([line for line in text.splitlines() if line and not line.startswith(';')])
+                            % (path, last.tail() or 'exit %s' % last.returncode))
+    return [line for line in text.splitlines() if line and not line.startswith(';')]
 
 
-def check(path, pg_restore='pg_restore'):
+def _read_archive_through(path, client):
+    """pg_restore parses a custom archive to its end, writing the script nowhere."""
+    pipe = Pipeline([client.stage('pg_restore', ['--file=/dev/null'])], source=path)
+    out = pipe.start()
+    out.read()
+    out.close()
+    try:
+        pipe.wait()
+    except PipelineError as exc:
+        raise CorruptBackup('pg_restore cannot read %s to its end (%s): refusing it, nothing was touched'
+                            % (path, exc.msg))
+
+
+def check(path, client):
     """Every check a backup must pass before a restore; returns
     (format, compression, manifest, [check lines]). Raises CorruptBackup."""
     fmt, comp, manifest = describe(path)
@@ -115,22 +134,19 @@ def check(path, pg_restore='pg_restore'):
             raise CorruptBackup('%s ends without "%s": the dump was cut short (pg_dump failed while it was written); '
                                 'refusing it, nothing was touched' % (path, PLAIN_TRAILER.decode()))
         lines.append('plain SQL read to its end (%s), closing line present' % comp)
-    else:
-        if comp == 'zstd':
-            _read_through(path, comp)
-            lines.append('zstd stream read to its end, frame checksums good')
-        entries = _list_toc(path, fmt, comp, pg_restore)
-        if fmt == 'directory' and comp == 'gzip':
-            for name in sorted(os.listdir(path)):
-                if name.endswith('.gz'):
-                    rc, out, err = run_checked(['gzip', '-t', os.path.join(path, name)], timeout=3600)
-                    if rc != 0:
-                        raise CorruptBackup('%s/%s fails gzip -t (%s): refusing the backup, nothing was touched'
-                                            % (path, name, err.strip()))
-        elif fmt == 'custom' and comp != 'zstd':
-            rc, out, err = run_checked([pg_restore, '--file=/dev/null', path], timeout=3600)
-            if rc != 0:
-                raise CorruptBackup('pg_restore cannot read %s to its end (%s): refusing it, nothing was touched'
-                                    % (path, err.strip()))
-        lines.append('%s archive: table of contents lists %d entries' % (fmt, entries))
+        return fmt, comp, manifest, lines
+    if comp == 'zstd':
+        _read_through(path, comp)
+        lines.append('zstd stream read to its end, frame checksums good')
+    entries = toc_lines(path, fmt, comp, client)
+    if fmt == 'directory' and comp == 'gzip':
+        for name in sorted(os.listdir(path)):
+            if name.endswith('.gz'):
+                rc, out, err = run_checked(['gzip', '-t', os.path.join(path, name)], timeout=3600)
+                if rc != 0:
+                    raise CorruptBackup('%s/%s fails gzip -t (%s): refusing the backup, nothing was touched'
+                                        % (path, name, err.strip()))
+    elif fmt == 'custom' and comp != 'zstd':
+        _read_archive_through(path, client)
+    lines.append('%s archive: table of contents lists %d entries' % (fmt, len(entries)))
     return fmt, comp, manifest, lines

@@ -71,6 +71,13 @@ class Stage(object):
         except (IOError, OSError, ValueError):
             pass
 
+    def start(self, stdin):
+        """Start with ``stdin`` (a file, or DEVNULL); returns the stdout to read."""
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(self.argv, stdin=stdin, stdout=subprocess.PIPE, stderr=self.stderr,
+                                     env=self.env, close_fds=True)
+        return self.proc.stdout
+
     def tail(self, lines=5):
         if self.stderr is None:
             return ''
@@ -108,17 +115,14 @@ class Pipeline(object):
         upstream = open(self.source, 'rb') if self.source else subprocess.DEVNULL
         try:
             for index, stage in enumerate(self.stages):
-                last = index == len(self.stages) - 1
-                stage.stderr = tempfile.TemporaryFile()
-                stage.proc = subprocess.Popen(stage.argv, stdin=upstream, stdout=subprocess.PIPE,
-                                              stderr=stage.stderr, env=stage.env, close_fds=True)
+                out = stage.start(upstream)
                 if index or self.source:
                     upstream.close()
-                upstream = stage.proc.stdout if not last else None
+                upstream = out
         except OSError as exc:
             self.kill()
             raise PipelineError('cannot run %s: %s' % (stage.argv[0], exc.strerror))
-        return self.stages[-1].proc.stdout
+        return upstream
 
     def relay_to(self, fd):
         """Copy the last stage's output to ``fd``; returns (bytes, sha256 hex)."""

@@ -17,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import os
 import time
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db import integrity, restore
@@ -43,15 +42,15 @@ def restore_argument_spec():
 
 
 class RestoreRun(object):
-    def __init__(self, module, adapter, target, admin):
+    def __init__(self, module, adapter, client):
         self.module = module
         self.adapter = adapter
-        self.target = target
+        self.client = client
+        self.target = client.target
         self.p = module.params
-        self.db = restore.Admin(admin, target.user)
-        self.admin = admin
+        self.db = client.admin()
         self.stamp = datetime.datetime.now().strftime('%Y%m%d_%H%M%S')
-        self.result = dict(changed=False, database=target.dbname, path=self.p['path'], mode=self.p['mode'],
+        self.result = dict(changed=False, database=self.target.dbname, path=self.p['path'], mode=self.p['mode'],
                            steps=[], checks=[])
 
     def step(self, text):
@@ -65,12 +64,9 @@ class RestoreRun(object):
             raise ConfigError('restoring over database %s destroys its current data: set restore_db_confirm to %s '
                               'to confirm (it is now %s); nothing was touched'
                               % (name, name, repr(self.p['confirm']) if self.p['confirm'] else 'empty'))
-        fmt, comp, manifest, lines = integrity.check(self.p['path'], self._program('pg_restore'))
+        fmt, comp, manifest, lines = integrity.check(self.p['path'], self.client)
         self.result['checks'].extend(dict(check='backup reads back whole', ok=True, evidence=line) for line in lines)
         return exists, fmt, comp, manifest
-
-    def _program(self, name):
-        return os.path.join(self.p['pg_bin_dir'], name) if self.p['pg_bin_dir'] else name
 
     def plan(self):
         exists, fmt, comp, manifest = self.preflight()
@@ -133,7 +129,7 @@ class RestoreRun(object):
         self.step('health check passed')
 
     def _load_and_check(self, dbname, fmt, comp, manifest, path=None):
-        pipe = restore.load(path or self.p['path'], fmt, comp, self.admin, dbname, self.p['pg_bin_dir'])
+        pipe = restore.load(path or self.p['path'], fmt, comp, self.client, dbname)
         counts, version, failed = self.db.inspect(dbname)
         checks = restore.compare(manifest, counts, version, failed) if path is None else []
         self.result['checks'].extend(dict(check=c[0], ok=c[1], evidence=c[2]) for c in checks)
@@ -146,9 +142,8 @@ class RestoreRun(object):
 
     def _pre_backup(self):
         params = dict((key, spec.get('default')) for key, spec in backup_argument_spec().items())
-        params.update(dest_dir=self.p['backup_dir'], prefix='%s-pre-restore' % self.target.dbname,
-                      pg_bin_dir=self.p['pg_bin_dir'])
-        run = BackupRun(self.target, params).run()
+        params.update(dest_dir=self.p['backup_dir'], prefix='%s-pre-restore' % self.target.dbname)
+        run = BackupRun(self.client, params).run()
         self.result['pre_restore_backup'] = run['path']
         self.step('backed up %s to %s first' % (self.target.dbname, run['path']))
         return run['path']

@@ -8,8 +8,6 @@ connection. Every statement names databases with sql.Identifier."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
-
 from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import Target, first_line
 from ansible_collections.quickbite.ops.plugins.module_utils.db.integrity import DECOMPRESS
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage
@@ -28,7 +26,6 @@ def admin_argument_spec():
         admin_user=dict(type='str', default='postgres'),
         admin_password=dict(type='str', no_log=True),
         admin_db=dict(type='str', default='postgres'),
-        pg_bin_dir=dict(type='path'),
     )
 
 
@@ -90,30 +87,31 @@ class Admin(object):
             conn.close()
 
 
-def load_stages(path, fmt, comp, target, dbname, pg_bin_dir=None, jobs=1):
+def load_stages(path, fmt, comp, client, dbname, jobs=1):
     """Pipeline stages that load backup ``path`` into the existing, empty
-    database ``dbname``; (stages, source file or None)."""
-    def program(name):
-        return os.path.join(pg_bin_dir, name) if pg_bin_dir else name
-    env = target.env(dbname)
-    restore = [program('pg_restore'), '--no-password', '--exit-on-error', '--dbname=%s' % dbname]
+    database ``dbname``, as the admin role; (stages, source file or None).
+    Archives go through stdin wherever they can, so the same stages work
+    on this host and in the container."""
+    restore = ['--no-password', '--exit-on-error']
     if fmt == 'plain':
-        psql = Stage([program('psql'), '--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction',
-                      '--dbname=%s' % dbname], env=env, label='psql')
+        psql = client.stage('psql', ['--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction'],
+                            dbname=dbname, as_admin=True)
         if comp == 'none':
             return [psql], path
         return [Stage(DECOMPRESS[comp], label=comp), psql], path
-    if fmt == 'custom' and comp == 'zstd':
-        return [Stage(DECOMPRESS['zstd'], label='zstd'),
-                Stage(restore + ['--single-transaction'], env=env, label='pg_restore')], path
-    if fmt == 'directory' and jobs > 1:
-        return [Stage(restore + ['--jobs=%d' % jobs, path], env=env, label='pg_restore')], None
-    return [Stage(restore + ['--single-transaction', path], env=env, label='pg_restore')], None
+    if fmt == 'directory':
+        client.require_files_here('restoring a directory-format backup')
+        extra = ['--jobs=%d' % jobs] if jobs > 1 else ['--single-transaction']
+        return [client.stage('pg_restore', restore + extra + [path], dbname=dbname, as_admin=True)], None
+    pg_restore = client.stage('pg_restore', restore + ['--single-transaction'], dbname=dbname, as_admin=True)
+    if comp == 'zstd':
+        return [Stage(DECOMPRESS['zstd'], label='zstd'), pg_restore], path
+    return [pg_restore], path
 
 
-def load(path, fmt, comp, target, dbname, pg_bin_dir=None, jobs=1):
+def load(path, fmt, comp, client, dbname, jobs=1):
     """Load and return the pipeline (its duration and stages)."""
-    stages, source = load_stages(path, fmt, comp, target, dbname, pg_bin_dir, jobs)
+    stages, source = load_stages(path, fmt, comp, client, dbname, jobs)
     pipe = Pipeline(stages, source=source)
     try:
         out = pipe.start()

@@ -11,7 +11,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import os
 import time
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db import archive, integrity, restore
@@ -26,21 +25,20 @@ def latest(dest_dir, prefix):
     return backups[-1]['path']
 
 
-def verify(path, admin, owner, live_db, scratch_db, pg_bin_dir=None, record=True):
+def verify(path, client, live_db, scratch_db, record=True):
     """Returns the result dict; ``ok`` False when a check failed (the caller fails the task)."""
     restore.require_distinct(live_db, scratch_db, 'verify_backup_database')
     started = time.time()
-    pg_restore = os.path.join(pg_bin_dir, 'pg_restore') if pg_bin_dir else 'pg_restore'
     fmt, comp, manifest = integrity.describe(path)
     counts, version, checks = {}, None, []
-    db = restore.Admin(admin, owner)
+    db = client.admin()
     dropped_stale = db.exists(scratch_db)
     try:
-        lines = integrity.check(path, pg_restore)[3]
+        lines = integrity.check(path, client)[3]
         checks.extend(('backup reads back whole', True, line) for line in lines)
         db.drop(scratch_db)
         db.create(scratch_db)
-        pipe = restore.load(path, fmt, comp, admin, scratch_db, pg_bin_dir)
+        pipe = restore.load(path, fmt, comp, client, scratch_db)
         counts, version, failed = db.inspect(scratch_db)
         checks.append(('restores into %s' % scratch_db, True, 'loaded in %.1f s' % pipe.duration))
         checks.extend(restore.compare(manifest, counts, version, failed))

@@ -102,6 +102,12 @@ class Adapter(object):
     def scale(self, service, replicas):
         raise NotImplementedError
 
+    def exec_prefix(self, service, user=None):
+        """argv prefix running a command inside ``service`` (Compose only)."""
+        from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+        raise ConfigError('quickbite_db_access exec is supported on Compose only; on Kubernetes reach the database '
+                          'with libpq (a port-forward or a bastion) and set quickbite_db_host and quickbite_db_port')
+
     def stop(self, service):
         """Stop every replica of ``service`` (the writers, before a restore):
         Compose ``stop``, Kubernetes scale to 0. Returns the token start() needs."""

@@ -210,6 +210,15 @@ class ComposeAdapter(Adapter):
         self.cli.run(['up', '-d', '--no-deps', '--scale', '%s=%d' % (service, replicas), service])
         return before
 
+    def exec_prefix(self, service, user=None):
+        """argv that runs a command in ``service``'s container, stdin and stdout
+        streamed (the database procedures' ``access: exec``)."""
+        self.cli.preflight()
+        argv = self.cli.base_argv() + ['exec', '-T']
+        if user:
+            argv += ['--user', user]
+        return argv + [service]
+
     def stop(self, service):
         state = self.services([service])[0]
         replicas = len([r for r in state['replicas'] if r['state'] in ('running', 'restarting')])

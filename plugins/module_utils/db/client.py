@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where PostgreSQL's programs and SQL run, as the inventory says
+(``quickbite_db_access``):
+
+- ``libpq``: on the host that runs the module, through libpq to
+  ``db_host:db_port`` (password in PGPASSWORD, never argv);
+- ``exec``: inside the postgres container (``docker compose exec -T --user
+  postgres``), over its local socket with peer authentication. The data still
+  streams through this host: compression, checksums and files stay here."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Stage
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+
+
+class Client(object):
+    def __init__(self, target, admin=None, pg_bin_dir=None, exec_prefix=None):
+        self.target = target
+        self.admin_target = admin
+        self.pg_bin_dir = pg_bin_dir
+        self.exec_prefix = exec_prefix
+
+    @property
+    def in_container(self):
+        return self.exec_prefix is not None
+
+    def stage(self, program, args, dbname=None, as_admin=False, label=None):
+        """A pipeline stage running ``program`` connected to ``dbname`` (no
+        connection when None, as for ``pg_restore --list``)."""
+        if self.in_container:
+            argv = list(self.exec_prefix) + [program]
+            if dbname:
+                argv += ['--port=%d' % self.target.port, '--username=postgres', '--dbname=%s' % dbname]
+            return Stage(argv + list(args), label=label or program)
+        binary = os.path.join(self.pg_bin_dir, program) if self.pg_bin_dir else program
+        if not dbname:
+            return Stage([binary] + list(args), label=label or program)
+        target = self.admin_target if as_admin else self.target
+        return Stage([binary, '--dbname=%s' % dbname] + list(args), env=target.env(dbname), label=label or program)
+
+    def snapshot(self):
+        if self.in_container:
+            from ansible_collections.quickbite.ops.plugins.module_utils.db.exec_sql import ExecSnapshot
+            return ExecSnapshot(self.exec_prefix, self.target.port, self.target.dbname)
+        from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import Snapshot
+        return Snapshot(self.target)
+
+    def admin(self):
+        if self.in_container:
+            from ansible_collections.quickbite.ops.plugins.module_utils.db.exec_sql import ExecAdmin
+            return ExecAdmin(self.exec_prefix, self.target.port, self.target.user)
+        from ansible_collections.quickbite.ops.plugins.module_utils.db.restore import Admin
+        return Admin(self.admin_target, self.target.user)
+
+    def require_files_here(self, what):
+        if self.in_container:
+            raise ConfigError('%s needs the PostgreSQL programs on this host: the directory format is written and '
+                              'read by pg_dump/pg_restore themselves; set quickbite_db_access to libpq or use the '
+                              'custom or plain format' % what)
+
+
+def access_argument_spec():
+    """Documented in the quickbite.ops.database_access doc fragment; keep both in step."""
+    return dict(
+        access=dict(type='str', default='libpq', choices=['libpq', 'exec']),
+        db_service=dict(type='str', default='postgres'),
+        pg_bin_dir=dict(type='path'),
+    )
+
+
+def make_client(module, adapter, target, admin=None):
+    """The client for the module's ``access`` option; ``adapter`` is a LazyAdapter."""
+    p = module.params
+    prefix = None
+    if p.get('access') == 'exec':
+        prefix = adapter.get().exec_prefix(p['db_service'], user='postgres')
+    return Client(target, admin, p.get('pg_bin_dir'), prefix)
