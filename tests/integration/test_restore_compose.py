@@ -200,3 +200,20 @@ def test_verify_refuses_the_live_database_as_scratch(stack, demo_vars, dest, tmp
     extra = dict(demo_vars, verify_backup_path=path, verify_backup_database='quickbite')
     run = run_playbook('verify_backup.yml', extra=extra, tmp_path=tmp_path)
     assert run.rc != 0 and 'verify_backup_database' in run.output
+
+
+def test_exec_access_runs_inside_the_postgres_container(stack, clean_orders, demo_vars, dest, tmp_path):
+    """quickbite_db_access=exec: pg_dump, pg_restore and psql run in the container over its socket; a
+    wrong host password and an unreachable host port prove libpq on the host is not used."""
+    inside = dict(quickbite_db_access='exec', quickbite_db_password='wrong', quickbite_db_host='192.0.2.1',
+                  quickbite_db_admin_password='wrong')
+    before = digest()
+    path = take_backup(demo_vars, dest, tmp_path, backup_db_verify=True, **inside)
+    change_data()
+    run = restore(demo_vars, dest, tmp_path, path, **inside)
+    assert run.rc == 0, run.output[-3000:]
+    assert digest() == before
+    assert os.path.exists(run.result('pg_restore')['pre_restore_backup'])
+    run = restore(demo_vars, dest, tmp_path, path, restore_db_mode='swap', **inside)
+    assert run.rc == 0, run.output[-3000:]
+    assert run.result('pg_restore')['kept_as'] in databases()
