@@ -20,24 +20,26 @@ from ansible_collections.quickbite.ops.plugins.module_utils.errors import Config
 
 
 class Client(object):
-    def __init__(self, target, admin=None, pg_bin_dir=None, exec_prefix=None):
+    def __init__(self, target, admin=None, pg_bin_dir=None, spawn=None):
         self.target = target
         self.admin_target = admin
         self.pg_bin_dir = pg_bin_dir
-        self.exec_prefix = exec_prefix
+        # spawn(argv, stdin, stdout, stderr, env=None) -> Popen-like, running argv
+        # inside the database container or pod; None: programs run on this host.
+        self.spawn = spawn
 
     @property
     def in_container(self):
-        return self.exec_prefix is not None
+        return self.spawn is not None
 
     def stage(self, program, args, dbname=None, as_admin=False, label=None):
         """A pipeline stage running ``program`` connected to ``dbname`` (no
         connection when None, as for ``pg_restore --list``)."""
         if self.in_container:
-            argv = list(self.exec_prefix) + [program]
+            argv = [program]
             if dbname:
                 argv += ['--port=%d' % self.target.port, '--username=postgres', '--dbname=%s' % dbname]
-            return Stage(argv + list(args), label=label or program)
+            return Stage(argv + list(args), label=label or program, spawn=self.spawn)
         binary = os.path.join(self.pg_bin_dir, program) if self.pg_bin_dir else program
         if not dbname:
             return Stage([binary] + list(args), label=label or program)
@@ -47,14 +49,14 @@ class Client(object):
     def snapshot(self):
         if self.in_container:
             from ansible_collections.quickbite.ops.plugins.module_utils.db.exec_sql import ExecSnapshot
-            return ExecSnapshot(self.exec_prefix, self.target.port, self.target.dbname)
+            return ExecSnapshot(self.spawn, self.target.port, self.target.dbname)
         from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import Snapshot
         return Snapshot(self.target)
 
     def admin(self):
         if self.in_container:
             from ansible_collections.quickbite.ops.plugins.module_utils.db.exec_sql import ExecAdmin
-            return ExecAdmin(self.exec_prefix, self.target.port, self.target.user)
+            return ExecAdmin(self.spawn, self.target.port, self.target.user)
         from ansible_collections.quickbite.ops.plugins.module_utils.db.restore import Admin
         return Admin(self.admin_target, self.target.user)
 
@@ -77,7 +79,7 @@ def access_argument_spec():
 def make_client(module, adapter, target, admin=None):
     """The client for the module's ``access`` option; ``adapter`` is a LazyAdapter."""
     p = module.params
-    prefix = None
+    spawn = None
     if p.get('access') == 'exec':
-        prefix = adapter.get().exec_prefix(p['db_service'], user='postgres')
-    return Client(target, admin, p.get('pg_bin_dir'), prefix)
+        spawn = adapter.get().exec_spawn(p['db_service'], user='postgres')
+    return Client(target, admin, p.get('pg_bin_dir'), spawn)

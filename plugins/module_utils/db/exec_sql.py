@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """SQL inside the postgres container, for deployments whose database is not
 reachable from the host (``access: exec``): one ``psql`` kept open through
-``docker compose exec``, connected over the container's local socket as the
-postgres OS user (peer authentication, so no password travels at all).
+``docker compose exec`` (or a pod's exec), connected over the local socket as
+the postgres OS user (peer authentication, so no password travels at all).
 
 Values reach SQL as psql variables, quoted by psql itself (``:'v'`` a
 literal, ``:"v"`` an identifier), never pasted into the statement."""
@@ -33,9 +33,10 @@ def psql_quote(value):
 
 
 class PsqlSession(object):
-    def __init__(self, prefix, port, dbname, user='postgres'):
-        self.argv = list(prefix) + ['psql', '-X', '-q', '-A', '-t', '-F', SEP, '-v', 'ON_ERROR_STOP=1',
-                                    '--port=%d' % port, '--username=%s' % user, '--dbname=%s' % dbname]
+    def __init__(self, spawn, port, dbname, user='postgres'):
+        self.spawn = spawn
+        self.argv = ['psql', '-X', '-q', '-A', '-t', '-F', SEP, '-v', 'ON_ERROR_STOP=1',
+                     '--port=%d' % port, '--username=%s' % user, '--dbname=%s' % dbname]
         self.dbname = dbname
         self.proc = None
         self.stderr = None
@@ -44,8 +45,7 @@ class PsqlSession(object):
     def __enter__(self):
         self.stderr = tempfile.TemporaryFile()
         try:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=self.stderr, close_fds=True)
+            self.proc = self.spawn(self.argv, subprocess.PIPE, subprocess.PIPE, self.stderr)
         except OSError as exc:
             raise PlatformError('cannot run %s: %s' % (self.argv[0], exc.strerror))
         return self
@@ -112,8 +112,8 @@ def version_text(num):
 class ExecSnapshot(object):
     """Snapshot (see snapshot.Snapshot) held by psql inside the container."""
 
-    def __init__(self, prefix, port, dbname):
-        self.session = PsqlSession(prefix, port, dbname)
+    def __init__(self, spawn, port, dbname):
+        self.session = PsqlSession(spawn, port, dbname)
         self.id = None
         self.facts = {}
 
@@ -143,11 +143,11 @@ class ExecSnapshot(object):
 class ExecAdmin(object):
     """restore.Admin's operations through psql in the container, as postgres."""
 
-    def __init__(self, prefix, port, owner, admin_db='postgres'):
-        self.prefix, self.port, self.owner, self.admin_db = prefix, port, owner, admin_db
+    def __init__(self, spawn, port, owner, admin_db='postgres'):
+        self.spawn, self.port, self.owner, self.admin_db = spawn, port, owner, admin_db
 
     def _rows(self, statement, dbname=None, **variables):
-        with PsqlSession(self.prefix, self.port, dbname or self.admin_db) as session:
+        with PsqlSession(self.spawn, self.port, dbname or self.admin_db) as session:
             return session.rows(statement, **variables)
 
     def exists(self, name):
@@ -165,6 +165,6 @@ class ExecAdmin(object):
         self._rows('ALTER DATABASE :"old" RENAME TO :"new"', old=old, new=new)
 
     def inspect(self, name):
-        with PsqlSession(self.prefix, self.port, name) as session:
+        with PsqlSession(self.spawn, self.port, name) as session:
             version, failed = flyway_state(session)
             return row_counts(session), version, failed

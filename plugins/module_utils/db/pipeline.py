@@ -41,16 +41,20 @@ def install_signal_handlers():
         signal.signal(sig, handler)
 
 
-def _status_code(status):
-    if os.WIFSIGNALED(status):
-        return -os.WTERMSIG(status)
-    return os.WEXITSTATUS(status)
+def popen(argv, stdin, stdout, stderr, env=None):
+    """How a stage starts by default: a process on this host."""
+    return subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr, env=env, close_fds=True)
 
 
 class Stage(object):
-    def __init__(self, argv, env=None, label=None):
+    """One program of a pipeline. ``spawn`` starts it (subprocess.Popen's
+    signature and a Popen-like result): a process here by default; a
+    platform adapter may run it elsewhere (a pod) behind the same interface."""
+
+    def __init__(self, argv, env=None, label=None, spawn=None):
         self.argv = list(argv)
         self.env = env
+        self.spawn = spawn or popen
         self.label = label or os.path.basename(self.argv[0])
         self.proc = None
         self.stderr = None
@@ -60,7 +64,7 @@ class Stage(object):
     def sample_memory(self):
         """VmHWM, the peak RSS since exec. wait4's ru_maxrss cannot be used:
         Linux carries the forking parent's peak across exec into it."""
-        if self.proc is None or self.returncode is not None:
+        if self.proc is None or self.returncode is not None or not getattr(self.proc, 'pid', None):
             return
         try:
             with open('/proc/%d/status' % self.proc.pid, 'rb') as handle:
@@ -74,8 +78,7 @@ class Stage(object):
     def start(self, stdin):
         """Start with ``stdin`` (a file, or DEVNULL); returns the stdout to read."""
         self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(self.argv, stdin=stdin, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     env=self.env, close_fds=True)
+        self.proc = self.spawn(self.argv, stdin, subprocess.PIPE, self.stderr, env=self.env)
         return self.proc.stdout
 
     def tail(self, lines=5):
@@ -91,13 +94,7 @@ class Stage(object):
         if self.proc is None or self.returncode is not None:
             return
         self.sample_memory()
-        try:
-            pid, status = os.waitpid(self.proc.pid, 0)
-            self.returncode = _status_code(status)
-        except ChildProcessError:
-            self.returncode = self.proc.wait()
-        # Tell Popen the child is gone, or it would wait for it again.
-        self.proc.returncode = self.returncode
+        self.returncode = self.proc.wait()
 
 
 class Pipeline(object):

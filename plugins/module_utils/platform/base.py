@@ -102,8 +102,9 @@ class Adapter(object):
     def scale(self, service, replicas):
         raise NotImplementedError
 
-    def exec_prefix(self, service, user=None):
-        """argv prefix running a command inside ``service`` (Compose only)."""
+    def exec_spawn(self, service, user=None):
+        """spawn(argv, stdin, stdout, stderr, env=None) -> Popen-like, running
+        commands inside ``service``'s container or pod."""
         from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
         raise ConfigError('quickbite_db_access exec is supported on Compose only; on Kubernetes reach the database '
                           'with libpq (a port-forward or a bastion) and set quickbite_db_host and quickbite_db_port')

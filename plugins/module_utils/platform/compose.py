@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import os
 import re
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -210,14 +211,16 @@ class ComposeAdapter(Adapter):
         self.cli.run(['up', '-d', '--no-deps', '--scale', '%s=%d' % (service, replicas), service])
         return before
 
-    def exec_prefix(self, service, user=None):
-        """argv that runs a command in ``service``'s container, stdin and stdout
-        streamed (the database procedures' ``access: exec``)."""
+    def exec_spawn(self, service, user=None):
+        """A Popen-like starter running commands in ``service``'s container
+        (``exec -T``: stdin and stdout streamed), for ``access: exec``."""
         self.cli.preflight()
-        argv = self.cli.base_argv() + ['exec', '-T']
-        if user:
-            argv += ['--user', user]
-        return argv + [service]
+        prefix = self.cli.base_argv() + ['exec', '-T'] + (['--user', user] if user else []) + [service]
+
+        def spawn(argv, stdin, stdout, stderr, env=None):
+            # env is for local programs; inside the container, peer authentication needs none.
+            return subprocess.Popen(prefix + list(argv), stdin=stdin, stdout=stdout, stderr=stderr, close_fds=True)
+        return spawn
 
     def stop(self, service):
         state = self.services([service])[0]
