@@ -110,7 +110,7 @@ def test_retention_keeps_newest_and_newest_verified(stack, demo_vars, dest, tmp_
     assert not [n for n in backups_in(dest) if n.endswith('.sha256') and n[:-7] not in kept]
 
 
-@pytest.fixture
+@pytest.fixture(scope='module')
 def big_db(stack):
     make_big_db(BIG)
     yield BIG
