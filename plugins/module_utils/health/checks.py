@@ -13,8 +13,7 @@ import socket
 import time
 import traceback
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.urls import open_url
+from ansible_collections.quickbite.ops.plugins.module_utils import _http
 
 try:
     import psycopg2
@@ -32,12 +31,7 @@ def _result(name, ok, evidence, started, **details):
 
 def http_get(url, timeout, validate_certs=True):
     """(status, body) for any HTTP answer; raises only when nothing answered."""
-    try:
-        response = open_url(url, method='GET', timeout=timeout, validate_certs=validate_certs,
-                            follow_redirects='all')
-        return response.getcode(), response.read()
-    except HTTPError as exc:
-        return exc.code, exc.read() if hasattr(exc, 'read') else b''
+    return _http.request(url, timeout=timeout, validate_certs=validate_certs)
 
 
 def _down_components(components, prefix=''):
@@ -58,8 +52,8 @@ def actuator(backend_url, timeout, validate_certs=True):
     url = backend_url.rstrip('/') + '/actuator/health'
     try:
         code, body = http_get(url, timeout, validate_certs)
-    except (URLError, socket.error, OSError) as exc:
-        return _result('actuator', False, 'GET %s: no answer (%s)' % (url, getattr(exc, 'reason', exc)),
+    except _http.NO_ANSWER as exc:
+        return _result('actuator', False, 'GET %s: no answer (%s)' % (url, _http.reason(exc)),
                        started, url=url)
     try:
         data = json.loads(body.decode('utf-8'))
@@ -155,8 +149,8 @@ def frontend(frontend_url, deep_route, timeout, validate_certs=True):
         url = frontend_url.rstrip('/') + path
         try:
             code, body = http_get(url, timeout, validate_certs)
-        except (URLError, socket.error, OSError) as exc:
-            problems.append('GET %s: no answer (%s)' % (url, getattr(exc, 'reason', exc)))
+        except _http.NO_ANSWER as exc:
+            problems.append('GET %s: no answer (%s)' % (url, _http.reason(exc)))
             continue
         answers[path] = code
         if code != 200:

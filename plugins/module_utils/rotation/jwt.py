@@ -14,8 +14,7 @@ import json
 import secrets
 import time
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.urls import open_url
+from ansible_collections.quickbite.ops.plugins.module_utils import _http
 
 
 def new_secret():
@@ -38,13 +37,10 @@ def mint(secret, subject='quickbite-ops-rotation-probe', ttl=300):
 def probe(url, secret, timeout=5, validate_certs=True):
     """HTTP status of the protected endpoint for a token signed with ``secret``."""
     try:
-        response = open_url(url, method='GET', headers={'Authorization': 'Bearer ' + mint(secret)},
-                            timeout=timeout, validate_certs=validate_certs)
-        return response.getcode()
-    except HTTPError as exc:
-        return exc.code
-    except (URLError, OSError) as exc:
-        return 'no answer (%s)' % getattr(exc, 'reason', exc)
+        return _http.request(url, headers={'Authorization': 'Bearer ' + mint(secret)}, timeout=timeout,
+                             validate_certs=validate_certs)[0]
+    except _http.NO_ANSWER as exc:
+        return 'no answer (%s)' % _http.reason(exc)
 
 
 def token_checks(url, old, new, keep_previous, validate_certs=True, attempts=10, interval=1.0):

@@ -13,8 +13,7 @@ import hmac
 import json
 import time
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.urls import open_url
+from ansible_collections.quickbite.ops.plugins.module_utils import _http
 
 
 def test_event():
@@ -25,13 +24,10 @@ def test_event():
 
 def post(url, body, signature, timeout=5, validate_certs=True):
     try:
-        response = open_url(url, method='POST', data=body, timeout=timeout, validate_certs=validate_certs,
-                            headers={'Content-Type': 'application/json', 'X-Razorpay-Signature': signature})
-        return response.getcode()
-    except HTTPError as exc:
-        return exc.code
-    except (URLError, OSError) as exc:
-        return 'no answer (%s)' % getattr(exc, 'reason', exc)
+        return _http.request(url, method='POST', data=body, timeout=timeout, validate_certs=validate_certs,
+                             headers={'Content-Type': 'application/json', 'X-Razorpay-Signature': signature})[0]
+    except _http.NO_ANSWER as exc:
+        return 'no answer (%s)' % _http.reason(exc)
 
 
 def probe(url, secret, validate_certs=True):
