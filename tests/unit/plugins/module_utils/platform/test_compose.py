@@ -20,7 +20,8 @@ def _read(version, name):
         return handle.read()
 
 
-def _adapter_and_module(tmp_path, version='2.40.3', compose_version='Docker Compose version v2.40.3', inspect=None):
+def _adapter_and_module(tmp_path, version='2.40.3', compose_version='Docker Compose version v2.40.3', inspect=None,
+                        engine=None):
     (tmp_path / 'docker-compose.prod.yml').write_text('name: quickbite\n')
     (tmp_path / '.env.prod').write_text('# settings\nDB_PASSWORD=pw\nREDIS_PASSWORD=rp\n')
     replies = [
@@ -40,7 +41,9 @@ def _adapter_and_module(tmp_path, version='2.40.3', compose_version='Docker Comp
     module.run_command = run_command
     params = dict(project_dir=str(tmp_path), compose_files=['docker-compose.prod.yml'],
                   env_file='.env.prod', project_name='quickbite')
-    return compose.ComposeAdapter(module, params), module
+    adapter = compose.ComposeAdapter(module, params)
+    adapter.engine = engine  # None: the CLI path, whatever daemon this machine has
+    return adapter, module
 
 
 def _adapter(tmp_path, **kwargs):
