@@ -60,6 +60,8 @@ molecule: venv docker images install-built
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/molecule test -s compose
 	$(BIN)/molecule reset -s k8s >/dev/null 2>&1 || true
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/molecule test -s k8s
+	$(BIN)/molecule reset -s schedule >/dev/null 2>&1 || true
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/molecule test -s schedule
 
 build: venv
 	mkdir -p build
