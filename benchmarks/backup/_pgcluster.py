@@ -114,6 +114,27 @@ class Cluster(object):
                            stdout=subprocess.DEVNULL)
             self.started = False
 
+    def server_cpu(self):
+        """CPU seconds the server has used so far: the postmaster, its live
+        processes, and the backends it has reaped (cutime, cstime), so the
+        difference over a step is its server-side cost whatever else runs."""
+        with open(os.path.join(self.data, 'postmaster.pid')) as handle:
+            postmaster = handle.readline().strip()
+        ticks = 0
+        for pid in os.listdir('/proc'):
+            if not pid.isdigit():
+                continue
+            try:
+                with open('/proc/%s/stat' % pid) as handle:
+                    fields = handle.read().rsplit(')', 1)[1].split()
+            except (IOError, OSError, IndexError):
+                continue  # gone meanwhile
+            if pid == postmaster:
+                ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+            elif fields[1] == postmaster:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / float(os.sysconf('SC_CLK_TCK'))
+
     def admin_psql(self, sql, dbname='postgres', quiet=True):
         """SQL as the superuser over the Unix socket (peer); returns stdout."""
         argv = [BIN + '/psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', self.socket,

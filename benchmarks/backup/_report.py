@@ -31,6 +31,10 @@ def module_memory(peak):
         return str(peak)
 
 
+def seconds(value):
+    return '-' if value is None else '%.1fs' % value
+
+
 def module_total_mb(peak):
     try:
         return peak['module_mb'] + sum(s['max_rss_mb'] for s in peak['stages'])
@@ -43,8 +47,9 @@ def summary(row):
     samples = row['samples']
     out = dict(samples[-1], label=row['label'], n=len(samples))
     out['wall'] = statistics.median(s['wall'] for s in samples)
-    cpus = [s['cpu'] for s in samples if s.get('cpu') is not None]
-    out['cpu'] = statistics.median(cpus) if cpus else None
+    for key in ('cpu', 'server'):
+        values = [s[key] for s in samples if s.get(key) is not None]
+        out[key] = statistics.median(values) if values else None
     out['rss'] = [max(column) for column in zip(*[s['rss'] for s in samples])] if samples[0]['rss'] else []
     out['ok'] = all(s.get('ok', True) for s in samples)
     for key in ('pipeline', 'ansible_wall'):
@@ -65,12 +70,13 @@ def report(bench, plain, db_size, runs):
         'database' % (db_size / 1e9, plain / MB, runbook['size'] / MB, plain / float(runbook['size']),
                       db_size / float(runbook['size'])))
     say()
-    say('Backups, median of %d (cpu: user+sys of the client processes; peak RSS per process, pg_dump first)' % runs)
-    say('%-46s %7s %7s %9s %7s %7s %7s %7s  %s'
-        % ('variant', 'wall', 'cpu', 'size', 'x limit', 'x file', 'x rb t', 'x rb sz', 'peak RSS MB'))
+    say('Backups, median of %d (cpu: user+sys of the client processes, srv: of the server; peak RSS per client '
+        'process, pg_dump first)' % runs)
+    say('%-46s %7s %7s %7s %9s %7s %7s %7s %7s  %s'
+        % ('variant', 'wall', 'cpu', 'srv', 'size', 'x limit', 'x file', 'x rb t', 'x rb sz', 'peak RSS MB'))
     for row in b.values():
-        say('%-46s %6.1fs %7s %7.1fMB %7.2f %7.2f %7.2f %7s  %s'
-            % (row['label'], row['wall'], '%.1fs' % row['cpu'] if row['cpu'] is not None else '-', row['size'] / MB,
+        say('%-46s %6.1fs %7s %6.1fs %7.1fMB %7.2f %7.2f %7.2f %7s  %s'
+            % (row['label'], row['wall'], seconds(row['cpu']), row['server'], row['size'] / MB,
                row['wall'] / limit, row['wall'] / limit_file, row['wall'] / runbook['wall'],
                '%.2f' % (row['size'] / runbook['size']) if row['size'] else '-',
                mb(row['rss']) if row['rss'] else module_memory(row.get('peak_memory'))))
@@ -78,10 +84,10 @@ def report(bench, plain, db_size, runs):
         'x rb: against the runbook)')
     say()
     say('Restores into a fresh database as its owner, median of %d' % runs)
-    say('%-46s %7s %7s %9s  %-14s %s' % ('variant', 'wall', 'cpu', 'x runbook', 'peak RSS MB', 'rows'))
+    say('%-46s %7s %7s %7s %9s  %-14s %s' % ('variant', 'wall', 'cpu', 'srv', 'x runbook', 'peak RSS MB', 'rows'))
     for row in r.values():
-        say('%-46s %6.1fs %7s %9.2f  %-14s %s'
-            % (row['label'], row['wall'], '%.1fs' % row['cpu'] if row['cpu'] is not None else '-',
+        say('%-46s %6.1fs %7s %6.1fs %9.2f  %-14s %s'
+            % (row['label'], row['wall'], seconds(row['cpu']), row['server'],
                row['wall'] / r['runbook']['wall'], mb(row['rss']) if row['rss'] else '-',
                'match' if row['ok'] else 'DIFFER'))
     targets(b, r)
