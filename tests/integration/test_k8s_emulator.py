@@ -6,6 +6,7 @@ import base64
 import datetime
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -456,3 +457,93 @@ def test_kubectl_rollout_restart_status_undo(k8s, em):
     rss = em.list('replicasets', label_selector='app=' + BACKEND)
     assert sorted(rs['metadata']['annotations']['deployment.kubernetes.io/revision'] for rs in rss) == ['2', '3']
     assert 'Running' in kubectl('get', 'pods', '-l', 'app=' + BACKEND)
+
+
+@pytest.fixture
+def exec_here(em):
+    """Exec in the postgres pod runs the command on this host."""
+    em.set_exec_backend('postgres', [])
+    yield em
+    em.set_exec_backend('postgres', None)
+    em.exec_protocols = ('v5.channel.k8s.io', 'v4.channel.k8s.io')
+
+
+def _postgres_pod(core):
+    return core.list_namespaced_pod(NS, label_selector='app=postgres').items[0].metadata.name
+
+
+def test_pod_exec_through_the_clients_stream_api(api, exec_here):
+    from kubernetes.stream import stream
+    core, _apps = api
+    pod = _postgres_pod(core)
+    out = stream(core.connect_get_namespaced_pod_exec, pod, NS, command=['echo', 'hello'],
+                 stdin=False, stdout=True, stderr=True, tty=False)
+    assert out == 'hello\n'
+    ws = stream(core.connect_get_namespaced_pod_exec, pod, NS, command=['sh', '-c', 'cat; echo bye >&2; exit 5'],
+                stdin=True, stdout=True, stderr=True, tty=False, binary=True, _preload_content=False)
+    assert ws.subprotocol == 'v5.channel.k8s.io'
+    ws.write_stdin(b'\x00\xff binary\n')
+    ws.close_channel(0)  # v5's end of stdin: cat ends
+    ws.run_forever(timeout=10)
+    assert ws.read_stdout() == b'\x00\xff binary\n' and ws.read_stderr() == b'bye\n'
+    assert ws.returncode == 5
+    assert exec_here.exec_log[-1] == (pod, 'postgres', ['sh', '-c', 'cat; echo bye >&2; exit 5'], 'v5.channel.k8s.io')
+
+
+def test_pod_exec_v4_and_refusals(api, exec_here):
+    from kubernetes.stream import stream
+    core, _apps = api
+    pod = _postgres_pod(core)
+    exec_here.exec_protocols = ('v4.channel.k8s.io',)  # an API server before 1.30
+    ws = stream(core.connect_get_namespaced_pod_exec, pod, NS, command=['sh', '-c', 'exit 2'],
+                stdin=False, stdout=True, stderr=True, tty=False, _preload_content=False)
+    ws.run_forever(timeout=10)
+    assert ws.subprotocol == 'v4.channel.k8s.io' and ws.returncode == 2
+    for name, container, message in [(pod, 'nginx', 'container nginx is not valid for pod'),
+                                     ('postgres-nope', None, 'Handshake status 404')]:
+        with pytest.raises(ApiException) as info:
+            stream(core.connect_get_namespaced_pod_exec, name, NS, command=['true'], container=container,
+                   stdin=False, stdout=True, stderr=True, tty=False)
+        assert message in str(info.value)
+    req = urllib.request.Request('%s/api/v1/namespaces/%s/pods/%s/exec?command=true&stdout=true'
+                                 % (core.api_client.configuration.host, NS, pod))
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urlopen(req, timeout=5)
+    assert info.value.code == 400 and 'Upgrade request required' in info.value.read().decode()
+
+
+def test_pod_exec_dropped_connection_ends_the_command(api, exec_here, tmp_path):
+    from kubernetes.stream import stream
+    import os
+    core, _apps = api
+    pidfile = tmp_path / 'pid'
+    ws = stream(core.connect_get_namespaced_pod_exec, _postgres_pod(core), NS,
+                command=['sh', '-c', 'echo $$ > %s; exec sleep 60' % pidfile],
+                stdin=True, stdout=True, stderr=True, tty=False, _preload_content=False)
+    pid = int(wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), what='pid file'))
+    ws.close()
+
+    def gone():
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return True
+        return False
+    wait_for(gone, what='the command to end with its connection')
+
+
+@pytest.mark.skipif(not __import__('shutil').which('kubectl'), reason='kubectl is not installed')
+def test_kubectl_exec(k8s, exec_here):
+    """kubectl (1.32: WebSockets, v5) streams stdin to its end, gets stderr and the exit code."""
+    import hashlib
+    import os
+    import subprocess
+    env = dict(os.environ, KUBECONFIG=str(k8s.kubeconfig))
+    data = os.urandom(1 << 20)
+    proc = subprocess.run(['kubectl', 'exec', '-i', 'deploy/postgres', '--', 'sha256sum'], input=data, env=env,
+                          capture_output=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0].decode() == hashlib.sha256(data).hexdigest()
+    proc = subprocess.run(['kubectl', 'exec', 'deploy/postgres', '--', 'sh', '-c', 'echo oops >&2; exit 4'],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 4 and 'oops' in proc.stderr

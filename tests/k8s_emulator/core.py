@@ -82,7 +82,7 @@ class Resource(object):
 
 RESOURCES = {r.plural: r for r in [
     Resource('namespaces', '', 'v1', 'Namespace', False, ('status',), ('ns',)),
-    Resource('pods', '', 'v1', 'Pod', True, ('log', 'status'), ('po',)),
+    Resource('pods', '', 'v1', 'Pod', True, ('log', 'status', 'exec'), ('po',)),
     Resource('secrets', '', 'v1', 'Secret'),
     Resource('configmaps', '', 'v1', 'ConfigMap', short=('cm',)),
     Resource('services', '', 'v1', 'Service', True, ('status',), ('svc',)),
@@ -239,7 +239,8 @@ class Emulator(object):
 
     def __init__(self, secrets=None, pod_start_delay=0.2, tick=0.05, progress_deadline_seconds=None,
                  crash_interval=0.5, pod_terminate_delay=0.0, token=None, namespace=NAMESPACE,
-                 seed=True, history_size=20000, max_events=1000, watch_cache_size=5000):
+                 seed=True, history_size=20000, max_events=1000, watch_cache_size=5000, exec_backends=None,
+                 exec_protocols=('v5.channel.k8s.io', 'v4.channel.k8s.io')):
         self.secret_values = dict(DEFAULT_SECRETS)
         self.secret_values.update(secrets or {})
         self.pod_start_delay = float(pod_start_delay)
@@ -250,6 +251,11 @@ class Emulator(object):
         self.token = token
         self.namespace = namespace
         self.seed_enabled = seed
+        # pod exec (podexec.py): target (pod, Deployment or app label) -> argv prefix that runs the
+        # command for real; configuration, so reset() keeps it.
+        self.exec_backends = dict(exec_backends or {})
+        self.exec_protocols = tuple(exec_protocols)
+        self.exec_log = collections.deque(maxlen=1000)  # (pod, container, argv, protocol) of every exec
         self.history_size = history_size
         self.max_events = max_events
         self._lock = threading.RLock()
@@ -1526,6 +1532,39 @@ class Emulator(object):
             for pod, sim in self._pods_for(target, namespace):
                 for c in ([container] if container else [x['name'] for x in pod['spec']['containers']]):
                     sim.prev_logs[c] = [(now - 1, line) for line in lines]
+
+    def set_exec_backend(self, target, argv_prefix):
+        """Exec in pods of ``target`` (pod, Deployment or app label) runs
+        ``argv_prefix + command`` on this host; None removes it."""
+        with self._lock:
+            if argv_prefix is None:
+                self.exec_backends.pop(target, None)
+            else:
+                self.exec_backends[target] = list(argv_prefix)
+
+    def exec_backend(self, namespace, name, container=None):
+        """(container, argv prefix or None) for an exec in pod ``name``;
+        ApiError where the API server refuses the upgrade."""
+        with self._lock:
+            pod = self._objs.get(('pods', namespace, name))
+            if pod is None:
+                raise not_found(RESOURCES['pods'], name)
+            names = [c['name'] for c in pod['spec']['containers']]
+            if container is None:
+                if len(names) != 1:
+                    raise ApiError(400, 'BadRequest', 'a container name must be specified for pod %s, choose one '
+                                   'of: [%s]' % (name, ' '.join(names)))
+                container = names[0]
+            elif container not in names:
+                raise ApiError(400, 'BadRequest', 'container %s is not valid for pod %s' % (container, name))
+            statuses = {cs['name']: cs for cs in (pod.get('status') or {}).get('containerStatuses') or []}
+            if 'running' not in ((statuses.get(container) or {}).get('state') or {}):
+                raise ApiError(400, 'BadRequest', 'unable to upgrade connection: container not found ("%s")'
+                               % container)
+            sim = self._sims.get(pod['metadata']['uid'])
+            key = self._matches(self.exec_backends, pod, sim) if sim else (
+                name if name in self.exec_backends else None)
+            return container, (list(self.exec_backends[key]) if key is not None else None)
 
     def get(self, plural, name, namespace=None):
         """A copy of one object (None when absent)."""

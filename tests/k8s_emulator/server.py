@@ -20,7 +20,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import tables
+from . import podexec, tables
 from .core import RESOURCES, ApiError, Emulator
 
 CONTROL_PREFIX = '/_emulator'
@@ -69,6 +69,8 @@ def _discovery_resources(group, version):
                 entry.update(kind='Scale', group='autoscaling', version='v1')
             if sub == 'log':
                 entry.update(kind='Pod', verbs=['get'])
+            if sub == 'exec':
+                entry.update(kind='PodExecOptions', verbs=['create', 'get'])
             out.append(entry)
     return out
 
@@ -259,6 +261,10 @@ class Handler(BaseHTTPRequestHandler):
                               since_time=q.get('sinceTime'), previous=_flag(q.get('previous', 'false')),
                               timestamps=_flag(q.get('timestamps', 'false')), limit_bytes=q.get('limitBytes'))
             return self._send(200, text, 'text/plain')
+        if sub == 'exec':
+            if method not in ('GET', 'POST'):
+                raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method')
+            return podexec.serve(self, em, namespace, name)
         if sub == 'scale':
             if method == 'GET':
                 return self._send(200, em.get_scale(plural, namespace, name))
@@ -400,7 +406,9 @@ class _Server(ThreadingHTTPServer):
 
 def make_server(emulator, host='127.0.0.1', port=0):
     handler = type('BoundHandler', (Handler,), {'emulator': emulator})
-    return _Server((host, port), handler)
+    server = _Server((host, port), handler)
+    server.exec_sessions = set()  # live pod exec sessions (podexec.py), killed on stop
+    return server
 
 
 KUBECONFIG = """apiVersion: v1
@@ -463,6 +471,8 @@ class EmulatorThread(object):
     def stop(self):
         self.emulator.stop()
         if self._server is not None:
+            for session in list(self._server.exec_sessions):
+                session.kill()
             self._server.shutdown()
             self._server.server_close()
             self._thread.join(5)
@@ -514,14 +524,19 @@ def main(argv=None):
     serve.add_argument('--progress-deadline', type=float, default=None,
                        help='override every Deployment progressDeadlineSeconds (seconds)')
     serve.add_argument('--token', default=None, help='require this bearer token (default: accept any)')
+    serve.add_argument('--exec-backend', action='append', default=[], metavar='TARGET=JSON_ARGV',
+                       help='pod exec in TARGET (pod, Deployment or app label) runs this argv prefix plus the '
+                            'command on this host, e.g. postgres=\'["docker","exec","-i","pg"]\' (repeatable)')
     args = parser.parse_args(argv)
     secrets = dict(item.split('=', 1) for item in args.secret)
+    backends = dict((target, json.loads(argv)) for target, argv in (item.split('=', 1) for item in args.exec_backend))
     if args.host not in ('127.0.0.1', 'localhost', '::1') and not args.host.startswith('127.'):
         parser.error('the emulator only binds to loopback addresses')
     thread = EmulatorThread(host=args.host, port=args.port, secrets=secrets, namespace=args.namespace,
                             pod_start_delay=args.pod_start_delay, tick=args.tick,
                             crash_interval=args.crash_interval, pod_terminate_delay=args.pod_terminate_delay,
-                            progress_deadline_seconds=args.progress_deadline, token=args.token)
+                            progress_deadline_seconds=args.progress_deadline, token=args.token,
+                            exec_backends=backends)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())
