@@ -14,16 +14,22 @@ options:
     description:
       - C(libpq) runs C(pg_dump), C(pg_restore) and C(psql) on the host that runs the module, connected to
         O(db_host):O(db_port).
-      - C(exec) (Compose) runs them inside the O(db_service) container with C(docker compose exec -T --user postgres),
-        over its local socket with peer authentication, for databases not reachable from the host; O(db_port) is then
-        the port inside the container. Data still streams through the host, where compression, checksums and files
-        stay. The directory format needs C(libpq).
+      - C(exec) runs them inside the database, for databases not reachable from the host, over the local socket as
+        C(postgres); O(db_port) is then the port inside the container. Data still streams through the host, where
+        compression, checksums and files stay. The directory format needs C(libpq).
+      - On Compose, C(exec) uses C(docker compose exec -T --user postgres) in the O(db_service) container (peer
+        authentication).
+      - On Kubernetes, C(exec) runs in a Running and Ready pod of the O(db_service) Deployment through the API
+        server's exec (as C(kubectl exec -i)), as the container's user (exec cannot switch users). Restores and SQL
+        need the C(v5.channel.k8s.io) protocol to close stdin (Kubernetes 1.30 or later); the kubeconfig user needs
+        C(get) and C(create) on C(pods/exec).
     type: str
     default: libpq
     choices: [libpq, exec]
   db_service:
     description:
-      - Compose service of PostgreSQL, for O(access=exec).
+      - Service of PostgreSQL for O(access=exec). On Compose the service; on Kubernetes the service mapped to a
+        Deployment by O(deployments), or a Deployment name.
     type: str
     default: postgres
   pg_bin_dir:

@@ -6,9 +6,10 @@
 
 - ``libpq``: on the host that runs the module, through libpq to
   ``db_host:db_port`` (password in PGPASSWORD, never argv);
-- ``exec``: inside the postgres container (``docker compose exec -T --user
-  postgres``), over its local socket with peer authentication. The data still
-  streams through this host: compression, checksums and files stay here."""
+- ``exec``: inside the postgres container (Compose: ``docker compose exec -T
+  --user postgres``) or pod (Kubernetes: the API server's exec), over its
+  local socket as postgres. The data still streams through this host:
+  compression, checksums and files stay here."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

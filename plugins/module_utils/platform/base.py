@@ -104,10 +104,11 @@ class Adapter(object):
 
     def exec_spawn(self, service, user=None):
         """spawn(argv, stdin, stdout, stderr, env=None) -> Popen-like, running
-        commands inside ``service``'s container or pod."""
+        commands inside ``service``'s container (Compose: ``exec -T``) or pod
+        (Kubernetes: the API server's exec)."""
         from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
-        raise ConfigError('quickbite_db_access exec is supported on Compose only; on Kubernetes reach the database '
-                          'with libpq (a port-forward or a bastion) and set quickbite_db_host and quickbite_db_port')
+        raise ConfigError('quickbite_db_access exec is not available on platform %s; reach the database with libpq '
+                          'and set quickbite_db_host and quickbite_db_port' % self.platform)
 
     def stop(self, service):
         """Stop every replica of ``service`` (the writers, before a restore):

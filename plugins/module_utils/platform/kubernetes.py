@@ -162,6 +162,30 @@ class KubernetesAdapter(Adapter):
                          name, self.namespace, {'spec': {'replicas': int(replicas)}})
         return before
 
+    def exec_spawn(self, service, user=None):
+        """A Popen-like starter running commands in a Running and Ready pod of
+        ``service``'s Deployment through the API server's exec (``kubectl exec
+        -i``), for ``access: exec``. Exec cannot switch users: ``user`` is not
+        honoured, commands run as the container's user (_k8s_exec)."""
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_exec import ExecProcess, open_exec
+        dep = self.read_deployment(service)
+        selector = selector_string(dep.spec.selector)
+        pods = sorted((p for p in self.pods(selector) if p.status.phase == 'Running' and replica_from_pod(p)['ready']
+                       and p.metadata.deletion_timestamp is None), key=lambda p: p.metadata.name)
+        if not pods:
+            raise PlatformError('no Running and Ready pod of deployment %s in namespace %s to run commands in; check '
+                                'kubectl get pods -l %s' % (dep.metadata.name, self.namespace, selector))
+        pod = pods[0].metadata.name
+        names = [c.name for c in pods[0].spec.containers]
+        container = next((n for n in (service, dep.metadata.name) if n in names), names[0])
+        where = 'pod %s (container %s)' % (pod, container)
+
+        def spawn(argv, stdin, stdout, stderr, env=None):
+            # env is for local programs, as on Compose: inside the pod the socket needs no password.
+            return ExecProcess(lambda with_stdin: open_exec(self.client, pod, container, argv, with_stdin),
+                               argv, stdin, stdout, stderr, where=where)
+        return spawn
+
     def stop(self, service):
         dep = self.read_deployment(service)
         pods = [p.metadata.name for p in self.pods(selector_string(dep.spec.selector))]
