@@ -50,7 +50,7 @@ def clean_orders(stack):
             drop_db(name)
 
 
-@pytest.mark.parametrize('fmt,comp', [('custom', 'zstd'), ('plain', 'gzip'), ('directory', 'gzip')])
+@pytest.mark.parametrize('fmt,comp', [('plain', 'zstd'), ('custom', 'zstd'), ('plain', 'gzip'), ('directory', 'gzip')])
 def test_backup_then_restore_gives_identical_data(stack, clean_orders, demo_vars, dest, tmp_path, fmt, comp):
     before = digest()
     path = take_backup(demo_vars, dest, tmp_path, backup_db_format=fmt, backup_db_compression=comp)

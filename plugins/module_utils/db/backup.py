@@ -36,7 +36,7 @@ def backup_argument_spec():
     return dict(
         dest_dir=dict(type='path', default='/opt/quickbite/backups'),
         prefix=dict(type='str', default='quickbite'),
-        format=dict(type='str', default='custom', choices=list(FORMATS)),
+        format=dict(type='str', default='plain', choices=list(FORMATS)),
         compression=dict(type='str', default='zstd', choices=list(COMPRESSIONS)),
         compression_level=dict(type='int'),
         compression_threads=dict(type='int', default=2),
@@ -195,6 +195,9 @@ class BackupRun(object):
                 raise count_error[0]
             if size == 0:
                 raise PipelineError('pg_dump produced no output: nothing was backed up')
+            if p['format'] == 'plain' and not integrity.read_head(partial, p['compression']).startswith(
+                    integrity.PLAIN_HEADER):
+                raise PipelineError('the new backup does not begin like a pg_dump script: nothing was backed up')
             listed = toc_table_data(partial, p['format'], p['compression'], self.client)
             missing = sorted(set(counts) - listed) if listed is not None else []
             if missing:

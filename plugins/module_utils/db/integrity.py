@@ -16,6 +16,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import P
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 
 PLAIN_TRAILER = b'-- PostgreSQL database dump complete'
+PLAIN_HEADER = b'--\n-- PostgreSQL database dump'
 DECOMPRESS = dict(zstd=['zstd', '-q', '-d', '-c'], gzip=['gzip', '-d', '-c'])
 
 
@@ -56,6 +57,20 @@ def check_sidecar(path):
             raise CorruptBackup('checksum mismatch for %s: sidecar says %s, file has %s; the backup is corrupt or was '
                                 'changed, nothing was touched' % (full, digest[:16], actual[:16]))
     return 'sha256 of %d file(s) matches %s' % (len(entries), os.path.basename(sidecar))
+
+
+def read_head(path, comp, size=64):
+    """The first bytes of the (decompressed) backup; the decompressor is
+    stopped as soon as they are read."""
+    if comp == 'none':
+        with open(path, 'rb') as handle:
+            return handle.read(size)
+    pipe = Pipeline([Stage(DECOMPRESS[comp], label=comp)], source=path)
+    out = pipe.start()
+    head = out.read(size)
+    out.close()
+    pipe.kill()
+    return head
 
 
 def _read_through(path, comp):
