@@ -63,7 +63,8 @@ def test_default_backup_is_atomic_checksummed_and_described(stack, demo_vars, de
 
 
 @pytest.mark.parametrize('fmt,comp,ext', [('plain', 'gzip', '.sql.gz'), ('directory', 'gzip', '.dir'),
-                                          ('custom', 'gzip', '.dump'), ('custom', 'zstd', '.dump.zst')])
+                                          ('custom', 'gzip', '.dump'), ('custom', 'zstd', '.dump.zst'),
+                                          ('plain', 'none', '.sql')])
 def test_other_formats(stack, demo_vars, dest, tmp_path, fmt, comp, ext):
     run = backup(demo_vars, dest, tmp_path, backup_db_format=fmt, backup_db_compression=comp, backup_db_verify=True)
     assert run.rc == 0, run.output[-3000:]

@@ -195,6 +195,19 @@ def test_verify_compares_and_always_drops_the_scratch_database(stack, demo_vars,
         assert json.load(handle)['verification']['ok'] is False
 
 
+def test_verify_check_mode_creates_nothing(stack, demo_vars, dest, tmp_path):
+    path = take_backup(demo_vars, dest, tmp_path)
+    with open(path + '.manifest.json') as handle:
+        manifest = handle.read()
+    before = databases()
+    run = run_playbook('verify_backup.yml', extra=dict(demo_vars, verify_backup_path=path), check=True,
+                       tmp_path=tmp_path)
+    assert run.rc == 0, run.output[-3000:]
+    assert databases() == before and 'would restore' in run.result('verify_backup')['report_lines'][0]
+    with open(path + '.manifest.json') as handle:
+        assert handle.read() == manifest
+
+
 def test_verify_refuses_the_live_database_as_scratch(stack, demo_vars, dest, tmp_path):
     path = take_backup(demo_vars, dest, tmp_path)
     extra = dict(demo_vars, verify_backup_path=path, verify_backup_database='quickbite')
