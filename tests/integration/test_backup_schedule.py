@@ -115,14 +115,14 @@ def test_the_entry_makes_a_verified_backup_and_logs_it(stack, schedule_vars, pat
     ends = [line for line in lines if re.match(STAMP + r' END ', line)]
     assert len(starts) == len(ends) == 3, lines
     assert all(re.match(STAMP + ' ', line) for line in lines), lines
-    assert all(re.search(r'END rc=0 OK in \d+ s: backup %s/quickbite_\d{8}_\d{6}\.dump\.zst VERIFIED$'
+    assert all(re.search(r'END rc=0 OK in \d+ s: backup %s/quickbite_\d{8}_\d{6}\.[a-z.]+ VERIFIED$'
                          % re.escape(paths['backups']), line) for line in ends), ends
     assert sum('"ok   row counts of' in line for line in lines) == 3
     # Retention after each success: the newest two remain, each verified.
-    kept = [n for n in backups_in(paths['backups']) if n.endswith('.dump.zst')]
+    kept = [n[:-len('.manifest.json')] for n in backups_in(paths['backups']) if n.endswith('.manifest.json')]
     assert len(kept) == 2
     newest = ends[-1].rsplit(' ', 2)[-2]
-    assert os.path.basename(newest) == sorted(kept)[-1]
+    assert os.path.basename(newest) == sorted(kept)[-1] and os.path.exists(newest)
     for name in kept:
         with open(os.path.join(paths['backups'], name + '.manifest.json')) as handle:
             assert json.load(handle)['verification']['ok'] is True
