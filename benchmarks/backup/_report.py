@@ -47,6 +47,7 @@ def summary(row):
     samples = row['samples']
     out = dict(samples[-1], label=row['label'], n=len(samples))
     out['wall'] = statistics.median(s['wall'] for s in samples)
+    out['min'] = min(s['wall'] for s in samples)
     for key in ('cpu', 'server'):
         values = [s[key] for s in samples if s.get(key) is not None]
         out[key] = statistics.median(values) if values else None
@@ -70,24 +71,25 @@ def report(bench, plain, db_size, runs):
         'database' % (db_size / 1e9, plain / MB, runbook['size'] / MB, plain / float(runbook['size']),
                       db_size / float(runbook['size'])))
     say()
-    say('Backups, median of %d (cpu: user+sys of the client processes, srv: of the server; peak RSS per client '
-        'process, pg_dump first)' % runs)
-    say('%-46s %7s %7s %7s %9s %7s %7s %7s %7s  %s'
-        % ('variant', 'wall', 'cpu', 'srv', 'size', 'x limit', 'x file', 'x rb t', 'x rb sz', 'peak RSS MB'))
+    say('Backups, median of %d (min: fastest run; cpu: user+sys of the client processes, srv: of the server; '
+        'peak RSS per client process, pg_dump first)' % runs)
+    say('%-46s %7s %7s %7s %7s %9s %7s %7s %7s %7s  %s'
+        % ('variant', 'wall', 'min', 'cpu', 'srv', 'size', 'x limit', 'x file', 'x rb t', 'x rb sz', 'peak RSS MB'))
     for row in b.values():
-        say('%-46s %6.1fs %7s %6.1fs %7.1fMB %7.2f %7.2f %7.2f %7s  %s'
-            % (row['label'], row['wall'], seconds(row['cpu']), row['server'], row['size'] / MB,
+        say('%-46s %6.1fs %6.1fs %7s %6.1fs %7.1fMB %7.2f %7.2f %7.2f %7s  %s'
+            % (row['label'], row['wall'], row['min'], seconds(row['cpu']), row['server'], row['size'] / MB,
                row['wall'] / limit, row['wall'] / limit_file, row['wall'] / runbook['wall'],
                '%.2f' % (row['size'] / runbook['size']) if row['size'] else '-',
                mb(row['rss']) if row['rss'] else module_memory(row.get('peak_memory'))))
-    say('(x limit: against the read limit pg_dump -Fc -Z0 > /dev/null; x file: against the same written to a file; '
-        'x rb: against the runbook)')
+    say('(x limit: median against the read limit pg_dump -Fc -Z0 > /dev/null; x file: against the same written to '
+        'a file; x rb: against the runbook. On a shared machine min is the better estimate of the uncontended time)')
     say()
     say('Restores into a fresh database as its owner, median of %d' % runs)
-    say('%-46s %7s %7s %7s %9s  %-14s %s' % ('variant', 'wall', 'cpu', 'srv', 'x runbook', 'peak RSS MB', 'rows'))
+    say('%-46s %7s %7s %7s %7s %9s  %-14s %s'
+        % ('variant', 'wall', 'min', 'cpu', 'srv', 'x runbook', 'peak RSS MB', 'rows'))
     for row in r.values():
-        say('%-46s %6.1fs %7s %6.1fs %9.2f  %-14s %s'
-            % (row['label'], row['wall'], seconds(row['cpu']), row['server'],
+        say('%-46s %6.1fs %6.1fs %7s %6.1fs %9.2f  %-14s %s'
+            % (row['label'], row['wall'], row['min'], seconds(row['cpu']), row['server'],
                row['wall'] / r['runbook']['wall'], mb(row['rss']) if row['rss'] else '-',
                'match' if row['ok'] else 'DIFFER'))
     targets(b, r)
