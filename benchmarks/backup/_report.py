@@ -142,6 +142,8 @@ def module_summary(b, r):
     say('  peak memory MB: %s; sum %s (target < 100)'
         % (module_memory(row.get('peak_memory')), '%.0f' % total if total is not None else '?'))
     if 'module' in r:
-        say('Module restore: %.1f s (ansible command %.1f s) vs runbook %.1f s (%.2fx); raw zstd -dc | pg_restore %.1f s'
+        same = [r[k] for k in RESTORE_OF.get(raw, []) if k in r]
+        say('Module restore: %.1f s (ansible command %.1f s) vs runbook %.1f s (%.2fx)%s'
             % (r['module']['wall'], r['module']['ansible_wall'], r['runbook']['wall'],
-               r['module']['wall'] / r['runbook']['wall'], r['fcz']['wall']))
+               r['module']['wall'] / r['runbook']['wall'],
+               '; the same restore raw (%s): %.1f s' % (same[0]['label'], same[0]['wall']) if same else ''))
