@@ -23,6 +23,7 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.health
 attributes:
   check_mode:
     support: full
@@ -31,70 +32,12 @@ attributes:
     support: none
     description: Nothing is changed, so there is no diff.
 options:
-  checks:
-    description:
-      - Checks to run.
-    type: list
-    elements: str
-    choices: [actuator, db, redis, frontend, platform]
-    default: [actuator, db, redis, frontend, platform]
   services:
     description:
       - Services whose containers or pods the C(platform) check looks at; all services when empty.
     type: list
     elements: str
     default: []
-  backend_url:
-    description:
-      - Base URL of the backend; C(/actuator/health) is appended.
-    type: str
-    default: http://127.0.0.1:8080
-  frontend_url:
-    description:
-      - Base URL of the frontend (nginx).
-    type: str
-    default: http://127.0.0.1
-  frontend_deep_route:
-    description:
-      - A client-side route that nginx must answer with the app (history fallback).
-    type: str
-    default: /some/deep/route
-  db_host:
-    description:
-      - Database host as reached from the managed host.
-    type: str
-    default: 127.0.0.1
-  db_port:
-    description:
-      - Database port.
-    type: int
-    default: 5432
-  db_name:
-    description:
-      - Database name; C(DB_NAME) from the configuration, else C(quickbite), when omitted.
-    type: str
-  db_user:
-    description:
-      - Database user; C(DB_USER) from the configuration, else C(quickbite), when omitted.
-    type: str
-  db_password:
-    description:
-      - Database password; C(DB_PASSWORD) from the configuration when omitted.
-    type: str
-  redis_host:
-    description:
-      - Redis host as reached from the managed host.
-    type: str
-    default: 127.0.0.1
-  redis_port:
-    description:
-      - Redis port.
-    type: int
-    default: 6379
-  redis_password:
-    description:
-      - Redis password; C(REDIS_PASSWORD) from the configuration when omitted. No C(AUTH) when both are empty.
-    type: str
   timeout:
     description:
       - Seconds to keep retrying until every check is UP. C(0) runs the checks once.
@@ -105,21 +48,6 @@ options:
       - Seconds between attempts.
     type: int
     default: 2
-  request_timeout:
-    description:
-      - Seconds each single request or connection may take.
-    type: int
-    default: 5
-  log_lines:
-    description:
-      - Last log lines reported for each failing service. C(0) reports none.
-    type: int
-    default: 20
-  validate_certs:
-    description:
-      - Verify TLS certificates of the backend and frontend URLs.
-    type: bool
-    default: true
 '''
 
 EXAMPLES = r'''
@@ -192,81 +120,34 @@ report_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import (
-    platform_argument_spec, register_secrets)
+from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError, ConfigError
 from ansible_collections.quickbite.ops.plugins.module_utils.health import service
+from ansible_collections.quickbite.ops.plugins.module_utils.health.options import health_argument_spec, health_settings
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
 def argument_spec():
     spec = platform_argument_spec()
+    spec.update(health_argument_spec())
     spec.update(
-        checks=dict(type='list', elements='str', choices=list(service.ALL_CHECKS),
-                    default=list(service.ALL_CHECKS)),
         services=dict(type='list', elements='str', default=[]),
-        backend_url=dict(type='str', default='http://127.0.0.1:8080'),
-        frontend_url=dict(type='str', default='http://127.0.0.1'),
-        frontend_deep_route=dict(type='str', default='/some/deep/route'),
-        db_host=dict(type='str', default='127.0.0.1'),
-        db_port=dict(type='int', default=5432),
-        db_name=dict(type='str'),
-        db_user=dict(type='str'),
-        db_password=dict(type='str', no_log=True),
-        redis_host=dict(type='str', default='127.0.0.1'),
-        redis_port=dict(type='int', default=6379),
-        redis_password=dict(type='str', no_log=True),
         timeout=dict(type='int', default=0),
         interval=dict(type='int', default=2),
-        request_timeout=dict(type='int', default=5),
-        log_lines=dict(type='int', default=20),
-        validate_certs=dict(type='bool', default=True),
     )
     return spec
 
 
-def _configured(module, adapter, option, key, fallback=None):
-    """Explicit option first, then the deployment's own configuration."""
-    if module.params[option] is not None:
-        return module.params[option]
-    try:
-        value = adapter.get_config(key)
-    except QuickbiteError as exc:
-        raise ConfigError('cannot read %s (needed for %s) from %s: %s; or set quickbite_%s in the inventory'
-                          % (key, option, adapter.describe(), exc.msg, option))
-    return value if value not in (None, '') else fallback
-
-
-def build_settings(module, adapter):
-    p = module.params
-    for name in ('timeout', 'interval', 'request_timeout', 'log_lines'):
-        if p[name] < 0:
-            raise ConfigError('%s must be 0 or more, got %d' % (name, p[name]))
-    db, redis = {}, {}
-    if 'db' in p['checks']:
-        db = dict(host=p['db_host'], port=p['db_port'],
-                  name=_configured(module, adapter, 'db_name', 'DB_NAME', 'quickbite'),
-                  user=_configured(module, adapter, 'db_user', 'DB_USER', 'quickbite'),
-                  password=_configured(module, adapter, 'db_password', 'DB_PASSWORD'))
-        register_secrets(module, db['password'])
-    if 'redis' in p['checks']:
-        redis = dict(host=p['redis_host'], port=p['redis_port'],
-                     password=_configured(module, adapter, 'redis_password', 'REDIS_PASSWORD'))
-        register_secrets(module, redis['password'])
-    return service.HealthSettings(
-        checks=p['checks'], backend_url=p['backend_url'], frontend_url=p['frontend_url'],
-        frontend_deep_route=p['frontend_deep_route'], db=db, redis=redis, services=p['services'],
-        request_timeout=p['request_timeout'], log_lines=p['log_lines'],
-        validate_certs=p['validate_certs'])
-
-
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    p = module.params
     try:
+        for name in ('timeout', 'interval'):
+            if p[name] < 0:
+                raise ConfigError('%s must be 0 or more, got %d' % (name, p[name]))
         adapter = get_adapter(module)
-        settings = build_settings(module, adapter)
-        report = service.run(adapter, settings, timeout=module.params['timeout'],
-                             interval=module.params['interval'])
+        settings = health_settings(module, adapter, services=p['services'])
+        report = service.run(adapter, settings, timeout=p['timeout'], interval=p['interval'])
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     if report['status'] != 'UP':

@@ -21,11 +21,16 @@ description:
   - O(pod) force-kills one pod (C(kubectl delete pod)) or container (C(docker rm -f)) and waits for its replacement.
   - Before changing anything it records the running image (Compose, for rollback) or the Deployment revision
     (Kubernetes, annotation C(quickbite.ops/previous-revision)).
-  - Health is not checked here; the C(restart) role runs the health check afterwards.
+  - "Then, unless O(verify=false), the health check (the same checks as M(quickbite.ops.healthcheck), retried for
+    O(verify_timeout) seconds): a restart that leaves QuickBite unhealthy fails with each failed check's evidence."
+  - "Compose: the backend's only container counts as ready as soon as it runs and its own health endpoint
+    (C(/actuator/health), the actuator check) answers UP, without waiting up to an interval for Docker's
+    healthcheck of that same endpoint to report C(healthy); several replicas wait for Docker's verdict."
 author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.health
 attributes:
   check_mode:
     support: full
@@ -61,6 +66,16 @@ options:
       - Seconds to wait until every restarted service is back and ready.
     type: int
     default: 300
+  verify:
+    description:
+      - Run the health check after the restart; the health options say what it checks and how it reaches it.
+    type: bool
+    default: true
+  verify_timeout:
+    description:
+      - Seconds the health check after the restart may retry until every check is UP. C(0) checks once.
+    type: int
+    default: 120
 '''
 
 EXAMPLES = r'''
@@ -68,6 +83,8 @@ EXAMPLES = r'''
   quickbite.ops.restart:
     platform: compose
     project_dir: /opt/quickbite
+    backend_url: http://127.0.0.1:8080
+    frontend_url: http://127.0.0.1
 
 - name: Recreate the backend after editing .env.prod
   quickbite.ops.restart:
@@ -92,34 +109,55 @@ msg:
   returned: always
   type: str
 elapsed:
-  description: Seconds spent restarting and waiting.
-  returned: always
+  description: Seconds spent restarting, waiting and checking health.
+  returned: success
   type: float
+health:
+  description:
+    - The health check after the restart, as M(quickbite.ops.healthcheck) returns it (C(status), C(checks),
+      C(report_lines), ...).
+  returned: when O(verify=true) and not in check mode
+  type: dict
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.health import service
+from ansible_collections.quickbite.ops.plugins.module_utils.health.options import health_argument_spec, health_settings
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import restart
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
 def main():
     spec = platform_argument_spec()
+    spec.update(health_argument_spec())
     spec.update(
         services=dict(type='list', elements='str', default=['backend']),
         all=dict(type='bool', default=False),
         pod=dict(type='str'),
         mode=dict(type='str', choices=['auto', 'restart', 'recreate'], default='auto'),
         wait_timeout=dict(type='int', default=300),
+        verify=dict(type='bool', default=True),
+        verify_timeout=dict(type='int', default=120),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     try:
+        if p['verify_timeout'] < 0:
+            raise ConfigError('verify_timeout must be 0 or more, got %d' % p['verify_timeout'])
         adapter = get_adapter(module)
         steps = restart.plan(adapter, p['services'], p['all'], p['pod'], p['mode'])
-        result = restart.run(adapter, steps, p['all'], p['wait_timeout'], module.check_mode)
+        verify, endpoints = None, None
+        if p['verify'] and not module.check_mode:
+            settings = health_settings(module, adapter, endpoints=service.ENDPOINTS)
+            endpoints = service.endpoint_probes(settings)
+
+            def verify():
+                return service.run(adapter, settings, timeout=p['verify_timeout'], interval=1)
+        result = restart.run(adapter, steps, p['all'], p['wait_timeout'], module.check_mode,
+                             verify=verify, endpoints=endpoints)
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)

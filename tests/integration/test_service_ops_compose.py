@@ -68,7 +68,9 @@ def test_restart_check_mode_changes_nothing_then_restarts(demo_vars, tmp_path):
     assert set(after) == set(before)
     for name in after:
         assert after[name]['id'] == before[name]['id'] and after[name]['started'] != before[name]['started']
-    assert run.result('healthcheck')['status'] == 'UP'
+    # The health check now runs inside the restart task; its report comes with the result.
+    health = run.result('restart')['health']
+    assert health['status'] == 'UP' and sorted(health['checks']) == ['actuator', 'db', 'frontend', 'platform', 'redis']
 
 
 def test_changed_env_file_recreates_the_backend(stack, demo_vars, tmp_path, clean_backend):
@@ -89,7 +91,7 @@ def test_full_stack_restart_is_down_then_up(demo_vars, tmp_path):
     assert run.rc == 0, run.output
     for service, containers in before.items():
         assert set(c['id'] for c in _containers(service).values()).isdisjoint(c['id'] for c in containers.values())
-    assert run.result('healthcheck')['status'] == 'UP'
+    assert run.result('restart')['health']['status'] == 'UP'
 
 
 def test_force_kill_one_container(demo_vars, tmp_path):
@@ -157,6 +159,26 @@ def test_restart_that_never_becomes_healthy_fails_with_evidence(stack, demo_vars
         subprocess.run(['psql', '-h', '127.0.0.1', '-p', '15432', '-U', stack['env']['DB_USER'], '-d',
                         stack['env']['DB_NAME'], '-c', 'DELETE FROM flyway_schema_history WHERE NOT success'],
                        check=True, capture_output=True, env=dict(os.environ, PGPASSWORD=stack['env']['DB_PASSWORD']))
+
+
+def test_restart_that_leaves_quickbite_unhealthy_fails_with_the_health_evidence(demo_vars, tmp_path):
+    """The restarted service comes back, but QuickBite does not pass the health
+    check afterwards (Redis is down): the restart task fails with each check's evidence."""
+    before = _containers('frontend')
+    compose('stop', 'redis')
+    try:
+        run = run_playbook('restart.yml', extra=dict(demo_vars, restart_services=['frontend'], restart_verify_timeout=2),
+                           tmp_path=tmp_path)
+        assert run.rc != 0
+        assert 'done: restart frontend, but QuickBite is not healthy' in run.output
+        assert '- redis: unable to connect to redis at 127.0.0.1:16379' in run.output
+        assert 'redis: quickbite-redis-1 is exited' in run.output and 'last log lines' in run.output
+        after = _containers('frontend')
+        assert [c['started'] for c in after.values()] != [c['started'] for c in before.values()]
+    finally:
+        compose('start', 'redis')
+    run = run_playbook('healthcheck.yml', extra=dict(demo_vars, healthcheck_timeout=90), tmp_path=tmp_path)
+    assert run.rc == 0, run.output
 
 
 @pytest.mark.parametrize('playbook, extra, message', [

@@ -60,7 +60,7 @@ def test_rolling_restart_keeps_availability_and_names_revisions(k8s, tmp_path):
     assert set(_pods(k8s)).isdisjoint(pods) and len(_pods(k8s)) == 3
     samples = k8s.emulator.availability_history(DEP)
     assert samples and min(available for _t, available, _d in samples) >= 3, samples  # maxUnavailable 0
-    assert run.result('healthcheck')['status'] == 'UP'
+    assert run.result('restart')['health']['status'] == 'UP'
 
 
 def test_delete_pod_waits_for_its_replacement(k8s, tmp_path):

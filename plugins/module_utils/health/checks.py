@@ -13,6 +13,7 @@ import socket
 import time
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _http
+from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import ready_by_endpoint
 
 
 def _psycopg2():
@@ -164,16 +165,22 @@ def frontend(frontend_url, deep_route, timeout, validate_certs=True):
     return _result('frontend', True, 'index and %s answered 200' % deep_route, started, answers=answers)
 
 
-def platform_state(adapter, services, log_lines):
+def platform_state(adapter, services, log_lines, endpoint_up=None):
     """Every container/pod running and ready; failing ones come with their
-    last log lines, as the P1 checklist's second step would show."""
+    last log lines, as the P1 checklist's second step would show.
+    ``endpoint_up(service)``, when given, says whether the service's own health
+    endpoint answered UP (see platform.base.ready_by_endpoint)."""
     started = time.time()
     try:
         state = adapter.services(services or None, detail=False)
     except Exception as exc:  # a platform that cannot answer is itself the finding
         return _result('platform', False, 'unable to read state of %s: %s' % (adapter.describe(), exc), started)
     problems = []
-    for service in state:
+    for index, service in enumerate(state):
+        if not service['ok'] and endpoint_up is not None:
+            accepted = ready_by_endpoint(service)
+            if accepted['ok'] and endpoint_up(service['name']):
+                state[index] = service = accepted
         if service['ok']:
             continue
         text = '%s: %s' % (service['name'], ', '.join(service['problems']))

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.quickbite.ops.plugins.module_utils.health import checks
 
 ALL_CHECKS = ('actuator', 'db', 'redis', 'frontend', 'platform')
+# The check that asks a service's own health endpoint (HealthSettings.endpoints).
+ENDPOINTS = {'backend': 'actuator'}
 
 
 class HealthSettings(object):
@@ -30,6 +32,21 @@ class HealthSettings(object):
         self.request_timeout = kwargs.get('request_timeout', 5)
         self.log_lines = kwargs.get('log_lines', 20)
         self.validate_certs = kwargs.get('validate_certs', True)
+        # {service: check}: the check that asks the service's own health endpoint.
+        # When given, the platform check accepts that service's sole replica while
+        # its probe still says "starting" if the check is UP in the same attempt
+        # (platform.base.ready_by_endpoint). The health check itself leaves it empty.
+        self.endpoints = kwargs.get('endpoints') or {}
+
+
+def endpoint_probes(settings):
+    """{service: probe()} for adapter.wait: whether the service's own health
+    endpoint answers UP now (empty when the settings do not check it)."""
+    probes = {}
+    if settings.endpoints.get('backend') == 'actuator' and 'actuator' in settings.checks:
+        probes['backend'] = lambda: checks.actuator(settings.backend_url, settings.request_timeout,
+                                                    settings.validate_certs)['status'] == 'UP'
+    return probes
 
 
 def run_once(adapter, settings):
@@ -43,12 +60,21 @@ def run_once(adapter, settings):
                                       settings.redis.get('password'), settings.request_timeout),
         'frontend': lambda: checks.frontend(settings.frontend_url, settings.frontend_deep_route,
                                             settings.request_timeout, settings.validate_certs),
-        'platform': lambda: checks.platform_state(adapter, settings.services, settings.log_lines),
+        'platform': lambda: checks.platform_state(adapter, settings.services, settings.log_lines,
+                                                  endpoint_up=endpoint_up if settings.endpoints else None),
     }
+    futures = {}
+
+    def endpoint_up(service):
+        check = settings.endpoints.get(service)
+        return check in futures and futures[check].result()['status'] == 'UP'
+
     # The checks are independent and mostly wait on the network: run them
-    # side by side so an attempt costs the slowest check, not the sum.
+    # side by side so an attempt costs the slowest check, not the sum. (One
+    # thread each, so the platform check can wait for an endpoint check.)
     with ThreadPoolExecutor(max_workers=len(settings.checks)) as pool:
-        futures = dict((name, pool.submit(runners[name])) for name in settings.checks)
+        for name in sorted(settings.checks, key=lambda n: n == 'platform'):
+            futures[name] = pool.submit(runners[name])
         return dict((name, futures[name].result()) for name in settings.checks)
 
 

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 
 
 def _action(adapter, workload, mode):
@@ -40,27 +40,40 @@ def plan(adapter, services, whole_stack, pod, mode):
     return steps
 
 
-def run(adapter, steps, whole_stack, timeout, check_mode):
+def run(adapter, steps, whole_stack, timeout, check_mode, verify=None, endpoints=None):
+    """``verify()``: the health check that ends a restart (a report; DOWN fails
+    the run with its evidence); ``endpoints``: {service: probe} for the waits
+    (see Adapter.wait)."""
     started = time.time()
     if check_mode:
         return dict(changed=True, steps=steps, elapsed=0.0,
                     msg='would ' + '; '.join('%s %s' % (s['action'], s['target']) for s in steps))
+    endpoints = endpoints or {}
+
+    def wait(service, **kwargs):
+        return adapter.wait(service, timeout, endpoint=endpoints.get(service), **kwargs)
     if steps[0]['action'] == 'delete and replace':
         service, gone = adapter.delete_replica(steps[0]['target'])
         steps[0]['service'] = service
-        steps[0]['after'] = adapter.wait(service, timeout, gone=gone)
+        steps[0]['after'] = wait(service, gone=gone)
     elif whole_stack and adapter.platform == 'compose':
         adapter.restart_stack()
         for step in steps:
-            step['after'] = adapter.wait(step['target'], timeout)
+            step['after'] = wait(step['target'])
     else:
         for step in steps:
             adapter.restart(step['target'], recreate=step['action'] == 'recreate')
         for step in steps:
-            step['after'] = adapter.wait(step['target'], timeout)
+            step['after'] = wait(step['target'])
     for step in steps:
         if step.get('before') is not None and adapter.platform == 'k8s':
             step['revision'] = '%s -> %s' % (step['before']['revision'], adapter.workload(step['target'])['revision'])
-    msg = '; '.join('%s %s' % (s['action'], s['target']) + (' (revision %s)' % s['revision'] if s.get('revision') else '')
-                    for s in steps)
-    return dict(changed=True, steps=steps, elapsed=round(time.time() - started, 3), msg='done: ' + msg)
+    msg = 'done: ' + '; '.join('%s %s' % (s['action'], s['target'])
+                               + (' (revision %s)' % s['revision'] if s.get('revision') else '') for s in steps)
+    result = dict(changed=True, steps=steps, msg=msg)
+    if verify is not None:
+        result['health'] = report = verify()
+        if report['status'] != 'UP':
+            raise VerificationError('%s, but %s' % (msg, report['summary']), changed=True, steps=steps, health=report)
+    result['elapsed'] = round(time.time() - started, 3)
+    return result

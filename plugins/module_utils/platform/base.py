@@ -50,6 +50,23 @@ def judge_service(name, workload, desired, replicas):
                 ok=not problems, problems=problems)
 
 
+def ready_by_endpoint(service):
+    """``service`` re-judged with a replica whose platform probe still says
+    ``starting`` counted as ready, for a caller that has just seen the
+    service's own health endpoint answer UP: that endpoint is what the probe
+    asks (the backend's Docker healthcheck curls /actuator/health), asked
+    directly instead of waiting up to a probe interval for the flip. Only for
+    a service with one live replica, which must be running: with several, an
+    answer cannot be traced to one of them, so they wait for their probes.
+    Anything else is returned unchanged."""
+    live = [r for r in service['replicas'] if not r['terminating']]
+    if len(live) != 1 or live[0]['state'] != 'running' or live[0]['health'] != 'starting':
+        return service
+    accepted = dict(live[0], ready=True, reason=None, ready_by='health endpoint UP (probe still starting)')
+    replicas = [accepted if r is live[0] else r for r in service['replicas']]
+    return judge_service(service['name'], service['workload'], service['desired'], replicas)
+
+
 class Adapter(object):
     """What a procedure may ask of a platform."""
 
@@ -119,10 +136,12 @@ class Adapter(object):
         """Bring ``service`` back as stop() found it."""
         raise NotImplementedError
 
-    def wait(self, service, timeout, replicas=None, gone=None):
+    def wait(self, service, timeout, replicas=None, gone=None, endpoint=None):
         """Until the service is fully rolled out and ready (kubectl's rules on
         Kubernetes), ``gone`` replica names have disappeared and, when given,
-        ``replicas`` are ready. Raises TimeoutError_ with the last state."""
+        ``replicas`` are ready. ``endpoint()``, when given, says whether the
+        service's own health endpoint answers UP (see ready_by_endpoint).
+        Raises TimeoutError_ with the last state."""
         raise NotImplementedError
 
     def timeout_error(self, service, what, timeout, problems, state, log_lines=15):

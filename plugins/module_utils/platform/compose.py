@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.quickbite.ops.plugins.module_utils import envfile
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import (
-    Adapter, judge_service, replica)
+    Adapter, judge_service, ready_by_endpoint, replica)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_cli import ComposeCLI
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._docker_api import EngineError, local_engine, ps_row
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_state import ComposeState
@@ -82,6 +82,7 @@ class ComposeAdapter(Adapter):
         # the same one (the project name must be known to filter on it).
         self.engine = local_engine() if params.get('project_name') else None
         self._known = None
+        self._seen = {}
 
     def describe(self):
         return 'compose project in %s' % self.cli.project_dir
@@ -94,11 +95,11 @@ class ComposeAdapter(Adapter):
         self.cli.check_local()
         if self._known is None:
             # Independent calls side by side: each docker compose start costs ~0.2 s.
-            # The version check guards the CLI's output formats, so it is not needed
-            # when the engine answers (every compose v2 has ``config --services``);
-            # commands that change something check it first anyway (ComposeCLI.run).
+            # The version check guards the CLI's output formats and the commands
+            # that change something (ComposeCLI.run checks it first): the health
+            # view (detail=False) needs it only when the engine does not answer.
             with ThreadPoolExecutor(max_workers=3) as pool:
-                checked = pool.submit(self.cli.preflight) if self.engine is None else None
+                checked = pool.submit(self.cli.preflight) if self.engine is None or detail else None
                 known_future = pool.submit(self._service_names)
                 containers = self._ps()
                 if checked is not None:
@@ -180,18 +181,31 @@ class ComposeAdapter(Adapter):
     # ---------------------------------------------------------------- changes
 
     def service_names(self):
+        if self._known is None:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                checked = pool.submit(self.cli.preflight)  # side by side, as in services()
+                self._service_names()
+                checked.result()
         self.cli.preflight()
-        return list(self._service_names())
+        return list(self._known)
 
     def workload(self, service):
+        current = self._current(service)
+        current['config_changed'] = bool(current['replicas']) and self._would_recreate(service, current['replicas'])
+        return current
+
+    def _current(self, service):
+        """Image and replicas now; kept until the next change (_record), so a
+        change right after a plan does not read them, or ask --dry-run, again."""
         state = self.services([service])[0]
         live = [r for r in state['replicas'] if r['state'] in ('running', 'restarting', 'created')]
         ids = sorted(set(r['image_id'] for r in live if r.get('image_id')))
         refs = sorted(set(r['image'] for r in live if r.get('image')))
-        return dict(service=service, image=refs[0] if len(refs) == 1 else refs,
-                    image_id=ids[0] if len(ids) == 1 else ids, revision=None, replicas=len(live),
-                    ready=len([r for r in live if r['ready']]), pinned=self.state.pins().get(service),
-                    config_changed=bool(live) and self._would_recreate(service, len(live)))
+        self._seen[service] = current = dict(
+            service=service, image=refs[0] if len(refs) == 1 else refs, image_id=ids[0] if len(ids) == 1 else ids,
+            revision=None, replicas=len(live), ready=len([r for r in live if r['ready']]),
+            pinned=self.state.pins().get(service))
+        return current
 
     def _would_recreate(self, service, replicas):
         """Compose's own verdict (``--dry-run up``): ``config --hash`` does not
@@ -201,7 +215,10 @@ class ComposeAdapter(Adapter):
         return rc == 0 and bool(re.search(r'Container \S+\s+Recreate\b', out + err))
 
     def _record(self, service, action):
-        current = self.workload(service)
+        # Every change starts here: what the plan read just before, else a fresh
+        # read (a recreate the caller decided on needs no --dry-run verdict).
+        current = self._seen.pop(service, None) or self._current(service)
+        self._seen.pop(service, None)
         if current['image_id'] and not isinstance(current['image_id'], list):
             self.state.record(service, current['image'], current['image_id'], action)
         return current
@@ -261,10 +278,15 @@ class ComposeAdapter(Adapter):
         if token['replicas']:
             self.cli.run(['start', service])
 
-    def wait(self, service, timeout, replicas=None, gone=None, sleep=time.sleep):
-        deadline = time.time() + timeout
+    def wait(self, service, timeout, replicas=None, gone=None, endpoint=None, sleep=time.sleep):
+        started = time.time()
+        deadline = started + timeout
         while True:
             state = self.services([service])[0]
+            if endpoint is not None and not state['ok']:
+                accepted = ready_by_endpoint(state)
+                if accepted['ok'] and endpoint():
+                    state = accepted
             live = [r for r in state['replicas'] if r['state'] != 'exited' or r['ready']]
             names = [r['name'] for r in state['replicas']]
             ready = len([r for r in live if r['ready']])
@@ -277,7 +299,8 @@ class ComposeAdapter(Adapter):
                 return state
             if time.time() >= deadline:
                 raise self.timeout_error(service, 'become ready', timeout, problems, state)
-            sleep(0.25)
+            # Often at first, while a restarted service usually comes back; then less.
+            sleep(0.1 if time.time() - started < 3 else 0.25)
 
     def history(self, service):
         return self.state.history().get(service, [])

@@ -198,7 +198,8 @@ class KubernetesAdapter(Adapter):
         if token['replicas']:
             self.scale(service, token['replicas'])
 
-    def wait(self, service, timeout, replicas=None, gone=None, sleep=time.sleep):
+    def wait(self, service, timeout, replicas=None, gone=None, endpoint=None, sleep=time.sleep):
+        # ``endpoint`` is not needed: pod readiness already comes from the probes.
         deadline = time.time() + timeout
         while True:
             dep = self.read_deployment(service)

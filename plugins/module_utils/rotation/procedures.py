@@ -10,19 +10,27 @@ __metaclass__ = type
 from ansible_collections.quickbite.ops.plugins.module_utils.health import service
 
 
-def restart_backend(timeout):
+def _settings(backend_url, validate_certs):
+    # The backend's own health endpoint (the actuator) counts for its readiness.
+    return service.HealthSettings(checks=['actuator', 'platform'], backend_url=backend_url, services=['backend'],
+                                  validate_certs=validate_certs, log_lines=10, endpoints=service.ENDPOINTS)
+
+
+def restart_backend(timeout, backend_url=None, validate_certs=True):
     """Compose recreates (``up -d --no-deps``: a restart would keep the old
-    environment); Kubernetes rolls the Deployment."""
+    environment); Kubernetes rolls the Deployment. With ``backend_url`` the
+    wait takes the actuator's UP as the backend's readiness (Adapter.wait)."""
+    endpoint = service.endpoint_probes(_settings(backend_url, validate_certs)).get('backend') if backend_url else None
+
     def apply(adapter):
         adapter.restart('backend', recreate=True)
-        adapter.wait('backend', timeout)
+        adapter.wait('backend', timeout, endpoint=endpoint)
     return apply
 
 
 def health_checks(adapter, backend_url, timeout, validate_certs=True):
     """[(check, ok, evidence)] from the actuator and the backend's pods/containers."""
-    settings = service.HealthSettings(checks=['actuator', 'platform'], backend_url=backend_url,
-                                      services=['backend'], validate_certs=validate_certs, log_lines=10)
+    settings = _settings(backend_url, validate_certs)
     report = service.run(adapter, settings, timeout=min(timeout, 120), interval=1)
     return [('health ' + name, result['status'] == 'UP', result['evidence'])
             for name, result in report['checks'].items()]
@@ -39,7 +47,8 @@ def execute(module, adapter, key, new_value, test, extra=None, apply=None, **hoo
     if pending:
         register_secrets(module, pending.get('old'), pending.get('new'), *(pending.get('saved_extra') or {}).values())
     rotation = Rotation(adapter, key, p['audit_log'], p['operator'],
-                        apply=apply or restart_backend(p['wait_timeout']), test=test, extra=extra, **hooks)
+                        apply=apply or restart_backend(p['wait_timeout'], p['backend_url'], p['validate_certs']),
+                        test=test, extra=extra, **hooks)
     if module.check_mode:
         return rotation.plan(new_value)
     return rotation.run((pending or {}).get('new') if pending else new_value)

@@ -60,3 +60,52 @@ def test_timeout_zero_checks_once(monkeypatch):
     calls = _fake_checks(monkeypatch, [{'db': False}])
     service.run(_Adapter(), service.HealthSettings(checks=['db']), timeout=0, sleep=clock.sleep, clock=clock.time)
     assert calls['n'] == 1
+
+
+class _StartingBackend(_Adapter):
+    """The backend's sole container runs, Docker's probe still says starting."""
+
+    def services(self, names=None, detail=True):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import judge_service, replica
+        return [judge_service('backend', 'backend', None, [replica('quickbite-backend-1', 'running', False,
+                                                                   health='starting', reason='health starting')])]
+
+    def logs(self, service, tail=100, **kwargs):
+        return [dict(source='backend-1', lines=['Started QuickBiteApplication'])]
+
+
+def _actuator(monkeypatch, status):
+    from ansible_collections.quickbite.ops.plugins.module_utils.health import checks
+    monkeypatch.setattr(checks, 'actuator', lambda *a, **k: {'name': 'actuator', 'status': status, 'evidence': 'e',
+                                                             'details': {}, 'duration_ms': 1})
+
+
+def test_platform_takes_the_endpoint_for_a_starting_backend_only_when_asked(monkeypatch):
+    _actuator(monkeypatch, 'UP')
+    strict = service.run_once(_StartingBackend(), service.HealthSettings(checks=['actuator', 'platform']))
+    assert strict['platform']['status'] == 'DOWN', 'the health check itself waits for the probe'
+    assert 'quickbite-backend-1 is health starting' in strict['platform']['evidence']
+    settings = service.HealthSettings(checks=['platform', 'actuator'], endpoints=service.ENDPOINTS)
+    relaxed = service.run_once(_StartingBackend(), settings)
+    assert relaxed['platform']['status'] == 'UP' and relaxed['actuator']['status'] == 'UP'
+    backend = relaxed['platform']['details']['services'][0]['replicas'][0]
+    assert backend['ready_by'] == 'health endpoint UP (probe still starting)'
+
+
+def test_a_down_endpoint_vouches_for_nothing(monkeypatch):
+    _actuator(monkeypatch, 'DOWN')
+    settings = service.HealthSettings(checks=['actuator', 'platform'], endpoints=service.ENDPOINTS)
+    result = service.run_once(_StartingBackend(), settings)
+    assert result['platform']['status'] == 'DOWN'
+    assert 'last log lines' in result['platform']['evidence']
+    # Without the actuator among the checks there is nothing to vouch either.
+    settings = service.HealthSettings(checks=['platform'], endpoints=service.ENDPOINTS)
+    assert service.run_once(_StartingBackend(), settings)['platform']['status'] == 'DOWN'
+    assert service.endpoint_probes(settings) == {}
+
+
+def test_endpoint_probe_for_waits(monkeypatch):
+    _actuator(monkeypatch, 'UP')
+    settings = service.HealthSettings(checks=['actuator'], endpoints=service.ENDPOINTS)
+    probes = service.endpoint_probes(settings)
+    assert list(probes) == ['backend'] and probes['backend']() is True

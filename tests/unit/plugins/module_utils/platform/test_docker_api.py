@@ -78,7 +78,7 @@ def test_health_view_reads_the_engine_not_compose_ps(tmp_path):
     state = dict((s['name'], s) for s in adapter.services(detail=False))
     assert all(s['ok'] for s in state.values()) and engine.calls == ['quickbite']
     assert not [c for c in module.calls if 'ps' in c], 'compose ps must not run when the engine answers'
-    assert not [c for c in module.calls if 'version' in c], 'the version check guards CLI output formats only'
+    assert not [c for c in module.calls if 'version' in c], 'the health view needs no version check'
     assert not [c for c in module.calls if c[1] == 'inspect'], 'healthy containers need no inspect'
     backend = state['backend']['replicas'][0]
     assert (backend['name'], backend['health'], backend['ready']) == ('quickbite-backend-1', 'healthy', True)
@@ -203,3 +203,48 @@ def test_client_errors_are_engine_errors(daemon, tmp_path):
         _docker_api.EngineAPI(daemon).project_containers('quickbite')
     with pytest.raises(EngineError, match='missing.sock'):
         _docker_api.EngineAPI(str(tmp_path / 'missing.sock')).project_containers('quickbite')
+
+
+def _starting_adapter(tmp_path, extra_replies=()):
+    containers = _containers('starting')
+    backend = [c for c in containers if c['Labels']['com.docker.compose.service'] == 'backend']
+    adapter, module = _adapter_and_module(tmp_path, engine=FakeEngine(containers),
+                                          inspect=_inspect_for(backend, Health={'Status': 'starting'}))
+    module.replies.extend(extra_replies)
+    return adapter, module
+
+
+def test_wait_takes_the_health_endpoint_for_a_starting_sole_backend(tmp_path):
+    adapter = _starting_adapter(tmp_path)[0]
+    asked = []
+    state = adapter.wait('backend', 30, endpoint=lambda: asked.append(1) or True, sleep=lambda s: None)
+    assert asked == [1] and state['ok']
+    assert state['replicas'][0]['ready_by'] == 'health endpoint UP (probe still starting)'
+
+
+def test_wait_without_an_up_endpoint_waits_for_the_probe(tmp_path):
+    from ansible_collections.quickbite.ops.plugins.module_utils.errors import TimeoutError_
+    adapter = _starting_adapter(tmp_path)[0]
+    with pytest.raises(TimeoutError_, match='backend did not become ready within 0 s: quickbite-backend-1 is health'):
+        adapter.wait('backend', 0, endpoint=lambda: False, sleep=lambda s: None)
+    with pytest.raises(TimeoutError_):
+        adapter.wait('backend', 0, sleep=lambda s: None)
+
+
+def test_a_restart_right_after_the_plan_asks_compose_once(tmp_path):
+    dry_run = ('--dry-run', 'up', '-d', '--no-deps', '--scale', 'backend=1', 'backend')
+    adapter, module = _starting_adapter(tmp_path, [(dry_run, (0, '', ' Container quickbite-backend-1  Running\n')),
+                                                   (('restart', 'backend'), (0, '', '')),
+                                                   (('--force-recreate', '--scale', 'backend=1', 'backend'), (0, '', ''))])
+    planned = adapter.workload('backend')
+    assert planned['config_changed'] is False and planned['replicas'] == 1
+    before = adapter.restart('backend')
+    assert before is planned
+    assert len([c for c in module.calls if '--dry-run' in c]) == 1
+    assert [c[-2:] for c in module.calls if 'restart' in c] == [['restart', 'backend']]
+    with open(str(tmp_path / '.quickbite-ops' / 'history.json')) as handle:
+        assert json.load(handle)['backend'][-1]['action'] == 'restart'
+    # A recreate decided by the caller (a rotation) reads the state again, and asks no verdict.
+    calls = len(module.calls)
+    adapter.restart('backend', recreate=True)
+    assert not [c for c in module.calls[calls:] if '--dry-run' in c]

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, QuickBite operations
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The health check's options, shared by every module that ends with it
+(documented in the quickbite.ops.health doc fragment; change both together),
+and the settings built from them."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.health.service import ALL_CHECKS, HealthSettings
+
+
+def health_argument_spec():
+    return dict(
+        checks=dict(type='list', elements='str', choices=list(ALL_CHECKS), default=list(ALL_CHECKS)),
+        backend_url=dict(type='str', default='http://127.0.0.1:8080'),
+        frontend_url=dict(type='str', default='http://127.0.0.1'),
+        frontend_deep_route=dict(type='str', default='/some/deep/route'),
+        db_host=dict(type='str', default='127.0.0.1'),
+        db_port=dict(type='int', default=5432),
+        db_name=dict(type='str'),
+        db_user=dict(type='str'),
+        db_password=dict(type='str', no_log=True),
+        redis_host=dict(type='str', default='127.0.0.1'),
+        redis_port=dict(type='int', default=6379),
+        redis_password=dict(type='str', no_log=True),
+        request_timeout=dict(type='int', default=5),
+        log_lines=dict(type='int', default=20),
+        validate_certs=dict(type='bool', default=True),
+    )
+
+
+def _configured(module, adapter, option, key, fallback=None):
+    """Explicit option first, then the deployment's own configuration."""
+    if module.params[option] is not None:
+        return module.params[option]
+    try:
+        value = adapter.get_config(key)
+    except QuickbiteError as exc:
+        raise ConfigError('cannot read %s (needed for %s) from %s: %s; or set quickbite_%s in the inventory'
+                          % (key, option, adapter.describe(), exc.msg, option))
+    return value if value not in (None, '') else fallback
+
+
+def health_settings(module, adapter, services=None, endpoints=None):
+    """HealthSettings from the module's health options; passwords not given
+    are read from the deployment's configuration and masked."""
+    p = module.params
+    for name in ('request_timeout', 'log_lines'):
+        if p[name] < 0:
+            raise ConfigError('%s must be 0 or more, got %d' % (name, p[name]))
+    db, redis = {}, {}
+    if 'db' in p['checks']:
+        db = dict(host=p['db_host'], port=p['db_port'],
+                  name=_configured(module, adapter, 'db_name', 'DB_NAME', 'quickbite'),
+                  user=_configured(module, adapter, 'db_user', 'DB_USER', 'quickbite'),
+                  password=_configured(module, adapter, 'db_password', 'DB_PASSWORD'))
+        register_secrets(module, db['password'])
+    if 'redis' in p['checks']:
+        redis = dict(host=p['redis_host'], port=p['redis_port'],
+                     password=_configured(module, adapter, 'redis_password', 'REDIS_PASSWORD'))
+        register_secrets(module, redis['password'])
+    return HealthSettings(
+        checks=p['checks'], backend_url=p['backend_url'], frontend_url=p['frontend_url'],
+        frontend_deep_route=p['frontend_deep_route'], db=db, redis=redis, services=services,
+        request_timeout=p['request_timeout'], log_lines=p['log_lines'],
+        validate_certs=p['validate_certs'], endpoints=endpoints)
