@@ -10,6 +10,7 @@ command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)
 command -v redis-cli >/dev/null || need_apt+=(redis-tools)
 command -v cron >/dev/null || need_apt+=(cron)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v zstd >/dev/null || need_apt+=(zstd)
 # ansible-test sanity runs shellcheck on the scripts.
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 if [ "${#need_apt[@]}" -gt 0 ]; then
