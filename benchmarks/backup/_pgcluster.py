@@ -99,7 +99,7 @@ class Cluster(object):
         data = os.path.join(path, 'data')
         if os.path.exists(os.path.join(data, 'postmaster.pid')):
             subprocess.run(as_postgres([BIN + '/pg_ctl', '-D', data, '-m', 'fast', '-w', 'stop']),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
     def start(self):
         self.stop_stale(self.dir)
@@ -111,7 +111,7 @@ class Cluster(object):
     def stop(self):
         if self.started:
             subprocess.run(as_postgres([BIN + '/pg_ctl', '-D', self.data, '-m', 'fast', '-w', 'stop']),
-                           stdout=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, check=False)
             self.started = False
 
     def server_cpu(self):

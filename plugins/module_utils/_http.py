@@ -36,7 +36,7 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
 
     def __init__(self, validate_certs):
         # Not HTTPSHandler.__init__: from Python 3.12 it builds a context right away.
-        urllib.request.AbstractHTTPHandler.__init__(self)
+        urllib.request.AbstractHTTPHandler.__init__(self)  # pylint: disable=non-parent-init-called
         self._validate_certs = validate_certs
         self._tls = None
 
