@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError, VerificationError
 
 
 def _action(adapter, workload, mode):
@@ -27,14 +27,18 @@ def plan(adapter, services, whole_stack, pod, mode):
             raise ConfigError('restart_pod and restart_all cannot be combined; choose one')
         return [dict(target=pod, action='delete and replace', before=None)]
     names = adapter.service_names() if whole_stack else services
-    known = adapter.service_names()
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise ConfigError('unknown service(s) %s for restart_services; %s has %s'
-                          % (', '.join(unknown), adapter.describe(), ', '.join(known)))
     steps = []
     for name in names:
-        workload = adapter.workload(name)
+        try:
+            # The adapter knows its services (listing them all costs Compose a CLI call).
+            workload = adapter.workload(name)
+        except NotFoundError:
+            known = adapter.service_names()
+            unknown = [n for n in names if n not in known]
+            if not unknown:
+                raise
+            raise ConfigError('unknown service(s) %s for restart_services; %s has %s'
+                              % (', '.join(unknown), adapter.describe(), ', '.join(known)))
         action = 'stack down/up' if whole_stack and adapter.platform == 'compose' else _action(adapter, workload, mode)
         steps.append(dict(target=name, action=action, before=workload))
     return steps

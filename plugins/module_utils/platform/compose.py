@@ -10,6 +10,7 @@ __metaclass__ = type
 import os
 import re
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -78,10 +79,13 @@ class ComposeAdapter(Adapter):
                               params['env_file'], params.get('project_name'))
         self.state = ComposeState(params['project_dir'])
         self.cli.extra_files = [self.state.override_path]
+        self.cli.version_cache = os.path.join(self.state.dir, 'compose-version.json')
         # Container lists straight from the local daemon when the CLI would ask
         # the same one (the project name must be known to filter on it).
         self.engine = local_engine() if params.get('project_name') else None
         self._known = None
+        self._known_future = None
+        self._lock = threading.Lock()
         self._seen = {}
 
     def describe(self):
@@ -93,7 +97,8 @@ class ComposeAdapter(Adapter):
         config hashes matter only for the others, and inspect is one more
         CLI round trip."""
         self.cli.check_local()
-        if self._known is None:
+        containers = self._evident(names)
+        if containers is None and self._known is None:
             # Independent calls side by side: each docker compose start costs ~0.2 s.
             # The version check guards the CLI's output formats and the commands
             # that change something (ComposeCLI.run checks it first): the health
@@ -105,10 +110,10 @@ class ComposeAdapter(Adapter):
                 if checked is not None:
                     checked.result()
                 known_future.result()
-        else:
+        elif containers is None:
             containers = self._ps()
         known = self._known
-        if names:
+        if names and known is not None:
             unknown = [n for n in names if n not in known]
             if unknown:
                 raise NotFoundError('unknown service(s) %s; the compose file defines %s'
@@ -131,11 +136,29 @@ class ComposeAdapter(Adapter):
             result.append(judge_service(name, name, None, sorted(reps, key=lambda r: r['name'])))
         return result
 
+    def _evident(self, names):
+        """Engine rows when every named service has containers that Compose
+        labelled for this project: such a service plainly exists, so the service
+        list (a compose call) is not needed to check the names. Else None."""
+        if self._known is not None or not names or self.engine is None:
+            return None
+        containers = self._ps()
+        if self.engine is None or not set(names) <= set(c.get('Service') for c in containers):
+            return None
+        return containers
+
     def _service_names(self):
         """``config --services``, once per run: the files do not change under it."""
         if self._known is None:
-            self._known = self.cli.services(False)
+            self._known = self._service_list().result()
         return self._known
+
+    def _service_list(self):
+        """The ``config --services`` call, started once, in the background."""
+        with self._lock:
+            if self._known_future is None:
+                self._known_future = ThreadPoolExecutor(max_workers=1).submit(self.cli.services, False)
+        return self._known_future
 
     def _ps(self):
         """``compose ps --all`` rows, from the Engine API when the daemon is local."""
@@ -225,6 +248,9 @@ class ComposeAdapter(Adapter):
 
     def restart(self, service, recreate=False):
         before = self._record(service, 'recreate' if recreate else 'restart')
+        # The health check that follows a restart needs the service list: read
+        # it while Compose restarts.
+        self._service_list()
         if recreate:
             # --scale keeps the replica count: a bare `up` would go back to the file's.
             self.cli.run(['up', '-d', '--no-deps', '--force-recreate',

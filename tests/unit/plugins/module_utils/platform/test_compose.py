@@ -43,6 +43,7 @@ def _adapter_and_module(tmp_path, version='2.40.3', compose_version='Docker Comp
                   env_file='.env.prod', project_name='quickbite')
     adapter = compose.ComposeAdapter(module, params)
     adapter.engine = engine  # None: the CLI path, whatever daemon this machine has
+    adapter.cli.version_cache = None  # every run checks, whatever compose this machine has
     return adapter, module
 
 
@@ -130,3 +131,59 @@ def test_health_view_inspects_only_unhealthy_containers(tmp_path):
     assert inspect[4:] == [redis_id]
     assert state['backend']['ok'] and state['backend']['replicas'][0]['name'] == 'quickbite-backend-1'
     assert state['redis']['problems'] == ['quickbite-redis-1 is exited (exit code 0), restarts 0']
+
+
+def _fake_binaries(tmp_path, monkeypatch):
+    """A docker CLI and a compose plugin of our own, where the CLI looks for plugins."""
+    config = tmp_path / 'docker-config'
+    (config / 'cli-plugins').mkdir(parents=True)
+    plugin = config / 'cli-plugins' / 'docker-compose'
+    plugin.write_text('compose 2.40.3')
+    docker = tmp_path / 'docker'
+    docker.write_text('docker')
+    monkeypatch.setenv('DOCKER_CONFIG', str(config))
+    return str(docker), plugin
+
+
+def test_a_passed_version_check_is_remembered_for_the_same_binaries(tmp_path, monkeypatch):
+    docker, plugin = _fake_binaries(tmp_path, monkeypatch)
+    module = _adapter_and_module(tmp_path)[1]
+    cache = str(tmp_path / '.quickbite-ops' / 'compose-version.json')
+
+    def version_checks_after_a_new_run():
+        cli = compose.ComposeAdapter(module, dict(project_dir=str(tmp_path), compose_files=['docker-compose.prod.yml'],
+                                                  env_file='.env.prod', project_name='quickbite')).cli
+        assert cli.version_cache == cache
+        cli.docker = docker
+        cli.preflight()
+        assert cli.version == '2.40.3'
+        return len([c for c in module.calls if c[-2:] == ['version', '--short']])
+    assert version_checks_after_a_new_run() == 1
+    assert oct(os.stat(cache).st_mode & 0o777) == '0o600'
+    assert version_checks_after_a_new_run() == 1, 'same binaries: no second check'
+    plugin.write_text('compose 2.41.0, a new build')  # an upgrade: checked again
+    assert version_checks_after_a_new_run() == 2
+    module.check_mode = True  # check mode reads the cache but never writes it
+    plugin.write_text('compose 2.41.1')
+    assert version_checks_after_a_new_run() == 3 and version_checks_after_a_new_run() == 4
+
+
+def test_a_refused_version_is_never_remembered(tmp_path, monkeypatch):
+    docker = _fake_binaries(tmp_path, monkeypatch)[0]
+    adapter = _adapter(tmp_path, compose_version='v2.12.2')
+    adapter.cli.docker, adapter.cli.version_cache = docker, str(tmp_path / 'compose-version.json')
+    with pytest.raises(PlatformError, match='too old'):
+        adapter.cli.preflight()
+    assert not os.path.exists(str(tmp_path / 'compose-version.json'))
+
+
+def test_no_plugin_where_the_cli_looks_no_cache(tmp_path):
+    from ansible_collections.quickbite.ops.plugins.module_utils.platform import _compose_cli
+    env = {'DOCKER_CONFIG': str(tmp_path)}
+    (tmp_path / 'docker').write_text('docker')
+    key = _compose_cli.binaries_key(str(tmp_path / 'docker'), env)
+    if any(os.path.exists(os.path.join(d, 'docker-compose')) for d in _compose_cli.SYSTEM_PLUGIN_DIRS):
+        assert key  # this machine has a system-wide plugin
+    else:
+        assert key is None
+    assert _compose_cli.binaries_key(str(tmp_path / 'no-docker'), env) is None

@@ -248,3 +248,15 @@ def test_a_restart_right_after_the_plan_asks_compose_once(tmp_path):
     calls = len(module.calls)
     adapter.restart('backend', recreate=True)
     assert not [c for c in module.calls[calls:] if '--dry-run' in c]
+
+
+def test_named_services_with_containers_need_no_service_list(tmp_path):
+    engine = FakeEngine(_containers('healthy'))
+    adapter, module = _adapter_and_module(tmp_path, engine=engine)
+    assert adapter.services(['backend'], detail=False)[0]['ok']
+    assert not [c for c in module.calls if 'config' in c], 'a labelled container shows the service exists'
+    # A name without containers may be a typo: the compose file decides.
+    from ansible_collections.quickbite.ops.plugins.module_utils.errors import NotFoundError
+    with pytest.raises(NotFoundError, match='unknown service.*worker'):
+        adapter.services(['worker'], detail=False)
+    assert [c for c in module.calls if 'config' in c]
