@@ -28,6 +28,31 @@ def timed(commands, env=None):
     return time.perf_counter() - started
 
 
+def cpu_seconds():
+    """User and system CPU time of every finished child process so far."""
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def interleaved(rows, runs):
+    """rows: [(name, function returning seconds)]. One warm-up round, then
+    ``runs`` rounds running each row once, so a busy neighbour weighs on every
+    row alike. Returns [{name, median, min, max, cpu}] (cpu: median CPU seconds
+    of the processes a run started)."""
+    for dummy, function in rows:
+        function()
+    walls = dict((name, []) for name, dummy in rows)
+    cpus = dict((name, []) for name, dummy in rows)
+    for dummy in range(runs):
+        for name, function in rows:
+            before = cpu_seconds()
+            walls[name].append(function())
+            cpus[name].append(cpu_seconds() - before)
+    return [dict(name=name, median=statistics.median(walls[name]), min=min(walls[name]), max=max(walls[name]),
+                 cpu=statistics.median(cpus[name])) for name, dummy in rows]
+
+
 def measure(name, commands, runs, env=None):
     timed(commands, env)  # warm-up: page cache, Python bytecode
     samples = [timed(commands, env) for dummy in range(runs)]
@@ -39,7 +64,9 @@ def playbook(path, *extra):
             os.path.join(ROOT, 'inventory', 'demo'), '-e', 'quickbite_compose_project_dir=' + STACK_DIR] + list(extra)
 
 
-def print_table(rows):
-    print('%-44s %8s %8s %8s' % ('what', 'median', 'min', 'max'))
+def print_table(rows, width=44):
+    cpu = all('cpu' in row for row in rows)
+    print('%-*s %8s %8s %8s%s' % (width, 'what', 'median', 'min', 'max', ' %8s' % 'CPU' if cpu else ''))
     for row in rows:
-        print('%-44s %7.2fs %7.2fs %7.2fs' % (row['name'], row['median'], row['min'], row['max']))
+        extra = ' %7.2fs' % row['cpu'] if cpu else ''
+        print('%-*s %7.2fs %7.2fs %7.2fs%s' % (width, row['name'], row['median'], row['min'], row['max'], extra))
