@@ -1,7 +1,8 @@
 """A throw-away PostgreSQL 15 cluster from the host binaries, run as the
 postgres OS user on 127.0.0.1:25432, with the QuickBite-like data set loaded
 once and kept between runs under BASE/<key>, where the key is a digest of the
-generator and the migrations: change either and the next run rebuilds."""
+generator (comments aside), the migrations, the settings and SCALE: change any
+and the next run rebuilds."""
 import glob
 import hashlib
 import os
@@ -48,7 +49,9 @@ def as_postgres(argv):
 
 def data_key():
     digest = hashlib.sha256()
-    for path in [GENERATOR] + sorted(glob.glob(os.path.join(MIGRATIONS, '*.sql'))):
+    with open(GENERATOR, 'rb') as handle:  # its comments can change without a rebuild
+        digest.update(b''.join(line for line in handle if not line.lstrip().startswith(b'--')))
+    for path in sorted(glob.glob(os.path.join(MIGRATIONS, '*.sql'))):
         with open(path, 'rb') as handle:
             digest.update(os.path.basename(path).encode() + b'\0' + handle.read())
     digest.update(repr((sorted(SETTINGS.items()), SCALE)).encode())
