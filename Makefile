@@ -55,13 +55,14 @@ integration: venv docker images
 
 # Molecule runs the *built* collection, installed as AWX would install it.
 # reset first: a run's "prepared" state would make the next run skip prepare.yml.
+# flock: the scenarios share the demo stack with the integration tests (same lock).
 molecule: venv docker images install-built
 	$(BIN)/molecule reset -s compose >/dev/null 2>&1 || true
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/molecule test -s compose
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections flock /tmp/quickbite-stack.lock $(BIN)/molecule test -s compose
 	$(BIN)/molecule reset -s k8s >/dev/null 2>&1 || true
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/molecule test -s k8s
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections flock /tmp/quickbite-stack.lock $(BIN)/molecule test -s k8s
 	$(BIN)/molecule reset -s schedule >/dev/null 2>&1 || true
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/molecule test -s schedule
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections flock /tmp/quickbite-stack.lock $(BIN)/molecule test -s schedule
 
 build: venv
 	mkdir -p build
