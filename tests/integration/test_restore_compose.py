@@ -1,6 +1,7 @@
 """pg_restore and verify_backup on the real Compose stack and PostgreSQL 15:
 identical data after backup + restore, legacy backups, refusals that leave
 the target untouched, rollback, safe mode, and the throw-away database."""
+import gzip
 import json
 import os
 import subprocess
@@ -71,8 +72,7 @@ def test_legacy_runbook_backup_restores(stack, clean_orders, demo_vars, dest, tm
     before = digest()
     os.makedirs(dest)
     legacy = os.path.join(dest, 'quickbite_20250101_120000.sql.gz')
-    subprocess.run('pg_dump -h 127.0.0.1 -p 15432 -U quickbite quickbite | gzip > %s' % legacy, shell=True,
-                   check=True, env=dict(os.environ, PGPASSWORD=stack['env']['DB_PASSWORD']))
+    legacy_backup(stack, legacy)
     change_data()
     run = restore(demo_vars, dest, tmp_path, legacy)
     assert run.rc == 0, run.output[-3000:]
@@ -80,6 +80,16 @@ def test_legacy_runbook_backup_restores(stack, clean_orders, demo_vars, dest, tm
     verify = run_playbook('verify_backup.yml', extra=dict(demo_vars, verify_backup_path=legacy), tmp_path=tmp_path)
     assert verify.rc == 0, verify.output[-3000:]
     assert any('row counts not compared' in line for line in verify.result('verify_backup')['report_lines'])
+
+
+def legacy_backup(stack, path, cut_at=None):
+    """What the runbook's backup-db.sh writes: pg_dump | gzip > file, with no
+    pipefail, so a dump that dies part-way still leaves a valid gzip file."""
+    dump = subprocess.run(['pg_dump', '-h', '127.0.0.1', '-p', '15432', '-U', 'quickbite', 'quickbite'],
+                          capture_output=True, check=True,
+                          env=dict(os.environ, PGPASSWORD=stack['env']['DB_PASSWORD'])).stdout
+    with open(path, 'wb') as handle:
+        handle.write(gzip.compress(dump[:cut_at] if cut_at else dump))
 
 
 def corrupt(path, how):
@@ -115,8 +125,7 @@ def test_truncated_legacy_dump_is_refused(stack, demo_vars, dest, tmp_path):
     """The runbook script's failure mode: pg_dump died, gzip still wrote a valid file."""
     os.makedirs(dest)
     legacy = os.path.join(dest, 'quickbite_20250101_120000.sql.gz')
-    subprocess.run('pg_dump -h 127.0.0.1 -p 15432 -U quickbite quickbite | head -c 3000 | gzip > %s' % legacy,
-                   shell=True, check=True, env=dict(os.environ, PGPASSWORD=stack['env']['DB_PASSWORD']))
+    legacy_backup(stack, legacy, cut_at=3000)
     before = digest()
     run = restore(demo_vars, dest, tmp_path, legacy)
     assert run.rc != 0 and 'cut short' in run.output, run.output[-3000:]
