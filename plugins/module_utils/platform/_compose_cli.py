@@ -73,6 +73,11 @@ def binaries_key(docker, environ=None):
     return hashlib.sha256(json.dumps([cli] + plugins).encode('utf-8')).hexdigest()
 
 
+# Keys that bring in other files or the environment: a compose file using any
+# of them does not decide its service list by its own bytes.
+_OUTSIDE_INPUTS = re.compile(r'^\s*-?\s*(include|extends|profiles)\s*:', re.MULTILINE)
+
+
 class ComposeCLI(object):
 
     def __init__(self, module, project_dir, compose_files, env_file, project_name=None):
@@ -85,8 +90,31 @@ class ComposeCLI(object):
         self.extra_files = []
         self.docker = module.get_bin_path('docker', required=False)
         self._checked = False
-        # A file remembering a passed version check (ComposeAdapter sets it).
-        self.version_cache = None
+        # Where answers that only change with the binaries or the compose files
+        # are remembered (ComposeAdapter sets it); None: ask every run.
+        self.cache_dir = None
+
+    def _remembered(self, name, key, compute):
+        """compute(), or its earlier answer for the same key, kept in
+        <cache_dir>/<name> (never written in check mode). Failures are not kept."""
+        path = os.path.join(self.cache_dir, name) if self.cache_dir and key else None
+        if path:
+            try:
+                with open(path) as handle:
+                    cached = json.load(handle)
+                if cached.get('key') == key:
+                    return cached['value']
+            except (IOError, OSError, ValueError, AttributeError, KeyError):
+                pass
+        value = compute()
+        if path and not getattr(self.module, 'check_mode', False):
+            try:
+                if not os.path.isdir(self.cache_dir):
+                    os.makedirs(self.cache_dir, 0o700)
+                envfile.write_atomic(path, json.dumps(dict(key=key, value=value)) + '\n')
+            except (IOError, OSError):
+                pass  # only the next run's speed depends on it
+        return value
 
     def check_local(self):
         """Cheap checks on the host, before any command runs."""
@@ -105,17 +133,14 @@ class ComposeCLI(object):
             return
         self.check_local()
         # The check starts the compose CLI (~0.2 s, before every first change):
-        # its pass is remembered for these very binaries.
-        key = binaries_key(self.docker) if self.version_cache else None
-        if key:
-            try:
-                with open(self.version_cache) as handle:
-                    cached = json.load(handle)
-                if cached.get('key') == key and (parse_version(cached.get('version')) or ()) >= MIN_COMPOSE_VERSION:
-                    self.version, self._checked = cached['version'], True
-                    return
-            except (IOError, OSError, ValueError, AttributeError):
-                pass
+        # a pass is remembered for these very binaries.
+        version = self._remembered('compose-version.json', self.docker and binaries_key(self.docker), self._version)
+        if (parse_version(version) or ()) < MIN_COMPOSE_VERSION:  # an edited cache file
+            version = self._version()
+        self.version = version
+        self._checked = True
+
+    def _version(self):
         rc, out, err = self.module.run_command([self.docker, 'compose', 'version', '--short'])
         version = parse_version(out)
         if rc != 0 or version is None:
@@ -123,16 +148,7 @@ class ComposeCLI(object):
         if version < MIN_COMPOSE_VERSION:
             raise PlatformError('docker compose %s is too old; %s or newer is required'
                                 % (out.strip(), '.'.join(map(str, MIN_COMPOSE_VERSION))))
-        self.version = out.strip()
-        self._checked = True
-        if key and not getattr(self.module, 'check_mode', False):
-            try:
-                directory = os.path.dirname(self.version_cache)
-                if not os.path.isdir(directory):
-                    os.makedirs(directory, 0o700)
-                envfile.write_atomic(self.version_cache, json.dumps(dict(key=key, version=self.version)) + '\n')
-            except (IOError, OSError):
-                pass  # only the next run's speed depends on it
+        return out.strip()
 
     def base_argv(self):
         argv = [self.docker, 'compose', '--project-directory', self.project_dir]
@@ -164,7 +180,29 @@ class ComposeCLI(object):
         return parse_json_stream(self.run(['ps', '--all', '--format', 'json'], preflight=preflight)[1])
 
     def services(self, preflight=True):
-        return [s for s in self.run(['config', '--services'], preflight=preflight)[1].splitlines() if s.strip()]
+        """``config --services``; remembered for the same binaries and compose
+        files when those files alone decide it (service names are never
+        interpolated; includes, extends and profiles bring in other inputs)."""
+        def ask():
+            return [s for s in self.run(['config', '--services'], preflight=preflight)[1].splitlines() if s.strip()]
+        return self._remembered('compose-services.json', self._files_key(), ask)
+
+    def _files_key(self):
+        binaries = self.docker and binaries_key(self.docker)
+        if not binaries:
+            return None
+        digest = hashlib.sha256(binaries.encode('ascii'))
+        for path in self.files + [p for p in self.extra_files if os.path.exists(p)]:
+            try:
+                with open(path, 'rb') as handle:
+                    content = handle.read()
+            except (IOError, OSError):
+                return None
+            if _OUTSIDE_INPUTS.search(content.decode('utf-8', 'replace')):
+                return None
+            digest.update(('\0%s\0%d\0' % (path, len(content))).encode('utf-8'))
+            digest.update(content)
+        return digest.hexdigest()
 
     # Only the fields state needs: a full inspect carries Config.Env, secrets included.
     INSPECT_FORMAT = ('{"Id":{{json .Id}},"Name":{{json .Name}},"RestartCount":{{json .RestartCount}},'

@@ -79,7 +79,7 @@ class ComposeAdapter(Adapter):
                               params['env_file'], params.get('project_name'))
         self.state = ComposeState(params['project_dir'])
         self.cli.extra_files = [self.state.override_path]
-        self.cli.version_cache = os.path.join(self.state.dir, 'compose-version.json')
+        self.cli.cache_dir = self.state.dir
         # Container lists straight from the local daemon when the CLI would ask
         # the same one (the project name must be known to filter on it).
         self.engine = local_engine() if params.get('project_name') else None

@@ -43,7 +43,7 @@ def _adapter_and_module(tmp_path, version='2.40.3', compose_version='Docker Comp
                   env_file='.env.prod', project_name='quickbite')
     adapter = compose.ComposeAdapter(module, params)
     adapter.engine = engine  # None: the CLI path, whatever daemon this machine has
-    adapter.cli.version_cache = None  # every run checks, whatever compose this machine has
+    adapter.cli.cache_dir = None  # every run asks, whatever compose this machine has
     return adapter, module
 
 
@@ -153,7 +153,7 @@ def test_a_passed_version_check_is_remembered_for_the_same_binaries(tmp_path, mo
     def version_checks_after_a_new_run():
         cli = compose.ComposeAdapter(module, dict(project_dir=str(tmp_path), compose_files=['docker-compose.prod.yml'],
                                                   env_file='.env.prod', project_name='quickbite')).cli
-        assert cli.version_cache == cache
+        assert os.path.join(cli.cache_dir, 'compose-version.json') == cache
         cli.docker = docker
         cli.preflight()
         assert cli.version == '2.40.3'
@@ -171,7 +171,7 @@ def test_a_passed_version_check_is_remembered_for_the_same_binaries(tmp_path, mo
 def test_a_refused_version_is_never_remembered(tmp_path, monkeypatch):
     docker = _fake_binaries(tmp_path, monkeypatch)[0]
     adapter = _adapter(tmp_path, compose_version='v2.12.2')
-    adapter.cli.docker, adapter.cli.version_cache = docker, str(tmp_path / 'compose-version.json')
+    adapter.cli.docker, adapter.cli.cache_dir = docker, str(tmp_path)
     with pytest.raises(PlatformError, match='too old'):
         adapter.cli.preflight()
     assert not os.path.exists(str(tmp_path / 'compose-version.json'))
@@ -187,3 +187,26 @@ def test_no_plugin_where_the_cli_looks_no_cache(tmp_path):
     else:
         assert key is None
     assert _compose_cli.binaries_key(str(tmp_path / 'no-docker'), env) is None
+
+
+def test_the_service_list_is_remembered_while_the_compose_files_stay_the_same(tmp_path, monkeypatch):
+    docker = _fake_binaries(tmp_path, monkeypatch)[0]
+    module = _adapter_and_module(tmp_path)[1]
+
+    def config_calls_after_a_new_run():
+        cli = compose.ComposeAdapter(module, dict(project_dir=str(tmp_path), compose_files=['docker-compose.prod.yml'],
+                                                  env_file='.env.prod', project_name='quickbite')).cli
+        cli.docker = docker
+        assert cli.services() == ['postgres', 'redis', 'backend', 'frontend']
+        return len([c for c in module.calls if c[-2:] == ['config', '--services']])
+    assert config_calls_after_a_new_run() == 1
+    assert config_calls_after_a_new_run() == 1, 'same files, same binaries: not asked again'
+    (tmp_path / 'docker-compose.prod.yml').write_text('name: quickbite\nservices: {}\n')
+    assert config_calls_after_a_new_run() == 2
+    assert config_calls_after_a_new_run() == 2
+    # Files that bring in other inputs decide nothing alone: asked every run.
+    for text in ('include:\n  - other.yml\n', 'services:\n  worker:\n    profiles: [jobs]\n',
+                 'services:\n  web:\n    extends:\n      file: base.yml\n      service: web\n'):
+        (tmp_path / 'docker-compose.prod.yml').write_text(text)
+        before = config_calls_after_a_new_run()
+        assert config_calls_after_a_new_run() == before + 1
