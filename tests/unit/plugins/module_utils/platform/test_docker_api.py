@@ -120,7 +120,7 @@ def test_engine_failure_falls_back_to_compose_ps(tmp_path):
 @pytest.mark.parametrize('environ, context, expected', [
     ({}, None, 'default'),
     ({'DOCKER_HOST': 'unix://SOCK'}, None, 'default'),
-    ({'DOCKER_HOST': 'tcp://10.0.0.5:2376'}, None, None),
+    ({'DOCKER_HOST': 'tcp://127.0.0.1:2376'}, None, None),
     ({'DOCKER_HOST': 'ssh://deploy@prod'}, None, None),
     ({'DOCKER_CONTEXT': 'prod'}, None, None),
     ({'DOCKER_CONTEXT': 'default'}, None, 'default'),
