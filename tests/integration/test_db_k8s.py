@@ -8,21 +8,16 @@ import pytest
 
 from conftest import run_playbook
 from dbtools import digest, psql
-from k8s_emulator import EmulatorThread
-from test_rotate_k8s import SEED, PodsBackend
+# k8s_with_db is a fixture: k8s_db below builds on it.
+from test_rotate_k8s import k8s_with_db  # noqa: F401 pylint: disable=unused-import
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
 
 @pytest.fixture
-def k8s_db(tmp_path, stack):
-    seed = dict(SEED, DB_PASSWORD=stack['env']['DB_PASSWORD'], POSTGRES_PASSWORD=stack['env']['POSTGRES_PASSWORD'],
-                DB_USER=stack['env']['DB_USER'], DB_NAME=stack['env']['DB_NAME'])
-    with EmulatorThread(secrets=seed, pod_start_delay=0.1) as cluster:
-        cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
-        cluster.backend = PodsBackend(cluster.emulator)
-        yield cluster
-        cluster.backend.close()
+def k8s_db(k8s_with_db):
+    """test_rotate_k8s's cluster whose Secret holds the stack's real database settings."""
+    yield k8s_with_db
     psql("DELETE FROM orders WHERE restaurant = 'K8s Restore Diner'", db='quickbite')
 
 
