@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, QuickBite operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Thin read-only client for the Docker Engine API on the local unix socket.
+"""Thin client for the Docker Engine API on the local unix socket.
 
 It lists a Compose project's containers as ``docker compose ps --all`` does
-(same filters, same rows) without starting the compose CLI, which costs about
-0.2 s a call. Only the list endpoint is read: it carries no container
-environment, so no secret is ever read (the inspect endpoint would carry
-Config.Env). Used only when the docker CLI would talk to the same daemon:
+(same filters, same rows) and restarts containers with the call ``docker
+compose restart`` makes (ContainerRestart), without starting the compose CLI,
+which costs about 0.2 s a call. Only the list endpoint is read: it carries no
+container environment, so no secret is ever read (the inspect endpoint would
+carry Config.Env). Used only when the docker CLI would talk to the same daemon:
 with DOCKER_HOST pointing elsewhere, a docker context, or no socket,
 ``local_engine`` returns None and the caller uses the CLI.
 """
@@ -25,6 +26,7 @@ from urllib.parse import urlencode
 DEFAULT_SOCKET = '/var/run/docker.sock'
 PROJECT_LABEL = 'com.docker.compose.project'
 SERVICE_LABEL = 'com.docker.compose.service'
+ONEOFF_LABEL = 'com.docker.compose.oneoff'
 CONFIG_HASH_LABEL = 'com.docker.compose.config-hash'
 
 # The daemon's status line: "Up 3 minutes (healthy)", "Up 1 second (health: starting)",
@@ -91,21 +93,25 @@ class EngineAPI(object):
         self.path = path
         self.timeout = timeout
 
-    def get(self, path, query=None):
-        """Decoded JSON of a GET; EngineError on anything but a 200."""
+    def _call(self, method, path, query, expect, timeout=None):
         url = path + ('?' + urlencode(query) if query else '')
-        conn = _UnixHTTPConnection(self.path, self.timeout)
+        conn = _UnixHTTPConnection(self.path, timeout or self.timeout)
         try:
-            conn.request('GET', url, headers={'Host': 'docker'})
+            conn.request(method, url, headers={'Host': 'docker'})
             response = conn.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException) as exc:
             raise EngineError('docker socket %s: %s' % (self.path, exc))
         finally:
             conn.close()
-        if response.status != 200:
-            raise EngineError('docker socket %s: GET %s answered %d: %s'
-                              % (self.path, path, response.status, body[:200].decode('utf-8', 'replace')))
+        if response.status != expect:
+            raise EngineError('docker socket %s: %s %s answered %d: %s'
+                              % (self.path, method, path, response.status, body[:200].decode('utf-8', 'replace')))
+        return body
+
+    def get(self, path, query=None):
+        """Decoded JSON of a GET; EngineError on anything but a 200."""
+        body = self._call('GET', path, query, 200)
         try:
             return json.loads(body.decode('utf-8'))
         except ValueError as exc:
@@ -116,6 +122,21 @@ class EngineAPI(object):
         with the filters ``compose ps --all`` uses."""
         filters = {'label': ['%s=%s' % (PROJECT_LABEL, project.lower()), CONFIG_HASH_LABEL]}
         return self.get('/containers/json', {'all': '1', 'filters': json.dumps(filters)})
+
+    def restart(self, container_id):
+        """ContainerRestart as ``docker compose restart`` calls it: no timeout
+        given, so the daemon waits the container's own stop timeout (Compose
+        sets it from stop_grace_period) before killing it."""
+        # The call returns once the container has started again, after up to
+        # the stop timeout (10 s unless configured, max allowed 1 h here).
+        self._call('POST', '/containers/%s/restart' % container_id, None, 204, timeout=3600)
+
+
+def service_containers(summaries, service):
+    """The containers ``compose restart <service>`` acts on: the service's,
+    without one-off (``compose run``) containers."""
+    return [c for c in summaries if (c.get('Labels') or {}).get(SERVICE_LABEL) == service
+            and (c.get('Labels') or {}).get(ONEOFF_LABEL) != 'True']
 
 
 def _canonical_name(summary):

@@ -15,14 +15,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.quickbite.ops.plugins.module_utils import envfile
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import (
     Adapter, judge_service, ready_by_endpoint, replica)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_cli import ComposeCLI
-from ansible_collections.quickbite.ops.plugins.module_utils.platform._docker_api import EngineError, local_engine, ps_row
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._docker_api import (
+    EngineError, local_engine, ps_row, service_containers)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_state import ComposeState
 
 _LOG_PREFIX = re.compile(r'^(\S+)\s+\| ?(.*)$')
+# Lifecycle hooks run by the compose CLI around a restart (2.30+): with any
+# of them in the files, the restart goes through the CLI so they still run.
+_HOOKS = re.compile(r'^\s*(pre_stop|post_start)\s*:', re.MULTILINE)
 
 
 def replica_from_inspect(info):
@@ -50,9 +54,18 @@ def _healthy_row(row):
 
 
 def replica_from_ps(row):
-    """A running, healthy container as ``ps`` shows it (no restart count there)."""
-    return replica(name=row.get('Name'), state='running', ready=True, health=row.get('Health') or None,
-                   restart_count=0, image=row.get('Image'))
+    """A container as ``ps`` (or the Engine's list) shows it: state, health
+    and exit code; no restart count there."""
+    state = row.get('State') or 'unknown'
+    health = row.get('Health') or None
+    reason = None
+    if state != 'running':
+        reason = state
+    elif health not in (None, 'healthy'):
+        reason = 'health starting' if health == 'starting' else health
+    return replica(name=row.get('Name'), state=state, ready=state == 'running' and health in (None, 'healthy'),
+                   health=health, restart_count=0, image=row.get('Image'),
+                   exit_code=row.get('ExitCode') if state != 'running' else None, reason=reason)
 
 
 def group_log_lines(text):
@@ -91,11 +104,11 @@ class ComposeAdapter(Adapter):
     def describe(self):
         return 'compose project in %s' % self.cli.project_dir
 
-    def services(self, names=None, detail=True):
+    def services(self, names=None, detail=True, inspect=True):
         """With ``detail=False`` (the health check) containers that ``ps`` shows
         running and healthy are not inspected: restart counts, image IDs and
         config hashes matter only for the others, and inspect is one more
-        CLI round trip."""
+        CLI round trip. ``inspect=False`` (polls while waiting) inspects none."""
         self.cli.check_local()
         containers = self._evident(names)
         if containers is None and self._known is None:
@@ -120,7 +133,7 @@ class ComposeAdapter(Adapter):
                                     % (', '.join(unknown), ', '.join(known)))
         wanted = names or known
         mine = [c for c in containers if c.get('Service') in wanted]
-        look = [c['ID'] for c in mine if detail or not _healthy_row(c)]
+        look = [c['ID'] for c in mine if inspect and (detail or not _healthy_row(c))]
         infos = {i['Id']: i for i in self.cli.inspect(look)}
         result = []
         for name in wanted:
@@ -255,9 +268,40 @@ class ComposeAdapter(Adapter):
             # --scale keeps the replica count: a bare `up` would go back to the file's.
             self.cli.run(['up', '-d', '--no-deps', '--force-recreate',
                           '--scale', '%s=%d' % (service, max(before['replicas'], 1)), service])
-        else:
+        elif not self._engine_restart(service):
             self.cli.run(['restart', service])
         return before
+
+    def _engine_restart(self, service):
+        """``compose restart <service>`` without the CLI: the same Engine call
+        for each of the service's containers, side by side as Compose makes
+        them. False (nothing done) when the CLI must do it: no local engine,
+        lifecycle hooks in the files, or the list cannot be read."""
+        if self.engine is None or self._hooks():
+            return False
+        try:
+            ids = [c['Id'] for c in service_containers(self.engine.project_containers(self.cli.project_name), service)]
+        except EngineError:
+            return False
+        if not ids:
+            return False  # let the CLI say what it says about a service without containers
+        self.cli.preflight()  # the compose version check guards every change
+        with ThreadPoolExecutor(max_workers=min(len(ids), 8)) as pool:
+            failures = [f.exception() for f in [pool.submit(self.engine.restart, i) for i in ids]]
+        failed = [str(exc) for exc in failures if exc is not None]
+        if failed:
+            raise PlatformError('restart of %s failed: %s' % (service, '; '.join(failed)))
+        return True
+
+    def _hooks(self):
+        for path in self.cli.files:
+            try:
+                with open(path) as handle:
+                    if _HOOKS.search(handle.read()):
+                        return True
+            except (IOError, OSError):
+                return True
+        return False
 
     def restart_stack(self):
         before = dict((name, self._record(name, 'stack restart')) for name in self.service_names())
@@ -308,25 +352,33 @@ class ComposeAdapter(Adapter):
         started = time.time()
         deadline = started + timeout
         while True:
-            state = self.services([service])[0]
-            if endpoint is not None and not state['ok']:
-                accepted = ready_by_endpoint(state)
-                if accepted['ok'] and endpoint():
-                    state = accepted
-            live = [r for r in state['replicas'] if r['state'] != 'exited' or r['ready']]
-            names = [r['name'] for r in state['replicas']]
-            ready = len([r for r in live if r['ready']])
-            problems = list(state['problems'])
-            if replicas is not None and ready != replicas:
-                problems.append('%d of %d replicas ready' % (ready, replicas))
-            if gone and set(gone) & set(names):
-                problems.append('%s still present' % ', '.join(sorted(set(gone) & set(names))))
+            # Polls read the container list only; the state a timeout reports is inspected.
+            state, problems = self._judge_wait(service, False, replicas, gone, endpoint)
             if not problems:
                 return state
             if time.time() >= deadline:
+                state, problems = self._judge_wait(service, True, replicas, gone, endpoint)
+                if not problems:
+                    return state
                 raise self.timeout_error(service, 'become ready', timeout, problems, state)
             # Often at first, while a restarted service usually comes back; then less.
-            sleep(0.1 if time.time() - started < 3 else 0.25)
+            sleep(0.05 if time.time() - started < 3 else 0.25)
+
+    def _judge_wait(self, service, inspect, replicas, gone, endpoint):
+        state = self.services([service], inspect=inspect)[0]
+        if endpoint is not None and not state['ok']:
+            accepted = ready_by_endpoint(state)
+            if accepted['ok'] and endpoint():
+                state = accepted
+        live = [r for r in state['replicas'] if r['state'] != 'exited' or r['ready']]
+        names = [r['name'] for r in state['replicas']]
+        ready = len([r for r in live if r['ready']])
+        problems = list(state['problems'])
+        if replicas is not None and ready != replicas:
+            problems.append('%d of %d replicas ready' % (ready, replicas))
+        if gone and set(gone) & set(names):
+            problems.append('%s still present' % ', '.join(sorted(set(gone) & set(names))))
+        return state, problems
 
     def history(self, service):
         return self.state.history().get(service, [])

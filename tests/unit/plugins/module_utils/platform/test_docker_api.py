@@ -31,14 +31,20 @@ def _ps(state):
 
 
 class FakeEngine(object):
-    def __init__(self, containers=None, error=None):
-        self.containers, self.error, self.calls = containers, error, []
+    def __init__(self, containers=None, error=None, restart_error=None):
+        self.containers, self.error, self.restart_error, self.calls = containers, error, restart_error, []
+        self.restarted = []
 
     def project_containers(self, project):
         self.calls.append(project)
         if self.error:
             raise EngineError(self.error)
         return self.containers
+
+    def restart(self, container_id):
+        self.restarted.append(container_id)
+        if self.restart_error:
+            raise EngineError(self.restart_error)
 
 
 @pytest.mark.parametrize('state', STATES)
@@ -151,6 +157,9 @@ class _Daemon(BaseHTTPRequestHandler):
     answers = {}
     seen = []
 
+    def do_POST(self):
+        self.do_GET()
+
     def do_GET(self):
         self.seen.append(self.path)
         code, body = self.answers.get(self.path.split('?')[0], (404, b'{"message":"page not found"}'))
@@ -234,14 +243,16 @@ def test_wait_without_an_up_endpoint_waits_for_the_probe(tmp_path):
 def test_a_restart_right_after_the_plan_asks_compose_once(tmp_path):
     dry_run = ('--dry-run', 'up', '-d', '--no-deps', '--scale', 'backend=1', 'backend')
     adapter, module = _starting_adapter(tmp_path, [(dry_run, (0, '', ' Container quickbite-backend-1  Running\n')),
-                                                   (('restart', 'backend'), (0, '', '')),
                                                    (('--force-recreate', '--scale', 'backend=1', 'backend'), (0, '', ''))])
     planned = adapter.workload('backend')
     assert planned['config_changed'] is False and planned['replicas'] == 1
     before = adapter.restart('backend')
     assert before is planned
     assert len([c for c in module.calls if '--dry-run' in c]) == 1
-    assert [c[-2:] for c in module.calls if 'restart' in c] == [['restart', 'backend']]
+    # The restart itself is the Engine call compose restart makes, not the CLI.
+    assert adapter.engine.restarted == [c['Id'] for c in _containers('starting')
+                                        if c['Labels']['com.docker.compose.service'] == 'backend']
+    assert not [c for c in module.calls if 'restart' in c]
     with open(str(tmp_path / '.quickbite-ops' / 'history.json')) as handle:
         assert json.load(handle)['backend'][-1]['action'] == 'restart'
     # A recreate decided by the caller (a rotation) reads the state again, and asks no verdict.
@@ -260,3 +271,49 @@ def test_named_services_with_containers_need_no_service_list(tmp_path):
     with pytest.raises(NotFoundError, match='unknown service.*worker'):
         adapter.services(['worker'], detail=False)
     assert [c for c in module.calls if 'config' in c]
+
+
+def test_engine_restart_skips_one_off_containers(tmp_path):
+    engine = FakeEngine(_containers('exited'))
+    adapter, module = _adapter_and_module(tmp_path, engine=engine)
+    adapter.restart('frontend')
+    assert engine.restarted == [c['Id'] for c in _containers('exited') if c['Names'] == ['/quickbite-frontend']]
+    assert not [c for c in module.calls if 'restart' in c]
+
+
+def test_lifecycle_hooks_or_no_engine_restart_through_the_cli(tmp_path):
+    engine = FakeEngine(_containers('healthy'))
+    adapter, module = _adapter_and_module(tmp_path, engine=engine)
+    module.replies.append((('restart', 'backend'), (0, '', '')))
+    (tmp_path / 'docker-compose.prod.yml').write_text('services:\n  backend:\n    post_start:\n      - command: [x]\n')
+    adapter.restart('backend')
+    assert engine.restarted == [] and [c[-2:] for c in module.calls if 'restart' in c] == [['restart', 'backend']]
+
+
+def test_a_failed_engine_restart_names_the_service_and_the_daemon_answer(tmp_path):
+    from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
+    answer = 'docker socket x: POST /containers/1/restart answered 500: cannot restart'
+    engine = FakeEngine(_containers('healthy'), restart_error=answer)
+    adapter = _adapter_and_module(tmp_path, engine=engine)[0]
+    with pytest.raises(PlatformError, match='restart of backend failed: .*answered 500: cannot restart'):
+        adapter.restart('backend')
+
+
+def test_wait_polls_read_the_list_and_a_timeout_inspects_for_evidence(tmp_path, monkeypatch):
+    from ansible_collections.quickbite.ops.plugins.module_utils.errors import TimeoutError_
+    from ansible_collections.quickbite.ops.plugins.module_utils.platform import compose
+    adapter, module = _starting_adapter(tmp_path)
+    clock = iter([0.0, 0.0, 1.0, 2.0])
+    monkeypatch.setattr(compose.time, 'time', lambda: next(clock, 100.0))
+    with pytest.raises(TimeoutError_, match='is health starting, restarts 0'):
+        adapter.wait('backend', 10, sleep=lambda s: None)
+    assert len([c for c in module.calls if c[1] == 'inspect']) == 1, 'only the final state is inspected'
+
+
+def test_client_restart_posts_and_expects_no_content(daemon):
+    _Daemon.answers['/containers/abc/restart'] = (204, b'')
+    _docker_api.EngineAPI(daemon).restart('abc')
+    assert _Daemon.seen == ['/containers/abc/restart']
+    _Daemon.answers['/containers/abc/restart'] = (404, b'{"message":"No such container: abc"}')
+    with pytest.raises(EngineError, match='POST /containers/abc/restart answered 404: .*No such container'):
+        _docker_api.EngineAPI(daemon).restart('abc')
