@@ -174,5 +174,6 @@ def ps_row(summary):
         exit_code = int(match.group(1)) if match else 0
     labels = summary.get('Labels') or {}
     return dict(ID=summary.get('Id'), Name=_canonical_name(summary), Image=summary.get('Image'),
+                ImageID=summary.get('ImageID'),
                 Project=labels.get(PROJECT_LABEL), Service=labels.get(SERVICE_LABEL), State=state,
                 Status=status, Health=health, ExitCode=exit_code)

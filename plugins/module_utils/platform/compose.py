@@ -65,7 +65,8 @@ def replica_from_ps(row):
         reason = 'health starting' if health == 'starting' else health
     return replica(name=row.get('Name'), state=state, ready=state == 'running' and health in (None, 'healthy'),
                    health=health, restart_count=0, image=row.get('Image'),
-                   exit_code=row.get('ExitCode') if state != 'running' else None, reason=reason)
+                   exit_code=row.get('ExitCode') if state != 'running' else None, reason=reason,
+                   image_id=row.get('ImageID'))
 
 
 def group_log_lines(text):
@@ -233,8 +234,13 @@ class ComposeAdapter(Adapter):
     def _current(self, service):
         """Image and replicas now; kept until the next change (_record), so a
         change right after a plan does not read them, or ask --dry-run, again."""
-        state = self.services([service])[0]
+        # The Engine's list carries image reference and ID; inspect only when it
+        # shows an ID where the reference was (the tag has moved on since).
+        state = self.services([service], inspect=self.engine is None)[0]
         live = [r for r in state['replicas'] if r['state'] in ('running', 'restarting', 'created')]
+        if self.engine is not None and [r for r in live if not r.get('image_id') or _is_image_id(r.get('image'))]:
+            state = self.services([service])[0]
+            live = [r for r in state['replicas'] if r['state'] in ('running', 'restarting', 'created')]
         ids = sorted(set(r['image_id'] for r in live if r.get('image_id')))
         refs = sorted(set(r['image'] for r in live if r.get('image')))
         self._seen[service] = current = dict(
@@ -431,6 +437,10 @@ def _pick_image(history, current_id, wanted=None):
         elif entry['image_id'] != current_id:
             return entry
     return None
+
+
+def _is_image_id(reference):
+    return bool(re.match(r'^(sha256:)?[0-9a-f]{12,64}$', reference or ''))
 
 
 def _match_prefix(infos, short_id):

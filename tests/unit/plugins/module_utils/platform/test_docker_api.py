@@ -317,3 +317,18 @@ def test_client_restart_posts_and_expects_no_content(daemon):
     _Daemon.answers['/containers/abc/restart'] = (404, b'{"message":"No such container: abc"}')
     with pytest.raises(EngineError, match='POST /containers/abc/restart answered 404: .*No such container'):
         _docker_api.EngineAPI(daemon).restart('abc')
+
+
+def test_the_plan_reads_image_and_id_from_the_list_and_inspects_a_moved_tag(tmp_path):
+    containers = _containers('healthy')
+    backend = [c for c in containers if c['Labels']['com.docker.compose.service'] == 'backend'][0]
+    adapter, module = _adapter_and_module(tmp_path, engine=FakeEngine(containers))
+    current = adapter._current('backend')
+    assert (current['image'], current['image_id']) == (backend['Image'], backend['ImageID'])
+    assert not [c for c in module.calls if c[1] == 'inspect']
+    # A tag moved to another image: the list shows the old image's ID, inspect the reference.
+    moved = [dict(c, Image=c['ImageID']) if c is backend else c for c in containers]
+    adapter, module = _adapter_and_module(tmp_path, engine=FakeEngine(moved), inspect=_inspect_for([backend]))
+    current = adapter._current('backend')
+    assert (current['image'], current['image_id']) == (backend['Image'], backend['ImageID'])
+    assert [c for c in module.calls if c[1] == 'inspect']
