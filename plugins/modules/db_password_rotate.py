@@ -98,9 +98,10 @@ report_lines:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec, register_secrets
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import require_psycopg2
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation import dbpassword, procedures
@@ -120,8 +121,7 @@ def main():
         admin_db=dict(type='str', default='postgres'),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not dbpassword.HAS_PSYCOPG2:
-        module.fail_json(msg=missing_required_lib('psycopg2'), exception=dbpassword.PSYCOPG2_IMPORT_ERROR)
+    require_psycopg2(module)
     p = module.params
     try:
         adapter = get_adapter(module)

@@ -163,7 +163,7 @@ warnings:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, flyway
@@ -183,8 +183,7 @@ def main():
         wait_timeout=dict(type='int', default=300),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not connection.HAS_PSYCOPG2:
-        module.fail_json(msg=missing_required_lib('psycopg2'), exception=connection.PSYCOPG2_IMPORT_ERROR)
+    connection.require_psycopg2(module)
     try:
         adapter = get_adapter(module)
         target = connection.resolve_target(module, adapter)

@@ -95,7 +95,7 @@ report_lines:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, restore, verify
@@ -117,8 +117,7 @@ def main():
         record=dict(type='bool', default=True),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not connection.HAS_PSYCOPG2:
-        module.fail_json(msg=missing_required_lib('psycopg2'), exception=connection.PSYCOPG2_IMPORT_ERROR)
+    connection.require_psycopg2(module)
     install_signal_handlers()
     p = module.params
     try:

@@ -9,14 +9,8 @@ Identifiers go through psycopg2.sql.Identifier, values as parameters."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import first_line
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import first_line, psycopg2, sql
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import NotFoundError, PlatformError, VerificationError
-
-try:
-    import psycopg2
-    from psycopg2 import sql
-except ImportError:  # reported by the module through connection.HAS_PSYCOPG2
-    psycopg2 = sql = None
 
 TABLE = 'flyway_schema_history'
 COLUMNS = ('installed_rank', 'version', 'description', 'type', 'script', 'checksum', 'installed_by',

@@ -14,19 +14,31 @@ __metaclass__ = type
 import os
 import traceback
 
+from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
 
+# The one place psycopg2 is imported for the database modules: the others
+# take psycopg2 and sql (re-exported) from here; a module calls
+# require_psycopg2() first.
 try:
     import psycopg2
     import psycopg2.extensions
+    from psycopg2 import sql  # pylint: disable=unused-import
     HAS_PSYCOPG2 = True
     PSYCOPG2_IMPORT_ERROR = None
 except ImportError:
+    psycopg2 = sql = None
     HAS_PSYCOPG2 = False
     PSYCOPG2_IMPORT_ERROR = traceback.format_exc()
 
 APPLICATION_NAME = 'quickbite.ops'
+
+
+def require_psycopg2(module):
+    """Fail the module at once, saying what to install, without psycopg2."""
+    if not HAS_PSYCOPG2:
+        module.fail_json(msg=missing_required_lib('psycopg2'), exception=PSYCOPG2_IMPORT_ERROR)
 
 
 def db_argument_spec():

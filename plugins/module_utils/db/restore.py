@@ -8,17 +8,11 @@ connection. Every statement names databases with sql.Identifier."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import Target, first_line
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import Target, first_line, psycopg2, sql
 from ansible_collections.quickbite.ops.plugins.module_utils.db.integrity import DECOMPRESS
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage
 from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import flyway_state, row_counts
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
-
-try:
-    import psycopg2
-    from psycopg2 import sql
-except ImportError:
-    pass  # connection.HAS_PSYCOPG2 reports it
 
 
 def admin_argument_spec():

@@ -9,14 +9,8 @@ checked against them."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import first_line, server_version
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import first_line, psycopg2, server_version, sql
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
-
-try:
-    import psycopg2
-    from psycopg2 import sql
-except ImportError:
-    pass  # connection.HAS_PSYCOPG2 reports it
 
 TABLES = """
 SELECT n.nspname, c.relname

@@ -14,18 +14,9 @@ import hashlib
 import hmac
 import os
 import secrets
-import traceback
 
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import psycopg2, sql
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
-
-try:
-    import psycopg2
-    from psycopg2 import sql
-    HAS_PSYCOPG2 = True
-    PSYCOPG2_IMPORT_ERROR = None
-except ImportError:
-    HAS_PSYCOPG2 = False
-    PSYCOPG2_IMPORT_ERROR = traceback.format_exc()
 
 ITERATIONS = 4096
 
