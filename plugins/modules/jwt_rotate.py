@@ -24,6 +24,9 @@ description:
     part-way is resumed by the next run, which finishes or rolls back. A lock keeps two rotations apart; every
     outcome is appended to O(audit_log) with fingerprints, never values."
   - Without O(keep_previous), every user must log in again, as the runbook says.
+  - "O(end_grace=true) ends a grace period instead: C(JWT_SECRET_PREVIOUS) is emptied through the same create, set,
+    test, finish (test: a token of C(JWT_SECRET) accepted, one of the dropped previous secret refused), and put back if
+    the test fails. C(JWT_SECRET) does not change, so nobody is logged out but holders of old tokens."
 author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
@@ -37,6 +40,14 @@ options:
   keep_previous:
     description:
       - Keep the old secret as C(JWT_SECRET_PREVIOUS) so tokens signed with it stay valid until they expire.
+    type: bool
+    default: false
+  end_grace:
+    description:
+      - End the grace period of an earlier O(keep_previous=true) rotation, once tokens signed with the old secret have
+        expired or must stop working; drop C(JWT_SECRET_PREVIOUS), keep C(JWT_SECRET). No change when
+        C(JWT_SECRET_PREVIOUS) is empty.
+      - Cannot be combined with O(new_secret) or O(keep_previous).
     type: bool
     default: false
   probe_path:
@@ -58,11 +69,18 @@ EXAMPLES = r'''
     platform: k8s
     backend_url: https://api.quickbite.example
     keep_previous: true
+
+- name: End that grace period (old tokens refused from now on)
+  quickbite.ops.jwt_rotate:
+    platform: k8s
+    backend_url: https://api.quickbite.example
+    end_grace: true
 '''
 
 RETURN = r'''
 outcome:
-  description: C(rotated), C(unchanged), or in check mode C(would rotate) / C(would resume).
+  description: C(rotated), C(unchanged), or in check mode C(would rotate) / C(would resume). With O(end_grace),
+    C(rotated) means C(JWT_SECRET_PREVIOUS) was emptied.
   returned: always
   type: str
 old_fingerprint:
@@ -70,7 +88,7 @@ old_fingerprint:
   returned: always
   type: str
 new_fingerprint:
-  description: First 8 hex characters of the SHA-256 of the new secret.
+  description: First 8 hex characters of the SHA-256 of the new secret; C(empty) when O(end_grace) emptied the key.
   returned: always
   type: str
 checks:
@@ -96,8 +114,8 @@ report_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec, register_secrets
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.common import fingerprint, platform_argument_spec, register_secrets
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation import jwt, procedures
 
@@ -108,15 +126,23 @@ def main():
     spec.update(
         new_secret=dict(type='str', no_log=True),
         keep_previous=dict(type='bool', default=False),
+        end_grace=dict(type='bool', default=False),
         probe_path=dict(type='str', default='/api/orders'),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
+    # Not mutually_exclusive: the role passes every option, false and empty included.
+    if p['end_grace'] and (p['keep_previous'] or p['new_secret']):
+        module.fail_json(msg='end_grace ends a grace period and sets no new secret: it cannot be combined with %s '
+                             '(rotate_jwt_end_grace with rotate_jwt_%s)'
+                         % (('keep_previous', 'keep_previous') if p['keep_previous'] else ('new_secret', 'new_secret')))
     try:
         adapter = get_adapter(module)
         previous_now = adapter.get_config('JWT_SECRET_PREVIOUS')
         register_secrets(module, previous_now)
         url = p['backend_url'].rstrip('/') + p['probe_path']
+        if p['end_grace']:
+            module.exit_json(**end_grace(module, adapter, url, previous_now))
 
         def extra(old, new):
             # Only the keys that must change: a Secret without JWT_SECRET_PREVIOUS keeps not having it.
@@ -134,10 +160,51 @@ def main():
         result = procedures.execute(module, adapter, 'JWT_SECRET', new, test, extra=extra)
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
-    if result['outcome'] == 'rotated' and not p['keep_previous']:
-        result['msg'] += '; every user must log in again (tokens signed with the old secret are refused)'
+    if result['outcome'] == 'rotated':
+        result['msg'] += ('; tokens signed with the old secret stay valid until the grace period is ended '
+                          '(end_grace, rotate_jwt_end_grace=true)' if p['keep_previous'] else
+                          '; every user must log in again (tokens signed with the old secret are refused)')
         result['report_lines'][0] = result['msg']
     module.exit_json(**result)
+
+
+def end_grace(module, adapter, url, previous_now):
+    """JWT_SECRET_PREVIOUS emptied through the rotation engine (resumable,
+    locked, audited, put back when the backend does not confirm it)."""
+    p = module.params
+    key = 'JWT_SECRET_PREVIOUS'
+    if not previous_now and not adapter.store().load(key):
+        msg = '%s is empty in %s: no grace period to end' % (key, adapter.describe())
+        return dict(changed=False, outcome='unchanged', secret=key, old_fingerprint=None, new_fingerprint=None,
+                    steps=[], checks=[], msg=msg, report_lines=[msg])
+    if adapter.store().load('JWT_SECRET'):
+        raise ConfigError('a rotation of JWT_SECRET was interrupted in %s; run rotate-jwt.yml without end_grace to '
+                          'finish it first' % adapter.describe())
+    current = adapter.get_config('JWT_SECRET')
+    register_secrets(module, current)
+
+    def test(old, new):
+        checks = procedures.health_checks(adapter, p['backend_url'], p['wait_timeout'], p['validate_certs'])
+        if not all(c[1] for c in checks):
+            return checks
+        if new is None:  # after a rollback the grace period is in force again
+            return checks + jwt.expect_tokens(url, [('token of JWT_SECRET accepted', current, 200),
+                                                    ('token of JWT_SECRET_PREVIOUS accepted again', old, 200)],
+                                              p['validate_certs'])
+        return checks + jwt.grace_end_checks(url, current, old, p['validate_certs'])
+
+    if module.check_mode:
+        result = procedures.execute(module, adapter, key, '', test)
+    else:
+        # The JWT_SECRET rotation's lock too: both rotations write JWT_SECRET_PREVIOUS.
+        with adapter.lock('rotate-JWT_SECRET'):
+            result = procedures.execute(module, adapter, key, '', test)
+    if result['outcome'] == 'rotated':
+        result['msg'] = ('ended the grace period: %s (%s) dropped, verified by the backend; tokens signed with it are '
+                         'refused, JWT_SECRET (%s) is unchanged' % (key, result['old_fingerprint'],
+                                                                    fingerprint(current)))
+        result['report_lines'][0] = result['msg']
+    return result
 
 
 if __name__ == '__main__':

@@ -106,6 +106,50 @@ def test_keep_previous_keeps_old_tokens_valid(stack, demo_vars, audit, tmp_path)
     assert run.rc == 0 and _env(stack)[2]['JWT_SECRET_PREVIOUS'] == '' and _orders(old) == 401
 
 
+def test_end_grace_drops_only_the_previous_secret(stack, demo_vars, audit, tmp_path):
+    """keep_previous, then end_grace: tokens of the dropped secret are refused,
+    JWT_SECRET and its tokens stay; a second run has nothing to end."""
+    old = _env(stack)[2]['JWT_SECRET']
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit, rotate_jwt_keep_previous=True), tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert 'until the grace period is ended (end_grace, rotate_jwt_end_grace=true)' in run.result('jwt_rotate')['msg']
+    path, raw, values = _env(stack)
+    current = values['JWT_SECRET']
+    assert values['JWT_SECRET_PREVIOUS'] == old and _orders(old) == 200
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit, rotate_jwt_end_grace=True), check=True,
+                       tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert run.result('jwt_rotate')['msg'] == \
+        'would rotate JWT_SECRET_PREVIOUS (now %s) to empty, then restart and test' % _fp(old)
+    assert _env(stack)[1] == raw and _orders(old) == 200
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit, rotate_jwt_end_grace=True), verbosity=3,
+                       tmp_path=tmp_path)
+    assert run.rc == 0, run.output[-3000:]
+    result = run.result('jwt_rotate')
+    assert result['msg'] == ('ended the grace period: JWT_SECRET_PREVIOUS (%s) dropped, verified by the backend; '
+                             'tokens signed with it are refused, JWT_SECRET (%s) is unchanged' % (_fp(old), _fp(current)))
+    assert (result['old_fingerprint'], result['new_fingerprint']) == (_fp(old), 'empty')
+    # Only the one line changed; verified independently by the backend.
+    new_raw, new_values = _env(stack)[1:]
+    assert [a for a, b in zip(raw.split(b'\n'), new_raw.split(b'\n')) if a != b] == [b'JWT_SECRET_PREVIOUS=' + old.encode()]
+    assert new_values['JWT_SECRET'] == current and new_values['JWT_SECRET_PREVIOUS'] == ''
+    assert _orders(old) == 401 and _orders(current) == 200
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(audit) as handle:
+        entry = json.loads(handle.readlines()[-1])
+    assert (entry['secret'], entry['old'], entry['new'], entry['outcome']) == ('JWT_SECRET_PREVIOUS', _fp(old), 'empty',
+                                                                               'rotated')
+    everything = run.output + json.dumps(run.records) + open(audit).read()
+    assert old not in everything and current not in everything
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit, rotate_jwt_end_grace=True), tmp_path=tmp_path)
+    assert run.rc == 0 and run.result('jwt_rotate')['changed'] is False
+    assert run.result('jwt_rotate')['msg'] == \
+        'JWT_SECRET_PREVIOUS is empty in compose project in %s: no grace period to end' % stack['dir']
+    run = run_playbook('rotate-jwt.yml', tmp_path=tmp_path,
+                       extra=_vars(demo_vars, audit, rotate_jwt_end_grace=True, rotate_jwt_keep_previous=True))
+    assert run.rc != 0 and 'it cannot be combined with keep_previous (rotate_jwt_end_grace with rotate_jwt_keep_previous)' in run.output
+
+
 def test_a_failing_backend_is_rolled_back(stack, demo_vars, audit, tmp_path):
     """A secret the backend refuses to start with (64 bits: jjwt's
     WeakKeyException) fails the test and is put back."""

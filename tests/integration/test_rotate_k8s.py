@@ -150,6 +150,33 @@ def test_failed_test_rolls_the_secret_back(k8s, tmp_path):
     assert entry['outcome'] == 'rolled back' and entry['old'] == hashlib.sha256(OLD.encode()).hexdigest()[:8]
 
 
+def test_grace_period_kept_then_ended_and_a_failed_end_put_back(k8s, tmp_path):
+    """keep_previous, then end_grace: only JWT_SECRET_PREVIOUS changes in the
+    Secret; a backend that fails once it is dropped gets it back."""
+    run = run_playbook('rotate-jwt.yml', inventory='inventory/k8s', tmp_path=tmp_path,
+                       extra=_vars(k8s, tmp_path, rotate_jwt_keep_previous=True))
+    assert run.rc == 0, run.output[-3000:]
+    before = _secret(k8s)
+    assert before['JWT_SECRET_PREVIOUS'] == OLD and k8s.backend.secrets['JWT_SECRET_PREVIOUS'] == OLD
+    # A backend that refuses to run without the previous secret: the end is rolled back.
+    k8s.backend.seed, k8s.backend.refuse_new = dict(k8s.backend.secrets), True
+    run = run_playbook('rotate-jwt.yml', inventory='inventory/k8s', tmp_path=tmp_path,
+                       extra=_vars(k8s, tmp_path, rotate_jwt_end_grace=True, rotate_jwt_wait_timeout=15))
+    assert run.rc != 0 and 'rotation of JWT_SECRET_PREVIOUS rolled back' in run.output and 'is healthy' in run.output
+    assert _secret(k8s) == before and k8s.backend.secrets['JWT_SECRET_PREVIOUS'] == OLD
+    k8s.backend.refuse_new = False
+    run = run_playbook('rotate-jwt.yml', inventory='inventory/k8s', tmp_path=tmp_path,
+                       extra=_vars(k8s, tmp_path, rotate_jwt_end_grace=True))
+    assert run.rc == 0, run.output[-3000:]
+    after = _secret(k8s)
+    assert after == dict(before, JWT_SECRET_PREVIOUS='') and k8s.backend.secrets['JWT_SECRET_PREVIOUS'] == ''
+    assert [c['check'] for c in run.result('jwt_rotate')['checks']][-2:] == [
+        'token of JWT_SECRET accepted', 'token of the dropped JWT_SECRET_PREVIOUS refused']
+    entries = [json.loads(line) for line in (tmp_path / 'rotation.log').read_text().splitlines()]
+    assert [(e['secret'], e['outcome']) for e in entries] == [
+        ('JWT_SECRET', 'rotated'), ('JWT_SECRET_PREVIOUS', 'rolled back'), ('JWT_SECRET_PREVIOUS', 'rotated')]
+
+
 def test_lock_held_by_another_run(k8s, tmp_path):
     from kubernetes import client
     client.CoreV1Api(k8s.api_client()).create_namespaced_config_map('quickbite', {

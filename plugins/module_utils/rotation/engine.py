@@ -22,6 +22,11 @@ from ansible_collections.quickbite.ops.plugins.module_utils.common import finger
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 
 
+def _fp(value):
+    """The fingerprint; an emptied key (a grace period ended) says so."""
+    return 'empty' if value == '' else fingerprint(value)
+
+
 def _now():
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
 
@@ -56,14 +61,14 @@ class Rotation(object):
     def _audit(self, pending, outcome, detail=''):
         append_audit(self.audit_log, dict(
             time=_now(), operator=self.operator, secret=self.secret, platform=self.adapter.platform,
-            target=self.adapter.describe(), old=fingerprint(pending['old']), new=fingerprint(pending['new']),
+            target=self.adapter.describe(), old=_fp(pending['old']), new=_fp(pending['new']),
             outcome=outcome, detail=detail))
 
     def _result(self, pending, changed, outcome, msg, checks=None):
         checks = checks or []
         return dict(changed=changed, outcome=outcome, msg=msg, secret=self.secret,
-                    old_fingerprint=fingerprint(pending['old']) if pending else None,
-                    new_fingerprint=fingerprint(pending['new']) if pending else None,
+                    old_fingerprint=_fp(pending['old']) if pending else None,
+                    new_fingerprint=_fp(pending['new']) if pending else None,
                     steps=self.steps, checks=checks,
                     report_lines=[msg] + ['%s %s: %s' % ('ok  ' if c['ok'] else 'FAIL', c['check'], c['evidence'])
                                           for c in checks])
@@ -75,13 +80,13 @@ class Rotation(object):
         if pending:
             return self._result(pending, True, 'would resume',
                                 'would resume the interrupted rotation of %s (old %s, new %s)'
-                                % (self.secret, fingerprint(pending['old']), fingerprint(pending['new'])))
+                                % (self.secret, _fp(pending['old']), _fp(pending['new'])))
         if old is None:
             raise ConfigError('%s is not set in %s; nothing to rotate' % (self.secret, self.adapter.describe()))
         msg = 'would rotate %s (now %s) to %s, then restart and test' % (
-            self.secret, fingerprint(old), fingerprint(new_value) if new_value else 'a new random value')
-        return dict(changed=True, outcome='would rotate', secret=self.secret, old_fingerprint=fingerprint(old),
-                    new_fingerprint=fingerprint(new_value) if new_value else None, steps=[], checks=[],
+            self.secret, _fp(old), _fp(new_value) if new_value is not None else 'a new random value')
+        return dict(changed=True, outcome='would rotate', secret=self.secret, old_fingerprint=_fp(old),
+                    new_fingerprint=_fp(new_value) if new_value is not None else None, steps=[], checks=[],
                     msg=msg, report_lines=[msg])
 
     def run(self, new_value):
@@ -100,7 +105,7 @@ class Rotation(object):
                                operator=self.operator)
                 # Persisted before anything changes: a kill from here on is resumable.
                 self.store.save(self.secret, pending)
-                self._step('created pending value %s' % fingerprint(new_value))
+                self._step('created pending value %s' % _fp(new_value))
             return self._set_test_finish(pending)
 
     def _configure(self, value, old, new):
@@ -128,7 +133,7 @@ class Rotation(object):
             self._configure(new, old, new)
             pending['phase'] = 'set'
             self.store.save(self.secret, pending)
-            self._step('set %s to %s in %s' % (self.secret, fingerprint(new), self.adapter.describe()))
+            self._step('set %s to %s in %s' % (self.secret, _fp(new), self.adapter.describe()))
             self.apply(self.adapter)
             self._step('restarted what reads %s' % self.secret)
             checks = self.test(old, new)
@@ -143,7 +148,7 @@ class Rotation(object):
             self._audit(pending, 'rotated')
             self._step('finished')
             return self._result(pending, True, 'rotated', 'rotated %s: %s -> %s, verified by the backend'
-                                % (self.secret, fingerprint(old), fingerprint(new)), report)
+                                % (self.secret, _fp(old), _fp(new)), report)
         return self._rollback(pending, report, failed)
 
     def _rollback(self, pending, report, failed):
@@ -155,7 +160,7 @@ class Rotation(object):
             self._audit(pending, 'aborted', reason)
             raise VerificationError('rotation of %s stopped before changing anything: %s' % (self.secret, reason),
                                     checks=report, steps=self.steps)
-        self._step('test failed (%s); putting %s back' % (reason, fingerprint(old)))
+        self._step('test failed (%s); putting %s back' % (reason, _fp(old)))
         try:
             if self.restore_external and pending.get('external_set'):
                 self.restore_external(old, new)
@@ -171,6 +176,6 @@ class Rotation(object):
         self.store.delete(self.secret)
         self._audit(pending, 'rolled back', reason)
         raise VerificationError('rotation of %s rolled back: %s. The old value (%s) is in place again and the service '
-                                'is %s' % (self.secret, reason, fingerprint(old), 'healthy' if healthy else 'NOT healthy'),
-                                checks=report, steps=self.steps, old_fingerprint=fingerprint(old),
-                                new_fingerprint=fingerprint(new))
+                                'is %s' % (self.secret, reason, _fp(old), 'healthy' if healthy else 'NOT healthy'),
+                                checks=report, steps=self.steps, old_fingerprint=_fp(old),
+                                new_fingerprint=_fp(new))

@@ -44,8 +44,7 @@ def probe(url, secret, timeout=5, validate_certs=True):
 
 
 def token_checks(url, old, new, keep_previous, validate_certs=True, attempts=10, interval=1.0):
-    """[(check, ok, evidence)]. With several replicas a request may reach any
-    of them, so each probe is repeated and every answer must agree."""
+    """[(check, ok, evidence)] of a rotation from ``old`` to ``new``."""
     wanted = []
     if new is not None:
         wanted.append(('new token accepted', new, 200))
@@ -53,6 +52,20 @@ def token_checks(url, old, new, keep_previous, validate_certs=True, attempts=10,
                        old, 200 if keep_previous else 401))
     else:
         wanted.append(('token accepted', old, 200))
+    return expect_tokens(url, wanted, validate_certs, attempts, interval)
+
+
+def grace_end_checks(url, current, previous, validate_certs=True, attempts=10, interval=1.0):
+    """[(check, ok, evidence)] once JWT_SECRET_PREVIOUS is dropped."""
+    return expect_tokens(url, [('token of JWT_SECRET accepted', current, 200),
+                               ('token of the dropped JWT_SECRET_PREVIOUS refused', previous, 401)],
+                         validate_certs, attempts, interval)
+
+
+def expect_tokens(url, wanted, validate_certs=True, attempts=10, interval=1.0):
+    """wanted: [(check, secret, status)] -> [(check, ok, evidence)]. With several
+    replicas a request may reach any of them, so each probe is repeated and
+    every answer must agree."""
     results = []
     for name, secret, expect in wanted:
         answers = [probe(url, secret, validate_certs=validate_certs) for dummy in range(3)]
