@@ -133,9 +133,9 @@ def main():
     p = module.params
     # Not mutually_exclusive: the role passes every option, false and empty included.
     if p['end_grace'] and (p['keep_previous'] or p['new_secret']):
+        other = 'keep_previous' if p['keep_previous'] else 'new_secret'
         module.fail_json(msg='end_grace ends a grace period and sets no new secret: it cannot be combined with %s '
-                             '(rotate_jwt_end_grace with rotate_jwt_%s)'
-                         % (('keep_previous', 'keep_previous') if p['keep_previous'] else ('new_secret', 'new_secret')))
+                             '(rotate_jwt_end_grace with rotate_jwt_%s)' % (other, other))
     try:
         adapter = get_adapter(module)
         previous_now = adapter.get_config('JWT_SECRET_PREVIOUS')
@@ -143,6 +143,10 @@ def main():
         url = p['backend_url'].rstrip('/') + p['probe_path']
         if p['end_grace']:
             module.exit_json(**end_grace(module, adapter, url, previous_now))
+        if adapter.store().load('JWT_SECRET_PREVIOUS'):
+            # Resumed later, that end would put back a previous secret older than this rotation's.
+            raise ConfigError('an end of the JWT grace period was interrupted in %s; run rotate-jwt.yml with '
+                              'rotate_jwt_end_grace=true to finish it first' % adapter.describe())
 
         def extra(old, new):
             # Only the keys that must change: a Secret without JWT_SECRET_PREVIOUS keeps not having it.

@@ -182,6 +182,25 @@ def test_a_run_killed_after_set_converges_when_run_again(stack, demo_vars, audit
     assert 'found an interrupted rotation (phase set); resuming' in ' '.join(run.result('jwt_rotate')['steps']), run.result('jwt_rotate')
 
 
+def test_an_interrupted_end_of_grace_blocks_rotations_until_it_is_finished(stack, demo_vars, audit, tmp_path):
+    """Resumed after a newer rotation, the end would put back an older previous
+    secret: a rotation refuses while it is pending, end_grace finishes it."""
+    old = _env(stack)[2]['JWT_SECRET']
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit, rotate_jwt_keep_previous=True), tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    current = _env(stack)[2]['JWT_SECRET']
+    pending = os.path.join(stack['dir'], '.quickbite-ops', 'JWT_SECRET_PREVIOUS.pending.json')
+    assert kill_at_phase('rotate-jwt.yml', _vars(demo_vars, audit, rotate_jwt_end_grace=True), pending, 'jwt_rotate')
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit), tmp_path=tmp_path)
+    assert run.rc != 0 and 'run rotate-jwt.yml with rotate_jwt_end_grace=true to finish it first' in run.output
+    assert _env(stack)[2]['JWT_SECRET'] == current
+    run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit, rotate_jwt_end_grace=True), tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert 'found an interrupted rotation (phase set); resuming' in ' '.join(run.result('jwt_rotate')['steps'])
+    assert not os.path.exists(pending) and _env(stack)[2]['JWT_SECRET_PREVIOUS'] == ''
+    assert _orders(old) == 401 and _orders(current) == 200
+
+
 def test_lock_refuses_a_second_rotation(stack, demo_vars, audit, tmp_path):
     import fcntl
     lock_path = os.path.join(stack['dir'], '.quickbite-ops', 'rotate-JWT_SECRET.lock')
