@@ -715,20 +715,26 @@ class Emulator(object):
 
     # ----------------------------------------------------------------- logs
 
+    def _pod_container(self, namespace, name, container):
+        """The pod and the container a logs or exec request names, as the API
+        server picks it (the only one when none is named); caller holds the lock."""
+        pod = self._objs.get(('pods', namespace, name))
+        if pod is None:
+            raise not_found(RESOURCES['pods'], name)
+        names = [c['name'] for c in pod['spec'].get('containers') or []]
+        if container is None:
+            if len(names) != 1:
+                raise ApiError(400, 'BadRequest', 'a container name must be specified for pod %s, choose one '
+                               'of: [%s]' % (name, ' '.join(names)))
+            return pod, names[0]
+        if container not in names:
+            raise ApiError(400, 'BadRequest', 'container %s is not valid for pod %s' % (container, name))
+        return pod, container
+
     def pod_log(self, namespace, name, container=None, tail_lines=None, since_seconds=None, since_time=None,
                 previous=False, timestamps=False, limit_bytes=None):
         with self._lock:
-            pod = self._objs.get(('pods', namespace, name))
-            if pod is None:
-                raise not_found(RESOURCES['pods'], name)
-            names = [c['name'] for c in pod['spec'].get('containers') or []]
-            if container is None:
-                if len(names) != 1:
-                    raise ApiError(400, 'BadRequest', 'a container name must be specified for pod %s, choose '
-                                   'one of: [%s]' % (name, ' '.join(names)))
-                container = names[0]
-            elif container not in names:
-                raise ApiError(400, 'BadRequest', 'container %s is not valid for pod %s' % (container, name))
+            pod, container = self._pod_container(namespace, name, container)
             sim = self._sims.get(pod['metadata']['uid'])
             now = self.now()
             if previous:
@@ -1546,17 +1552,7 @@ class Emulator(object):
         """(container, argv prefix or None) for an exec in pod ``name``;
         ApiError where the API server refuses the upgrade."""
         with self._lock:
-            pod = self._objs.get(('pods', namespace, name))
-            if pod is None:
-                raise not_found(RESOURCES['pods'], name)
-            names = [c['name'] for c in pod['spec']['containers']]
-            if container is None:
-                if len(names) != 1:
-                    raise ApiError(400, 'BadRequest', 'a container name must be specified for pod %s, choose one '
-                                   'of: [%s]' % (name, ' '.join(names)))
-                container = names[0]
-            elif container not in names:
-                raise ApiError(400, 'BadRequest', 'container %s is not valid for pod %s' % (container, name))
+            pod, container = self._pod_container(namespace, name, container)
             statuses = {cs['name']: cs for cs in (pod.get('status') or {}).get('containerStatuses') or []}
             if 'running' not in ((statuses.get(container) or {}).get('state') or {}):
                 raise ApiError(400, 'BadRequest', 'unable to upgrade connection: container not found ("%s")'
