@@ -187,19 +187,31 @@ class ComposeCLI(object):
             return [s for s in self.run(['config', '--services'], preflight=preflight)[1].splitlines() if s.strip()]
         return self._remembered('compose-services.json', self._files_key(), ask)
 
-    def _files_key(self):
-        binaries = self.docker and binaries_key(self.docker)
-        if not binaries:
-            return None
-        digest = hashlib.sha256(binaries.encode('ascii'))
+    def read_files(self):
+        """[(path, bytes)] of the compose files Compose reads (ours included),
+        or None when one cannot be read."""
+        contents = []
         for path in self.files + [p for p in self.extra_files if os.path.exists(p)]:
             try:
                 with open(path, 'rb') as handle:
-                    content = handle.read()
+                    contents.append((path, handle.read()))
             except (IOError, OSError):
                 return None
-            if _OUTSIDE_INPUTS.search(content.decode('utf-8', 'replace')):
-                return None
+        return contents
+
+    def files_use(self, pattern, contents=None):
+        """Whether a compose file matches ``pattern`` (True when one is
+        unreadable); ``contents``: read_files() already read."""
+        contents = self.read_files() if contents is None else contents
+        return contents is None or any(pattern.search(c.decode('utf-8', 'replace')) for dummy, c in contents)
+
+    def _files_key(self):
+        binaries = self.docker and binaries_key(self.docker)
+        contents = self.read_files() if binaries else None
+        if contents is None or self.files_use(_OUTSIDE_INPUTS, contents):
+            return None
+        digest = hashlib.sha256(binaries.encode('ascii'))
+        for path, content in contents:
             digest.update(('\0%s\0%d\0' % (path, len(content))).encode('utf-8'))
             digest.update(content)
         return digest.hexdigest()

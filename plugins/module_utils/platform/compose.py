@@ -29,19 +29,22 @@ _LOG_PREFIX = re.compile(r'^(\S+)\s+\| ?(.*)$')
 _HOOKS = re.compile(r'^\s*(pre_stop|post_start)\s*:', re.MULTILINE)
 
 
+def _readiness(status, health):
+    """(ready, reason) of a container in ``status`` with Docker health ``health``
+    (None: no healthcheck). A stopped container keeps its last health status:
+    state comes first."""
+    if status != 'running':
+        return False, status
+    if health in (None, 'healthy'):
+        return True, None
+    return False, 'health starting' if health == 'starting' else health
+
+
 def replica_from_inspect(info):
     state = info.get('State', {})
     health = (state.get('Health') or {}).get('Status')
     status = 'restarting' if state.get('Restarting') else state.get('Status', 'unknown')
-    ready = status == 'running' and health in (None, 'healthy')
-    # A stopped container keeps its last health status: state comes first.
-    reason = None
-    if status != 'running':
-        reason = status
-    elif health == 'unhealthy':
-        reason = 'unhealthy'
-    elif health == 'starting':
-        reason = 'health starting'
+    ready, reason = _readiness(status, health)
     return replica(
         name=info.get('Name', '').lstrip('/'), state=status, ready=ready, health=health,
         restart_count=info.get('RestartCount', 0), image=info.get('Config', {}).get('Image'),
@@ -58,13 +61,8 @@ def replica_from_ps(row):
     and exit code; no restart count there."""
     state = row.get('State') or 'unknown'
     health = row.get('Health') or None
-    reason = None
-    if state != 'running':
-        reason = state
-    elif health not in (None, 'healthy'):
-        reason = 'health starting' if health == 'starting' else health
-    return replica(name=row.get('Name'), state=state, ready=state == 'running' and health in (None, 'healthy'),
-                   health=health, restart_count=0, image=row.get('Image'),
+    ready, reason = _readiness(state, health)
+    return replica(name=row.get('Name'), state=state, ready=ready, health=health, restart_count=0, image=row.get('Image'),
                    exit_code=row.get('ExitCode') if state != 'running' else None, reason=reason,
                    image_id=row.get('ImageID'))
 
@@ -283,7 +281,7 @@ class ComposeAdapter(Adapter):
         for each of the service's containers, side by side as Compose makes
         them. False (nothing done) when the CLI must do it: no local engine,
         lifecycle hooks in the files, or the list cannot be read."""
-        if self.engine is None or self._hooks():
+        if self.engine is None or self.cli.files_use(_HOOKS):
             return False
         try:
             ids = [c['Id'] for c in service_containers(self.engine.project_containers(self.cli.project_name), service)]
@@ -298,16 +296,6 @@ class ComposeAdapter(Adapter):
         if failed:
             raise PlatformError('restart of %s failed: %s' % (service, '; '.join(failed)))
         return True
-
-    def _hooks(self):
-        for path in self.cli.files:
-            try:
-                with open(path) as handle:
-                    if _HOOKS.search(handle.read()):
-                        return True
-            except (IOError, OSError):
-                return True
-        return False
 
     def restart_stack(self):
         before = dict((name, self._record(name, 'stack restart')) for name in self.service_names())
