@@ -4,7 +4,8 @@
 #   scripts/stack.sh images          build the images (skips what is up to date)
 #   scripts/stack.sh up     [DIR]    images + compose up -d --wait, DIR/.env.prod made once
 #   scripts/stack.sh down   [DIR]    compose down (keeps volumes and DIR)
-#   scripts/stack.sh reset  [DIR]    down, remove the volumes and DIR
+#   scripts/stack.sh reset  [DIR]    down, remove the volumes and DIR (only a DIR that `up` created:
+#                                    it holds the marker file .quickbite-stack)
 #   scripts/stack.sh status [DIR]    compose ps + actuator health
 #
 # DIR defaults to /var/lib/quickbite/demo. Environment knobs:
@@ -22,6 +23,8 @@ BASE_TAR=${QUICKBITE_BASE_TAR:-/var/cache/quickbite/base.tar}
 BASE_PACKAGES=postgresql-15,redis-server,nginx-light,python3,python3-psycopg2,curl,ca-certificates,zstd,gzip,procps,tini
 HASH_LABEL=quickbite.context-hash
 export DOCKER_BUILDKIT=0
+
+MARKER=.quickbite-stack
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -164,6 +167,12 @@ cmd_up() {
   local dir=$1 t0=$SECONDS scale running
   cmd_images
   guard_single_stack "$dir"
+  if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
+    # Made here, so `reset` may remove it: the marker says so (reset removes nothing else).
+    mkdir -p -- "$dir"
+    printf 'quickbite reference stack directory, made by scripts/stack.sh up on %s\n' \
+      "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$dir/$MARKER"
+  fi
   mkdir -p "$dir" "$dir/migrations-extra"
   chmod 0700 "$dir"
   cp "$STACK/docker-compose.prod.yml" "$dir/docker-compose.prod.yml"
@@ -205,8 +214,19 @@ cmd_down() {
   log "down (volumes and $dir kept)"
 }
 
+check_marker() { # refuse to remove a directory that `up` did not create (nothing changed yet)
+  local dir=$1
+  if [ -L "$dir" ] || [ ! -d "$dir" ]; then
+    die "refusing to reset $dir: not a directory (or a symlink); nothing was removed"
+  fi
+  if [ -L "$dir/$MARKER" ] || [ ! -f "$dir/$MARKER" ] || [ ! -O "$dir/$MARKER" ]; then
+    die "refusing to reset $dir: it lacks the marker file $dir/$MARKER that 'stack.sh up' writes into a directory it creates, so it may hold something else; nothing was removed. Use 'stack.sh down $dir' to stop the stack, and remove the directory by hand once you have checked it"
+  fi
+}
+
 cmd_reset() {
   local dir=$1 vols
+  check_marker "$dir"
   ensure_docker
   if [ -f "$dir/docker-compose.prod.yml" ] && [ -f "$dir/.env.prod" ]; then
     compose "$dir" down --volumes --remove-orphans >&2
@@ -218,9 +238,6 @@ cmd_reset() {
     # shellcheck disable=SC2086
     docker volume rm $vols >/dev/null
   fi
-  case "$dir" in
-    /|/var|/var/lib|/tmp|"$HOME") die "refusing to remove $dir" ;;
-  esac
   rm -rf -- "$dir"
   log "reset: containers, volumes and $dir removed"
 }
