@@ -55,7 +55,7 @@ def actuator(backend_url, timeout, validate_certs=True):
     try:
         code, body = http_get(url, timeout, validate_certs)
     except _http.NO_ANSWER as exc:
-        return _result('actuator', False, 'GET %s: no answer (%s)' % (url, _http.reason(exc)),
+        return _result('actuator', False, 'GET %s: %s' % (url, _http.failure(exc)),
                        started, url=url)
     try:
         data = json.loads(body.decode('utf-8'))
@@ -153,7 +153,7 @@ def frontend(frontend_url, deep_route, timeout, validate_certs=True):
         try:
             code, body = http_get(url, timeout, validate_certs)
         except _http.NO_ANSWER as exc:
-            problems.append('GET %s: no answer (%s)' % (url, _http.reason(exc)))
+            problems.append('GET %s: %s' % (url, _http.failure(exc)))
             continue
         answers[path] = code
         if code != 200:

@@ -40,7 +40,7 @@ def probe(url, secret, timeout=5, validate_certs=True):
         return _http.request(url, headers={'Authorization': 'Bearer ' + mint(secret)}, timeout=timeout,
                              validate_certs=validate_certs)[0]
     except _http.NO_ANSWER as exc:
-        return 'no answer (%s)' % _http.reason(exc)
+        return _http.failure(exc)
 
 
 def token_checks(url, old, new, keep_previous, validate_certs=True, attempts=10, interval=1.0):

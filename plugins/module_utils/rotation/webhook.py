@@ -27,7 +27,7 @@ def post(url, body, signature, timeout=5, validate_certs=True):
         return _http.request(url, method='POST', data=body, timeout=timeout, validate_certs=validate_certs,
                              headers={'Content-Type': 'application/json', 'X-Razorpay-Signature': signature})[0]
     except _http.NO_ANSWER as exc:
-        return 'no answer (%s)' % _http.reason(exc)
+        return _http.failure(exc)
 
 
 def probe(url, secret, validate_certs=True):

@@ -66,10 +66,14 @@ def test_answers_with_status_and_body_error_statuses_included(http):
     assert _http.request(http + '/', method='POST', data=b'bad')[0] == 400
 
 
-def test_follows_redirects_and_sends_headers(http):
-    assert _http.request(http + '/old', headers={'Authorization': 'Bearer x'}) == (200, b'200 at /new')
-    assert [s[0] for s in _Handler.seen] == ['/old', '/new']
-    assert all(s[1] == 'Bearer x' and s[2] == 'quickbite.ops' for s in _Handler.seen)
+def test_sends_headers_and_never_follows_a_redirect(http):
+    with pytest.raises(_http.Redirected) as info:
+        _http.request(http + '/old', headers={'Authorization': 'Bearer x'})
+    assert (info.value.status, info.value.location) == (302, '/new')
+    assert isinstance(info.value, _http.NO_ANSWER)
+    assert _http.failure(info.value).startswith('HTTP 302 redirect to /new, not followed')
+    assert [s[0] for s in _Handler.seen] == ['/old']
+    assert _Handler.seen[0][1:] == ('Bearer x', 'quickbite.ops')
 
 
 def test_plain_http_builds_no_tls_context(http):
