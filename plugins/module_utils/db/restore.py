@@ -8,7 +8,7 @@ connection. Every statement names databases with sql.Identifier."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import Target, first_line, psycopg2, sql
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import first_line, psycopg2, sql
 from ansible_collections.quickbite.ops.plugins.module_utils.db.integrity import DECOMPRESS
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage
 from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import flyway_state, row_counts
@@ -29,7 +29,7 @@ def admin_target(module, target, adapter):
     password = p['admin_password'] or adapter.get_config('POSTGRES_PASSWORD')
     if password:
         module.no_log_values.add(password)
-    return Target(target.host, target.port, p['admin_db'], p['admin_user'], password, target.timeout)
+    return target.login(p['admin_db'], p['admin_user'], password)
 
 
 class Admin(object):
