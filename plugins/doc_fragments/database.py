@@ -23,6 +23,8 @@ options:
   db_name:
     description:
       - QuickBite's database; C(DB_NAME) from the deployment's configuration when omitted, else C(quickbite).
+      - Database and role names (this one, O(db_user), and the admin and scratch database names where a module has
+        them) must be 1 to 63 bytes without control characters or C(=); others are refused before anything runs.
     type: str
   db_user:
     description:
@@ -33,6 +35,21 @@ options:
       - Password of O(db_user) (vaulted); C(DB_PASSWORD) from the env file or Secret when omitted.
       - Client programs receive it through C(PGPASSWORD) in their environment, never in argv.
     type: str
+  db_sslmode:
+    description:
+      - libpq's C(sslmode) for every connection to O(db_host) (psycopg2 and, through C(PGSSLMODE), C(pg_dump),
+        C(pg_restore) and C(psql)). C(require) and the C(verify) modes refuse a server without SSL; C(verify-ca)
+        and C(verify-full) check its certificate against O(db_sslrootcert).
+      - Not used with O(access=exec), whose programs reach PostgreSQL over its local socket.
+    type: str
+    default: prefer
+    choices: [disable, allow, prefer, require, verify-ca, verify-full]
+  db_sslrootcert:
+    description:
+      - PEM file on the host that runs the module of the certificate authorities that sign the server's certificate,
+        for O(db_sslmode=verify-ca) or O(db_sslmode=verify-full) (libpq's C(sslrootcert), C(PGSSLROOTCERT)). libpq's
+        default, C(~/.postgresql/root.crt), when omitted.
+    type: path
   connect_timeout:
     description:
       - Seconds libpq waits for a connection.

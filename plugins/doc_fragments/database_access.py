@@ -37,4 +37,12 @@ options:
       - Directory of C(pg_dump), C(pg_restore) and C(psql) on the host when they are not on C(PATH) (such as
         C(/usr/lib/postgresql/15/bin)); their major version must be the server's or newer.
     type: path
+  exec_timeout:
+    description:
+      - With O(access=exec), seconds each SQL statement run through C(psql) in the container (snapshot, row counts,
+        create, drop, rename, checks) may take. PostgreSQL cancels it then (C(statement_timeout)) and the module kills
+        C(psql) and fails, instead of waiting for ever on a lock or a hung session. C(pg_dump) and C(pg_restore) are
+        not bound by it.
+    type: int
+    default: 600
 '''

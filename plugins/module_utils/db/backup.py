@@ -183,11 +183,21 @@ class BackupRun(object):
                     counter = threading.Thread(target=count, name='row-counts')
                     counter.daemon = True
                     counter.start()
-                if p['format'] == 'directory':
-                    size, digest, pipe, entries = self._dump_directory(partial, snap.id)
-                else:
-                    size, digest, pipe = self._dump_stream(partial, snap.id)
-                    entries = [(digest, os.path.basename(path))]
+                try:
+                    if p['format'] == 'directory':
+                        size, digest, pipe, entries = self._dump_directory(partial, snap.id)
+                    else:
+                        size, digest, pipe = self._dump_stream(partial, snap.id)
+                        entries = [(digest, os.path.basename(path))]
+                except PipelineError as exc:
+                    # A failed count aborts the snapshot's transaction, and pg_dump then
+                    # reports only that the snapshot is gone: the count's error is the cause.
+                    if counter is not None:
+                        counter.join()
+                    if count_error:
+                        raise PipelineError('%s; pg_dump then failed: %s' % (count_error[0].msg, exc.msg),
+                                            **exc.details)
+                    raise
                 if counter is not None:
                     counter.join()
                 facts = dict(snap.facts)

@@ -7,18 +7,34 @@ reachable from the host (``access: exec``): one ``psql`` kept open through
 the postgres OS user (peer authentication, so no password travels at all).
 
 Values reach SQL as psql variables, quoted by psql itself (``:'v'`` a
-literal, ``:"v"`` an identifier), never pasted into the statement."""
+literal, ``:"v"`` an identifier), never pasted into the statement. Nor are
+they pasted into psql's input: only their hex digits travel on its stdin, the
+server decodes them and ``\\gset`` stores the result in the variable, so no
+byte of a value (a newline, a backslash) can reach psql as a command.
+
+Every statement has ``timeout`` seconds: PostgreSQL cancels it then
+(``statement_timeout``) and the read here gives up, killing psql, so a hung
+session fails with a message instead of hanging the task."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import binascii
+import os
+import re
+import select
 import subprocess
 import tempfile
+import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import table_key
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import dbname_arg
+from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import UNREADABLE, table_key, unreadable_error
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
 
 SEP = '\x1f'
+VARIABLE_RE = re.compile(r'^[a-z_][a-z0-9_]*$')
+DEFAULT_TIMEOUT = 600
+TIMEOUT_VARIABLE = 'quickbite_db_exec_timeout (option exec_timeout)'
 COUNTS = r"""SELECT format('SELECT %L, %L, count(*) FROM %I.%I', n.nspname, c.relname, n.nspname, c.relname)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -28,19 +44,32 @@ FLYWAY = """SELECT (SELECT version FROM public.flyway_schema_history WHERE succe
                 WHERE NOT success)"""
 
 
-def psql_quote(value):
-    return "'%s'" % str(value).replace('\\', '\\\\').replace("'", "''")
+def set_variable(name, value):
+    """psql input setting variable ``name`` to ``value``: only the hex digits
+    of the value's UTF-8 bytes appear in it."""
+    if not VARIABLE_RE.match(name):
+        raise ValueError('psql variable name %r' % name)
+    digits = binascii.hexlify(str(value).encode('utf-8')).decode('ascii')
+    return "SELECT convert_from(decode('%s', 'hex'), 'UTF8') AS %s \\gset\n" % (digits, name)
+
+
+def _readable(fd, seconds):
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    return bool(poller.poll(max(0, int(seconds * 1000))))
 
 
 class PsqlSession(object):
-    def __init__(self, spawn, port, dbname, user='postgres'):
+    def __init__(self, spawn, port, dbname, user='postgres', timeout=DEFAULT_TIMEOUT):
         self.spawn = spawn
         self.argv = ['psql', '-X', '-q', '-A', '-t', '-F', SEP, '-v', 'ON_ERROR_STOP=1',
-                     '--port=%d' % port, '--username=%s' % user, '--dbname=%s' % dbname]
+                     '--port=%d' % port, '--username=%s' % user, dbname_arg(dbname)]
         self.dbname = dbname
+        self.timeout = timeout
         self.proc = None
         self.stderr = None
         self.count = 0
+        self._pending = b''
 
     def __enter__(self):
         self.stderr = tempfile.TemporaryFile()
@@ -48,14 +77,21 @@ class PsqlSession(object):
             self.proc = self.spawn(self.argv, subprocess.PIPE, subprocess.PIPE, self.stderr)
         except OSError as exc:
             raise PlatformError('cannot run %s: %s' % (self.argv[0], exc.strerror))
+        try:
+            self.rows('SET statement_timeout = %d' % (self.timeout * 1000))
+        except BaseException:
+            self.kill()
+            raise
         return self
 
     def rows(self, statement, **variables):
-        """Run one statement (``:'name'``/``:"name"`` for ``variables``); its rows as lists of strings."""
+        """Run one statement (``:'name'``/``:"name"`` for ``variables``); its
+        rows as lists of strings, within ``timeout`` seconds."""
         self.count += 1
         marker = '__quickbite_ops_end_%d__' % self.count
-        script = ''.join('\\set %s %s\n' % (key, psql_quote(value)) for key, value in variables.items())
+        script = ''.join(set_variable(key, value) for key, value in sorted(variables.items()))
         script += '%s\n;\n\\echo %s\n' % (statement.rstrip().rstrip(';'), marker)
+        deadline = time.monotonic() + self.timeout
         try:
             self.proc.stdin.write(script.encode('utf-8'))
             self.proc.stdin.flush()
@@ -63,21 +99,48 @@ class PsqlSession(object):
             raise self._error()
         rows = []
         while True:
-            line = self.proc.stdout.readline()
-            if not line:
+            line = self._readline(deadline)
+            if line is None:
                 raise self._error()
-            line = line.decode('utf-8', 'replace').rstrip('\n')
             if line == marker:
                 return rows
             if line:
                 rows.append(line.split(SEP))
 
+    def _readline(self, deadline):
+        """The next line of psql's output; None at its end. Raises once ``deadline`` passed."""
+        fd = self.proc.stdout.fileno()
+        while b'\n' not in self._pending:
+            if not _readable(fd, deadline - time.monotonic()):
+                self.kill()
+                raise PlatformError('psql in the postgres container (database %s) did not answer within %d s: it was '
+                                    'killed, and PostgreSQL cancels its statement at the same limit '
+                                    '(statement_timeout); look in pg_stat_activity for a lock it waited on, or set %s '
+                                    'higher if the database needs longer' % (self.dbname, self.timeout,
+                                                                            TIMEOUT_VARIABLE))
+            block = os.read(fd, 1 << 16)
+            if not block:
+                return None
+            self._pending += block
+        line, self._pending = self._pending.split(b'\n', 1)
+        return line.decode('utf-8', 'replace')
+
     def _error(self):
         self.close()
         self.stderr.seek(0)
         text = self.stderr.read().decode('utf-8', 'replace').strip()
-        return PlatformError('psql in the postgres container (database %s) failed: %s'
-                             % (self.dbname, text.splitlines()[-1] if text else 'exit %s' % self.proc.returncode))
+        last = text.splitlines()[-1] if text else 'exit %s' % self.proc.returncode
+        if 'statement timeout' in last:
+            last += ' (after %d s; set %s higher if the database needs longer)' % (self.timeout, TIMEOUT_VARIABLE)
+        return PlatformError('psql in the postgres container (database %s) failed: %s' % (self.dbname, last))
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
 
     def close(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -112,8 +175,8 @@ def version_text(num):
 class ExecSnapshot(object):
     """Snapshot (see snapshot.Snapshot) held by psql inside the container."""
 
-    def __init__(self, spawn, port, dbname):
-        self.session = PsqlSession(spawn, port, dbname)
+    def __init__(self, spawn, port, dbname, timeout=DEFAULT_TIMEOUT):
+        self.session = PsqlSession(spawn, port, dbname, timeout=timeout)
         self.id = None
         self.facts = {}
 
@@ -124,9 +187,13 @@ class ExecSnapshot(object):
             snap, size, num = self.session.rows("SELECT pg_export_snapshot(), pg_database_size(current_database()), "
                                                 "current_setting('server_version_num')")[0]
             version, failed = flyway_state(self.session)
+            unreadable = self.session.rows(UNREADABLE)
         except PlatformError:
             self.session.close()
             raise
+        if unreadable:
+            self.session.close()
+            raise unreadable_error(dbname=self.session.dbname, rows=unreadable)
         self.id = snap
         self.facts = dict(server_version=version_text(num), database_size=int(size), flyway_version=version,
                           flyway_failed_rows=failed)
@@ -143,11 +210,12 @@ class ExecSnapshot(object):
 class ExecAdmin(object):
     """restore.Admin's operations through psql in the container, as postgres."""
 
-    def __init__(self, spawn, port, owner, admin_db='postgres'):
+    def __init__(self, spawn, port, owner, admin_db='postgres', timeout=DEFAULT_TIMEOUT):
         self.spawn, self.port, self.owner, self.admin_db = spawn, port, owner, admin_db
+        self.timeout = timeout
 
     def _rows(self, statement, dbname=None, **variables):
-        with PsqlSession(self.spawn, self.port, dbname or self.admin_db) as session:
+        with PsqlSession(self.spawn, self.port, dbname or self.admin_db, timeout=self.timeout) as session:
             return session.rows(statement, **variables)
 
     def exists(self, name):
@@ -165,6 +233,6 @@ class ExecAdmin(object):
         self._rows('ALTER DATABASE :"old" RENAME TO :"new"', old=old, new=new)
 
     def inspect(self, name):
-        with PsqlSession(self.spawn, self.port, name) as session:
+        with PsqlSession(self.spawn, self.port, name, timeout=self.timeout) as session:
             version, failed = flyway_state(session)
             return row_counts(session), version, failed

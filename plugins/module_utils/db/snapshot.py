@@ -27,6 +27,40 @@ SELECT (SELECT version FROM {table} WHERE success AND version IS NOT NULL
 """
 
 
+# What pg_dump cannot read as the connected role: tables and sequences (not
+# an extension's) without SELECT, or in a schema without USAGE. One row each:
+# qualified name, kind, schema, the privilege to grant, role, owner.
+UNREADABLE = """
+SELECT format('%I.%I', n.nspname, c.relname), CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END,
+       quote_ident(n.nspname), CASE WHEN has_schema_privilege(n.oid, 'USAGE') THEN 'SELECT' ELSE 'USAGE' END,
+       quote_ident(current_user), pg_get_userbyid(c.relowner)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                   AND d.deptype = 'e')
+   AND NOT (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT'))
+ ORDER BY 1
+"""
+
+
+def unreadable_error(dbname, rows):
+    """The refusal for UNREADABLE's rows: what, as whom, and the GRANT that fixes it."""
+    role = rows[0][4]
+    listed = ', '.join('%s %s (owner %s)' % (row[1], row[0], row[5]) for row in rows[:10])
+    if len(rows) > 10:
+        listed += ' and %d more' % (len(rows) - 10)
+    grants = []
+    schemas = sorted(set(row[2] for row in rows if row[3] == 'USAGE'))
+    if schemas:
+        grants.append('GRANT USAGE ON SCHEMA %s TO %s' % (', '.join(schemas), role))
+    grants.append('GRANT SELECT ON %s TO %s' % (', '.join(row[0] for row in rows), role))
+    return PlatformError('refusing to back up database %s: role %s cannot read %s (permission denied), and pg_dump '
+                         'must read every table and sequence. As their owner or a superuser run: %s; or back up as '
+                         'postgres inside the database container with quickbite_db_access=exec. Nothing was written'
+                         % (dbname, role, listed, '; '.join(grants)), unreadable=[row[0] for row in rows])
+
+
 def table_key(schema, name):
     return name if schema == 'public' else '%s.%s' % (schema, name)
 
@@ -67,9 +101,14 @@ class Snapshot(object):
                 cur.execute('SELECT pg_export_snapshot(), pg_database_size(current_database())')
                 self.id, size = cur.fetchone()
                 version, failed = flyway_state(cur)
+                cur.execute(UNREADABLE)
+                unreadable = cur.fetchall()
         except psycopg2.Error as exc:
             self.close()
             raise PlatformError('cannot open a snapshot of %s: %s' % (self.target.describe(), first_line(exc)))
+        if unreadable:
+            self.close()
+            raise unreadable_error(self.target.dbname, unreadable)
         self.facts = dict(server_version=server_version(self.conn), database_size=size,
                           flyway_version=version, flyway_failed_rows=failed)
         return self
