@@ -54,6 +54,17 @@ options:
     description:
       - Database password; C(DB_PASSWORD) from the configuration when omitted.
     type: str
+  db_sslmode:
+    description:
+      - libpq's C(sslmode) for the database check; C(require) and the C(verify) modes refuse a server without SSL.
+    type: str
+    default: prefer
+    choices: [disable, allow, prefer, require, verify-ca, verify-full]
+  db_sslrootcert:
+    description:
+      - PEM file of the certificate authorities for O(db_sslmode=verify-ca) or O(db_sslmode=verify-full); libpq's
+        default when omitted.
+    type: path
   redis_host:
     description:
       - Redis host as reached from the managed host.

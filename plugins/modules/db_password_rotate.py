@@ -49,6 +49,16 @@ options:
     description:
       - The application role whose password rotates; C(DB_USER) from the configuration when omitted.
     type: str
+  db_sslmode:
+    description:
+      - libpq's C(sslmode) for every connection (the admin one and the login checks).
+    type: str
+    default: prefer
+    choices: [disable, allow, prefer, require, verify-ca, verify-full]
+  db_sslrootcert:
+    description:
+      - PEM file of the certificate authorities for O(db_sslmode=verify-ca) or O(db_sslmode=verify-full).
+    type: path
   admin_user:
     description:
       - Role used to change the password.
@@ -101,7 +111,9 @@ report_lines:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec, register_secrets
-from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import require_psycopg2
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import (SSLMODES, check_identifier,
+                                                                                  check_identifier_options,
+                                                                                  require_psycopg2)
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation import dbpassword, procedures
@@ -116,6 +128,8 @@ def main():
         db_port=dict(type='int', default=5432),
         db_name=dict(type='str'),
         db_user=dict(type='str'),
+        db_sslmode=dict(type='str', default='prefer', choices=list(SSLMODES)),
+        db_sslrootcert=dict(type='path'),
         admin_user=dict(type='str', default='postgres'),
         admin_password=dict(type='str', no_log=True),
         admin_db=dict(type='str', default='postgres'),
@@ -124,14 +138,18 @@ def main():
     require_psycopg2(module)
     p = module.params
     try:
+        check_identifier_options(module)
         adapter = get_adapter(module)
-        user = p['db_user'] or adapter.get_config('DB_USER') or 'quickbite'
+        user = check_identifier(p['db_user'] or adapter.get_config('DB_USER') or 'quickbite',
+                                'quickbite_db_user (or DB_USER)')
+        tls = dict(sslmode=p['db_sslmode'], sslrootcert=p['db_sslrootcert'])
         target = dict(host=p['db_host'], port=p['db_port'], user=user,
-                      dbname=p['db_name'] or adapter.get_config('DB_NAME') or 'quickbite')
+                      dbname=check_identifier(p['db_name'] or adapter.get_config('DB_NAME') or 'quickbite',
+                                              'quickbite_db_name (or DB_NAME)'), **tls)
         admin_password = p['admin_password'] or adapter.get_config('POSTGRES_PASSWORD')
         register_secrets(module, admin_password)
         admin = dict(host=p['db_host'], port=p['db_port'], dbname=p['admin_db'], user=p['admin_user'],
-                     password=admin_password)
+                     password=admin_password, **tls)
 
         def test(old, new):
             checks = procedures.health_checks(adapter, p['backend_url'], p['wait_timeout'], p['validate_certs'])

@@ -73,7 +73,7 @@ def actuator(backend_url, timeout, validate_certs=True):
                    components=components)
 
 
-def database(host, port, dbname, user, password, timeout, sslmode='prefer'):
+def database(host, port, dbname, user, password, timeout, sslmode='prefer', sslrootcert=None):
     started = time.time()
     where = 'database %s at %s:%s as %s' % (dbname, host, port, user)
     psycopg2 = _psycopg2()
@@ -81,9 +81,10 @@ def database(host, port, dbname, user, password, timeout, sslmode='prefer'):
         return _result('db', False, 'psycopg2 is not installed on the managed host; install '
                        'psycopg2-binary or leave db out of the checks', started)
     try:
+        tls = dict(sslmode=sslmode, sslrootcert=sslrootcert) if sslrootcert else dict(sslmode=sslmode)
         conn = psycopg2.connect(host=host, port=port, dbname=dbname, user=user, password=password,
-                                connect_timeout=max(1, int(timeout)), sslmode=sslmode,
-                                application_name='quickbite.ops.healthcheck')
+                                connect_timeout=max(1, int(timeout)), application_name='quickbite.ops.healthcheck',
+                                **tls)
         try:
             with conn.cursor() as cur:
                 cur.execute('SELECT 1')
@@ -97,6 +98,8 @@ def database(host, port, dbname, user, password, timeout, sslmode='prefer'):
         hint = ''
         if 'password' in first or 'authentication' in first:
             hint = '; check quickbite_db_user and quickbite_db_password'
+        elif 'SSL' in first or 'certificate' in first:
+            hint = '; check quickbite_db_sslmode (now %s) and quickbite_db_sslrootcert' % sslmode
         return _result('db', False, 'unable to connect to %s: %s%s' % (where, first, hint), started)
     return _result('db', value == 1, 'SELECT 1 returned %s on %s (PostgreSQL %s)' % (value, where, version),
                    started, server_version=version)

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import SSLMODES, check_identifier
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.health.service import ALL_CHECKS, HealthSettings
 
@@ -24,6 +25,8 @@ def health_argument_spec():
         db_name=dict(type='str'),
         db_user=dict(type='str'),
         db_password=dict(type='str', no_log=True),
+        db_sslmode=dict(type='str', default='prefer', choices=list(SSLMODES)),
+        db_sslrootcert=dict(type='path'),
         redis_host=dict(type='str', default='127.0.0.1'),
         redis_port=dict(type='int', default=6379),
         redis_password=dict(type='str', no_log=True),
@@ -55,9 +58,12 @@ def health_settings(module, adapter, services=None, endpoints=None):
     db, redis = {}, {}
     if 'db' in p['checks']:
         db = dict(host=p['db_host'], port=p['db_port'],
-                  name=_configured(module, adapter, 'db_name', 'DB_NAME', 'quickbite'),
-                  user=_configured(module, adapter, 'db_user', 'DB_USER', 'quickbite'),
-                  password=_configured(module, adapter, 'db_password', 'DB_PASSWORD'))
+                  name=check_identifier(_configured(module, adapter, 'db_name', 'DB_NAME', 'quickbite'),
+                                        'quickbite_db_name (or DB_NAME)'),
+                  user=check_identifier(_configured(module, adapter, 'db_user', 'DB_USER', 'quickbite'),
+                                        'quickbite_db_user (or DB_USER)'),
+                  password=_configured(module, adapter, 'db_password', 'DB_PASSWORD'),
+                  sslmode=p['db_sslmode'], sslrootcert=p['db_sslrootcert'])
         register_secrets(module, db['password'])
     if 'redis' in p['checks']:
         redis = dict(host=p['redis_host'], port=p['redis_port'],

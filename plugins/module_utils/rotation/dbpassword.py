@@ -40,9 +40,10 @@ def scram_verifier(password, salt=None, iterations=ITERATIONS):
     return 'SCRAM-SHA-256$%d:%s$%s:%s' % (iterations, b64(salt), b64(stored_key), b64(server_key))
 
 
-def connect(host, port, dbname, user, password, timeout=5):
+def connect(host, port, dbname, user, password, timeout=5, sslmode='prefer', sslrootcert=None):
+    tls = dict(sslmode=sslmode, sslrootcert=sslrootcert) if sslrootcert else dict(sslmode=sslmode)
     return psycopg2.connect(host=host, port=port, dbname=dbname, user=user, password=password,
-                            connect_timeout=timeout, application_name='quickbite.ops.rotate_db_password')
+                            connect_timeout=timeout, application_name='quickbite.ops.rotate_db_password', **tls)
 
 
 def set_password(admin, role, password):
