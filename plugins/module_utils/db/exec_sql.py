@@ -32,7 +32,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import U
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
 
 SEP = '\x1f'
-VARIABLE_RE = re.compile(r'^[a-z_][a-z0-9_]*$')
+VARIABLE_RE = re.compile(r'\A[a-z_][a-z0-9_]*\Z')
 DEFAULT_TIMEOUT = 600
 TIMEOUT_VARIABLE = 'quickbite_db_exec_timeout (option exec_timeout)'
 COUNTS = r"""SELECT format('SELECT %L, %L, count(*) FROM %I.%I', n.nspname, c.relname, n.nspname, c.relname)
