@@ -18,6 +18,7 @@ description:
     C(flyway_schema_history_backup_<YYYYmmdd_HHMMSS>) (UTC) and deletes the failed rows (the runbook's
     C(DELETE FROM flyway_schema_history WHERE success = false)); then restarts the backend so it retries the
     migration (O(restart)) and checks its health (actuator and container or pod state)."
+  - A repair needs O(confirm) set to the database's name.
   - No failed row means no change. Deleting a failed row does not undo what its migration did before it failed;
     the result says so in C(warnings) for every failed row.
   - The database is reached directly through libpq on both platforms; only the restart goes through the platform.
@@ -41,6 +42,14 @@ options:
     type: str
     choices: [report, repair]
     default: report
+  confirm:
+    description:
+      - Must equal the database's name (O(db_name), else C(DB_NAME) of the configuration) for O(state=repair) to
+        delete rows, as for M(quickbite.ops.pg_restore). Otherwise a repair
+        that would delete rows is refused and nothing is changed.
+      - Check mode does not need it; it lists the rows a repair would delete and warns when the confirmation is missing.
+    type: str
+    default: ''
   migrations_dir:
     description:
       - Directories on the host that runs the module holding the deployment's C(V<version>__<description>.sql) files
@@ -92,6 +101,7 @@ EXAMPLES = r'''
     db_host: quickbite-db.internal
     backend_url: https://api.quickbite.example
     state: repair
+    confirm: quickbite
 '''
 
 RETURN = r'''
@@ -177,6 +187,7 @@ def main():
     spec.update(
         state=dict(type='str', choices=['report', 'repair'], default='report'),
         migrations_dir=dict(type='list', elements='path', default=[]),
+        confirm=dict(type='str', default=''),
         restart=dict(type='bool', default=True),
         backend_url=dict(type='str', default='http://127.0.0.1:8080'),
         validate_certs=dict(type='bool', default=True),

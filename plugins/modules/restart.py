@@ -47,9 +47,17 @@ options:
     default: [backend]
   all:
     description:
-      - Restart the whole stack instead of O(services).
+      - Restart the whole stack instead of O(services). Needs O(confirm).
     type: bool
     default: false
+  confirm:
+    description:
+      - Must equal the target's name for O(all=true), as M(quickbite.ops.pg_restore)'s confirmation names its database:
+        the Compose project name (O(project_name), else the name of O(project_dir)) or the Kubernetes O(namespace).
+        Otherwise the whole-stack restart is refused and nothing is changed. Check mode does not need it; it warns
+        that it is missing.
+    type: str
+    default: ''
   pod:
     description:
       - Name of one pod (Kubernetes) or container (Compose) to force-kill and replace.
@@ -91,6 +99,13 @@ EXAMPLES = r'''
     platform: compose
     services: [backend]
     mode: recreate
+
+- name: Restart the whole stack (down, then up -d), confirmed with the project name
+  quickbite.ops.restart:
+    platform: compose
+    project_name: quickbite
+    all: true
+    confirm: quickbite
 
 - name: Force kill and recreate one pod
   quickbite.ops.restart:
@@ -137,6 +152,7 @@ def main():
         services=dict(type='list', elements='str', default=['backend']),
         all=dict(type='bool', default=False),
         pod=dict(type='str'),
+        confirm=dict(type='str', default=''),
         mode=dict(type='str', choices=['auto', 'restart', 'recreate'], default='auto'),
         wait_timeout=dict(type='int', default=300),
         verify=dict(type='bool', default=True),
@@ -157,11 +173,13 @@ def main():
             def verify():
                 return service.run(adapter, settings, timeout=p['verify_timeout'], interval=1)
         result = restart.run(adapter, steps, p['all'], p['wait_timeout'], module.check_mode,
-                             verify=verify, endpoints=endpoints)
+                             verify=verify, endpoints=endpoints, confirm=p['confirm'])
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)
 
 
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
 if __name__ == '__main__':
     main()

@@ -14,6 +14,10 @@ description:
   - The runbook's horizontal Scaling on either platform. Compose runs C(up -d --no-deps --scale <service>=N <service>)
     (replicas of a host-networked service share its port); Kubernetes patches the Deployment's scale subresource.
   - Waits until exactly O(replicas) replicas are ready. Scaling to the current, fully ready count changes nothing.
+  - "Refuses, changing nothing: more than one replica of a stateful service (O(stateful_services) and O(db_service))
+    that O(replicated_services) does not list, since its replicas would share one data volume; and 0 replicas of any
+    service unless O(confirm) equals the service's name. Check mode predicts a scale to 0 without the confirmation
+    and warns that a real run needs it."
   - Vertical (Kubernetes), with O(resources) instead of O(replicas), sets CPU and memory requests and limits of one
     container of the Deployment (a rolling update), and with O(manifest) writes the same values into that
     Deployment in the repository manifest (such as C(k8s/deploy.yaml)), so the repository and the cluster agree.
@@ -40,6 +44,30 @@ options:
     description:
       - Wanted number of replicas, 0 to 50. One of O(replicas) and O(resources) is required.
     type: int
+  confirm:
+    description:
+      - Must equal O(service) to scale it to 0 replicas (as M(quickbite.ops.pg_restore)'s confirmation names its
+        target).
+    type: str
+    default: ''
+  stateful_services:
+    description:
+      - Services that keep state in one volume (databases, caches with persistence). O(db_service) is one of them too.
+        They are never scaled above one replica unless O(replicated_services) lists them.
+    type: list
+    elements: str
+    default: [postgres, redis]
+  db_service:
+    description:
+      - The database service (inventory C(quickbite_db_service)), counted as stateful.
+    type: str
+    default: postgres
+  replicated_services:
+    description:
+      - Stateful services that run real replication, so that several replicas do not share one data directory.
+    type: list
+    elements: str
+    default: []
   resources:
     description:
       - Kubernetes only. C(requests) and/or C(limits), each with C(cpu) and/or C(memory), as in the example below.
@@ -72,6 +100,13 @@ EXAMPLES = r'''
       requests: {cpu: 500m, memory: 1Gi}
       limits: {cpu: "2", memory: 2Gi}
     manifest: /srv/quickbite/k8s/deploy.yaml
+
+- name: Stop the frontend (0 replicas need the service's name as confirmation)
+  quickbite.ops.scale:
+    platform: compose
+    service: frontend
+    replicas: 0
+    confirm: frontend
 '''
 
 RETURN = r'''
@@ -103,6 +138,10 @@ def main():
         service=dict(type='str', default='backend'),
         replicas=dict(type='int'),
         resources=dict(type='dict'),
+        confirm=dict(type='str', default=''),
+        stateful_services=dict(type='list', elements='str', default=list(scale.STATEFUL_SERVICES)),
+        db_service=dict(type='str', default='postgres'),
+        replicated_services=dict(type='list', elements='str', default=[]),
         container=dict(type='str'),
         manifest=dict(type='path'),
         wait_timeout=dict(type='int', default=300),
@@ -115,7 +154,9 @@ def main():
             result = scale.run_vertical(get_adapter(module), p['service'], p['container'], p['resources'],
                                         p['manifest'], p['wait_timeout'], module.check_mode)
         else:
-            result = scale.run(get_adapter(module), p['service'], p['replicas'], p['wait_timeout'], module.check_mode)
+            guards = scale.Guards(p['stateful_services'], p['db_service'], p['replicated_services'], p['confirm'])
+            result = scale.run(get_adapter(module), p['service'], p['replicas'], p['wait_timeout'], module.check_mode,
+                               guards)
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)
@@ -123,3 +164,5 @@ def main():
 
 if __name__ == '__main__':
     main()
+    for warning in result.pop('warnings', []):
+        module.warn(warning)

@@ -136,15 +136,19 @@ def test_failed_migration_repaired_backend_retries_and_is_healthy(stack, demo_va
     assert ' 900     | add loyalty points     | f' in result['report_lines']
     assert _history(stack) == before and _backups(stack) == backups and _actuator()[0] is None
 
-    # A repair without the confirmation is refused before anything runs.
+    assert any('refusing to repair flyway_schema_history in database quickbite' in w for w in result['warnings'])
+
+    # A repair without the confirmation is refused by the module itself before anything runs.
     run = run_playbook('flyway_repair.yml', extra=extra, tmp_path=tmp_path)
-    assert run.rc != 0 and 'set flyway_repair_confirm=true' in run.output and 'Nothing was changed' in run.output
-    assert not [r for r in run.records if r['action'].endswith('flyway_repair')]
-    assert _history(stack) == before and _backups(stack) == backups
+    refused = run.result('flyway_repair')
+    assert run.rc != 0 and not refused.get('changed')
+    assert 'set flyway_repair_confirm (module option confirm) to quickbite' in refused['msg']
+    assert refused['msg'].endswith('Nothing was changed.')
+    assert _history(stack) == before and _backups(stack) == backups and _actuator()[0] is None
 
     # Confirmed: backup, delete, restart, health.
     started = time.time()
-    run = run_playbook('flyway_repair.yml', extra=dict(extra, flyway_repair_confirm=True), verbosity=1,
+    run = run_playbook('flyway_repair.yml', extra=dict(extra, flyway_repair_confirm='quickbite'), verbosity=1,
                        tmp_path=tmp_path)
     assert run.rc == 0, run.output[-4000:]
     elapsed = time.time() - started
@@ -163,7 +167,7 @@ def test_failed_migration_repaired_backend_retries_and_is_healthy(stack, demo_va
     print('repair run: %.1f s' % elapsed)
 
     # Second run: nothing failed, nothing to do.
-    run = run_playbook('flyway_repair.yml', extra=dict(extra, flyway_repair_confirm=True), tmp_path=tmp_path)
+    run = run_playbook('flyway_repair.yml', extra=dict(extra, flyway_repair_confirm='quickbite'), tmp_path=tmp_path)
     assert run.rc == 0, run.output[-3000:]
     result = run.result('flyway_repair')
     assert not result['changed'] and result['deleted'] == [] and result['backup_table'] is None
@@ -174,7 +178,7 @@ def test_failed_migration_repaired_backend_retries_and_is_healthy(stack, demo_va
 def test_migration_still_broken_fails_after_the_repair_with_evidence(stack, demo_vars, broken_backend, tmp_path):
     before, backups = _history(stack), _backups(stack)
     run = run_playbook('flyway_repair.yml', tmp_path=tmp_path, extra=dict(
-        demo_vars, flyway_repair_state='repair', flyway_repair_confirm=True, flyway_repair_wait_timeout=15))
+        demo_vars, flyway_repair_state='repair', flyway_repair_confirm='quickbite', flyway_repair_wait_timeout=15))
     assert run.rc != 0
     new = _backups(stack) - backups
     assert len(new) == 1 and _history(stack, new.pop()) == before  # the repair itself was done and kept

@@ -87,7 +87,16 @@ def test_changed_env_file_recreates_the_backend(stack, demo_vars, tmp_path, clea
 
 def test_full_stack_restart_is_down_then_up(demo_vars, tmp_path):
     before = dict((s, _containers(s)) for s in ('postgres', 'redis', 'backend', 'frontend'))
-    run = run_playbook('restart.yml', extra=dict(demo_vars, restart_all=True), tmp_path=tmp_path)
+    # Without the project name as confirmation the module refuses and touches nothing.
+    run = run_playbook('restart.yml', extra=dict(demo_vars, restart_all=True, restart_confirm='quickbite_prod'),
+                       tmp_path=tmp_path)
+    refused = run.result('restart')
+    assert run.rc != 0 and not refused.get('changed'), run.output
+    assert 'set restart_confirm (module option confirm) to quickbite, the project name' in refused['msg']
+    assert "(it is now 'quickbite_prod')" in refused['msg'] and refused['msg'].endswith('Nothing was changed.')
+    assert dict((s, _containers(s)) for s in before) == before
+    run = run_playbook('restart.yml', extra=dict(demo_vars, restart_all=True, restart_confirm='quickbite'),
+                       tmp_path=tmp_path)
     assert run.rc == 0, run.output
     for service, containers in before.items():
         assert set(c['id'] for c in _containers(service).values()).isdisjoint(c['id'] for c in containers.values())
@@ -114,6 +123,22 @@ def test_scale_up_idempotent_and_back(demo_vars, tmp_path):
     assert run.result('scale')['msg'] == 'would scale backend from 3 to 1' and len(_containers('backend')) == 3
     run = run_playbook('scale.yml', extra=dict(demo_vars, scale_replicas=1), tmp_path=tmp_path)
     assert run.rc == 0 and len(_containers('backend')) == 1
+
+
+@pytest.mark.parametrize('extra, message', [
+    (dict(scale_service='postgres', scale_replicas=2),
+     'refusing to scale postgres to 2 replicas: postgres is a stateful service'),
+    (dict(scale_service='backend', scale_replicas=0),
+     "refusing to scale backend from 1 to 0 replicas: that stops every backend replica and what depends on it; set "
+     "scale_confirm (module option confirm) to backend, the service's name, to confirm (it is now empty)"),
+])
+def test_refused_scaling_changes_nothing(demo_vars, tmp_path, extra, message):
+    before = dict((s, _containers(s)) for s in ('postgres', 'backend'))
+    run = run_playbook('scale.yml', extra=dict(demo_vars, **extra), tmp_path=tmp_path)
+    refused = run.result('scale')
+    assert run.rc != 0 and not refused.get('changed'), run.output
+    assert message in refused['msg'] and refused['msg'].endswith('Nothing was changed.')
+    assert dict((s, _containers(s)) for s in before) == before
 
 
 def test_rollback_and_rollback_of_rollback(stack, demo_vars, tmp_path, clean_backend):

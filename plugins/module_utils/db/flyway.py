@@ -179,6 +179,18 @@ def _restart_and_verify(adapter, params):
     return outcome, checks
 
 
+def unconfirmed(target, failed, confirm):
+    """The refusal of a repair whose ``confirm`` is not the database's name
+    (as pg_restore's): None when confirmed."""
+    if confirm == target.dbname:
+        return None
+    return ('refusing to repair %s in database %s: it deletes %d failed row(s) (%s) and restarts the backend; '
+            'run with --check to see them, then set flyway_repair_confirm (module option confirm) to %s, the '
+            "database's name, to confirm (it is now %s). Nothing was changed."
+            % (table.TABLE, target.dbname, len(failed), _listing(failed), target.dbname,
+               repr(confirm) if confirm else 'empty'))
+
+
 def run(target, adapter, params, check_mode, clock=time.gmtime):
     """Report, or repair when ``params['state'] == 'repair'``; the result
     the module returns (``warnings`` for module.warn)."""
@@ -196,8 +208,11 @@ def run(target, adapter, params, check_mode, clock=time.gmtime):
         return result
     if not repair:
         lines.append('to delete the failed row(s) after a backup copy of the table: state=repair '
-                     '(playbook: flyway_repair_state=repair flyway_repair_confirm=true)')
+                     '(playbook: flyway_repair_state=repair flyway_repair_confirm=%s)' % target.dbname)
         return result
+    refusal = unconfirmed(target, failed, params.get('confirm'))
+    if refusal and not check_mode:
+        raise ConfigError(refusal)
     backup = table.free_name(target, schema, backup_name(clock))
     result.update(changed=True, deleted=failed, backup_table=backup,
                   diff=dict(before='\n'.join(table_lines(rows)) + '\n',
@@ -207,6 +222,9 @@ def run(target, adapter, params, check_mode, clock=time.gmtime):
                      % (table.TABLE, backup, len(failed), _listing(failed)))
         if params['restart']:
             lines.append('would restart the backend and check its health')
+        if refusal:
+            lines.append('a real run is refused without the confirmation: ' + refusal)
+            result['warnings'].append(refusal)
         return result
     comment = 'quickbite.ops flyway_repair: %s before deleting failed row(s) %s' % (table.TABLE, _listing(failed))
     copied, deleted, left = table.repair(target, schema, backup, failed, comment)

@@ -44,14 +44,38 @@ def plan(adapter, services, whole_stack, pod, mode):
     return steps
 
 
-def run(adapter, steps, whole_stack, timeout, check_mode, verify=None, endpoints=None):
+def unconfirmed(adapter, confirm):
+    """The refusal of a whole-stack restart whose ``confirm`` is not the
+    target's name (as pg_restore's names the database); None when confirmed."""
+    name = adapter.target_name()
+    if confirm == name:
+        return None
+    if adapter.platform == 'compose':
+        what = 'takes every service of compose project %s down and up again (QuickBite is down meanwhile)' % name
+        which = 'the project name'
+    else:
+        what = 'restarts every Deployment of namespace %s' % name
+        which = 'the namespace'
+    return ('refusing to restart the whole stack (restart_all): it %s; set restart_confirm (module option confirm) '
+            'to %s, %s, to confirm (it is now %s), or restart single services with restart_services. '
+            'Nothing was changed.' % (what, name, which, repr(confirm) if confirm else 'empty'))
+
+
+def run(adapter, steps, whole_stack, timeout, check_mode, verify=None, endpoints=None, confirm=None):
     """``verify()``: the health check that ends a restart (a report; DOWN fails
     the run with its evidence); ``endpoints``: {service: probe} for the waits
-    (see Adapter.wait)."""
+    (see Adapter.wait); ``confirm``: the target's name, needed by a
+    whole-stack restart (check mode only warns when it is missing)."""
     started = time.time()
+    refusal = unconfirmed(adapter, confirm) if whole_stack else None
+    if refusal and not check_mode:
+        raise ConfigError(refusal)
     if check_mode:
-        return dict(changed=True, steps=steps, elapsed=0.0,
-                    msg='would ' + '; '.join('%s %s' % (s['action'], s['target']) for s in steps))
+        result = dict(changed=True, steps=steps, elapsed=0.0,
+                      msg='would ' + '; '.join('%s %s' % (s['action'], s['target']) for s in steps))
+        if refusal:
+            result.update(msg=result['msg'] + '; a real run is refused without the confirmation', warnings=[refusal])
+        return result
     endpoints = endpoints or {}
 
     def wait(service, **kwargs):

@@ -15,7 +15,38 @@ from ansible_collections.quickbite.ops.plugins.module_utils.errors import Config
 MAX_REPLICAS = 50
 
 
-def run(adapter, service, replicas, timeout, check_mode):
+STATEFUL_SERVICES = ('postgres', 'redis')
+
+
+class Guards(object):
+    """What the inventory says about services that must not be scaled freely:
+    ``stateful`` (with ``db_service``) keep their data in one volume, and
+    only those in ``replicated`` run real replication; ``confirm`` is the
+    service name that confirms scaling to 0."""
+
+    def __init__(self, stateful=STATEFUL_SERVICES, db_service='postgres', replicated=(), confirm=''):
+        self.stateful = set(stateful or ()) | set([db_service] if db_service else [])
+        self.replicated = set(replicated or ())
+        self.confirm = confirm
+
+    def refusal(self, service, before, replicas):
+        """(refusal, needs_confirmation) for scaling ``service`` from ``before``
+        to ``replicas``; a refusal that no confirmation lifts comes first."""
+        if replicas > 1 and service in self.stateful and service not in self.replicated:
+            return ('refusing to scale %s to %d replicas: %s is a stateful service (quickbite_stateful_services, '
+                    'quickbite_db_service) and quickbite_replicated_services does not list it, so every replica '
+                    'would use the same data volume (two PostgreSQL or Redis servers on one data directory corrupt '
+                    'it); scale it to 1, or list it in quickbite_replicated_services only when it runs real '
+                    'replication. Nothing was changed.' % (service, replicas, service)), False
+        if replicas == 0 and self.confirm != service:
+            return ('refusing to scale %s from %s to 0 replicas: that stops every %s replica and what depends on '
+                    'it; set scale_confirm (module option confirm) to %s, the service\'s name, to confirm (it is '
+                    'now %s). Nothing was changed.' % (service, before, service, service,
+                                                       repr(self.confirm) if self.confirm else 'empty')), True
+        return None, False
+
+
+def run(adapter, service, replicas, timeout, check_mode, guards=None):
     if replicas < 0 or replicas > MAX_REPLICAS:
         raise ConfigError('scale_replicas must be between 0 and %d, got %d' % (MAX_REPLICAS, replicas))
     known = adapter.service_names()
@@ -27,8 +58,14 @@ def run(adapter, service, replicas, timeout, check_mode):
                   revision=before.get('revision'))
     if before['replicas'] == replicas and before['ready'] == replicas:
         return dict(result, changed=False, msg='%s already runs %d ready replica(s)' % (service, replicas))
+    refusal, confirmable = (guards or Guards()).refusal(service, before['replicas'], replicas)
+    if refusal and not (check_mode and confirmable):
+        raise ConfigError(refusal)
     if check_mode:
-        return dict(result, changed=True, msg='would scale %s from %s to %d' % (service, before['replicas'], replicas))
+        result = dict(result, changed=True, msg='would scale %s from %s to %d' % (service, before['replicas'], replicas))
+        if refusal:
+            result.update(msg=result['msg'] + '; a real run is refused without the confirmation', warnings=[refusal])
+        return result
     started = time.time()
     adapter.scale(service, replicas)
     result['state'] = adapter.wait(service, timeout, replicas=replicas)

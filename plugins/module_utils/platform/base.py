@@ -90,6 +90,11 @@ class Adapter(object):
         """Short human description of the target, for messages."""
         raise NotImplementedError
 
+    def target_name(self):
+        """The name an operator types to confirm an action on the whole
+        target: the Compose project name, the Kubernetes namespace."""
+        raise NotImplementedError
+
     # Changes. Each returns what it found before acting, so results can name
     # both sides ("revision 3 -> 4", "image a -> b"); none of them waits.
 

@@ -103,6 +103,10 @@ class ComposeAdapter(Adapter):
     def describe(self):
         return 'compose project in %s' % self.cli.project_dir
 
+    def target_name(self):
+        """project_name, else the project directory's name (Compose's own default)."""
+        return self.cli.project_name or os.path.basename(os.path.normpath(self.cli.project_dir))
+
     def services(self, names=None, detail=True, inspect=True):
         """With ``detail=False`` (the health check) containers that ``ps`` shows
         running and healthy are not inspected: restart counts, image IDs and

@@ -57,6 +57,9 @@ class KubernetesAdapter(Adapter):
     def describe(self):
         return 'namespace %s at %s' % (self.namespace, self.client.host)
 
+    def target_name(self):
+        return self.namespace
+
     def deployment_name(self, service):
         if service in self.deployments:
             return self.deployments[service]

@@ -163,6 +163,8 @@ class FakeTable(object):
 
 
 class FakeTarget(object):
+    dbname = 'quickbite'
+
     def describe(self):
         return 'quickbite@127.0.0.1:5432/quickbite'
 
@@ -176,7 +178,7 @@ BACKUP = 'flyway_schema_history_backup_20261129_083000'
 
 def _params(**extra):
     params = dict(state='repair', migrations_dir=[], restart=False, backend_url='http://x', validate_certs=True,
-                  wait_timeout=30)
+                  wait_timeout=30, confirm='quickbite')
     params.update(extra)
     return params
 
@@ -202,7 +204,7 @@ def test_check_mode_lists_the_rows_and_changes_nothing(fake):
 def test_report_state_never_repairs(fake):
     result = flyway.run(FakeTarget(), None, _params(state='report'), check_mode=False, clock=_clock)
     assert not result['changed'] and result['deleted'] == [] and fake.repairs == []
-    assert 'flyway_repair_state=repair flyway_repair_confirm=true' in result['report_lines'][-1]
+    assert 'flyway_repair_state=repair flyway_repair_confirm=quickbite' in result['report_lines'][-1]
     assert len(result['warnings']) == 1
 
 
@@ -231,3 +233,21 @@ def test_unhealthy_backend_after_the_repair_fails_naming_the_backup(fake, monkey
     assert 'repaired (backup in %s, deleted 3 (broken)), but after the restart health actuator failed; what the ' % BACKUP \
         in err.value.msg
     assert err.value.details['backup_table'] == BACKUP
+
+
+@pytest.mark.parametrize('confirm', ['', None, 'True', 'quickbite_prod', ' quickbite'])
+def test_repair_without_the_database_name_as_confirmation_is_refused(fake, confirm):
+    with pytest.raises(ConfigError) as err:
+        flyway.run(FakeTarget(), None, _params(confirm=confirm), check_mode=False, clock=_clock)
+    assert err.value.msg.startswith('refusing to repair flyway_schema_history in database quickbite: it deletes 1 '
+                                    'failed row(s) (3 (broken))')
+    assert 'set flyway_repair_confirm (module option confirm) to quickbite' in err.value.msg
+    assert err.value.msg.endswith('Nothing was changed.') and fake.repairs == []
+    assert [r['success'] for r in fake.rows] == [True, True, False]
+
+
+def test_check_mode_predicts_and_says_the_confirmation_is_missing(fake):
+    result = flyway.run(FakeTarget(), None, _params(confirm=''), check_mode=True, clock=_clock)
+    assert result['changed'] and [r['version'] for r in result['deleted']] == ['3'] and fake.repairs == []
+    assert result['report_lines'][-1].startswith('a real run is refused without the confirmation: refusing to repair')
+    assert result['warnings'][-1].startswith('refusing to repair flyway_schema_history in database quickbite')

@@ -1,17 +1,24 @@
 import pytest
 
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import VerificationError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import restart
 
 
 class _Adapter(object):
     platform = 'compose'
 
-    def __init__(self):
+    def __init__(self, platform='compose'):
+        self.platform = platform
         self.calls = []
+
+    def target_name(self):
+        return 'quickbite'
 
     def restart(self, service, recreate=False):
         self.calls.append(('restart', service, recreate))
+
+    def restart_stack(self):
+        self.calls.append(('restart_stack',))
 
     def wait(self, service, timeout, replicas=None, gone=None, endpoint=None):
         self.calls.append(('wait', service, endpoint() if endpoint else None))
@@ -50,3 +57,46 @@ def test_check_mode_neither_restarts_nor_verifies():
     adapter = _Adapter()
     result = restart.run(adapter, _steps(), False, 30, True, verify=lambda: pytest.fail('verified in check mode'))
     assert adapter.calls == [] and result['msg'] == 'would restart backend; recreate frontend'
+
+
+def _stack():
+    return [dict(target=name, action='stack down/up', before={'replicas': 1}) for name in ('postgres', 'backend')]
+
+
+@pytest.mark.parametrize('platform, confirm, check_mode, outcome', [
+    ('compose', None, False, "refusing to restart the whole stack (restart_all): it takes every service of compose "
+     "project quickbite down and up again (QuickBite is down meanwhile); set restart_confirm (module option confirm) "
+     "to quickbite, the project name, to confirm (it is now empty)"),
+    ('compose', '', False, 'to quickbite, the project name, to confirm (it is now empty)'),
+    ('compose', 'True', False, "(it is now 'True')"),
+    ('compose', 'quickbite_prod', False, "(it is now 'quickbite_prod')"),
+    ('k8s', '', False, 'it restarts every Deployment of namespace quickbite; set restart_confirm (module option '
+     'confirm) to quickbite, the namespace'),
+    ('compose', '', True, 'warned'),
+    ('compose', 'quickbite', True, 'predicted'),
+    ('compose', 'quickbite', False, 'restarted'),
+])
+def test_whole_stack_restart_needs_the_target_name(platform, confirm, check_mode, outcome):
+    adapter = _Adapter(platform)
+    if outcome.startswith(('refusing', 'to ', '(', 'it ')):
+        with pytest.raises(ConfigError) as err:
+            restart.run(adapter, _stack(), True, 30, check_mode, confirm=confirm)
+        assert outcome in err.value.msg and err.value.msg.endswith('Nothing was changed.')
+        assert adapter.calls == []
+        return
+    result = restart.run(adapter, _stack(), True, 30, check_mode, confirm=confirm)
+    assert result['changed']
+    if outcome == 'restarted':
+        assert adapter.calls[0] == ('restart_stack',)
+        return
+    assert adapter.calls == [] and result['msg'].startswith('would stack down/up postgres; stack down/up backend')
+    assert bool(result.get('warnings')) == (outcome == 'warned')
+    if outcome == 'warned':
+        assert result['msg'].endswith('; a real run is refused without the confirmation')
+        assert result['warnings'][0].startswith('refusing to restart the whole stack (restart_all)')
+
+
+def test_single_services_need_no_confirmation():
+    adapter = _Adapter()
+    restart.run(adapter, _steps(), False, 30, False)
+    assert adapter.calls[:2] == [('restart', 'backend', False), ('restart', 'frontend', True)]
