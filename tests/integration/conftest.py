@@ -3,8 +3,10 @@ and the Kubernetes emulator."""
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -27,8 +29,19 @@ class PlaybookRun(object):
         raise AssertionError('no %s result in the run:\n%s' % (action, self.output[-3000:]))
 
 
+def _refuse_without_stack(what):
+    """make test runs the tests without the `stack` marker beside the stack tests,
+    without the stack lock: one of them touching the demo stack would race them."""
+    if os.environ.get('QUICKBITE_TESTS_WITHOUT_STACK') == '1':
+        raise AssertionError('refusing %s: this test runs in the no-stack group (make test runs it beside the stack '
+                             'tests, without the stack lock); give it the `stack` fixture (or demo_vars) or the '
+                             'compose marker' % what)
+
+
 def run_playbook(playbook, inventory='inventory/demo', extra=None, check=False, verbosity=0, env=None,
                  tmp_path=None):
+    if inventory == 'inventory/demo':
+        _refuse_without_stack('to run %s on the demo stack' % playbook)
     record = os.path.join(str(tmp_path) if tmp_path else '/tmp', 'record-%d.jsonl' % os.getpid())
     if os.path.exists(record):
         os.unlink(record)
@@ -55,6 +68,7 @@ def run_playbook(playbook, inventory='inventory/demo', extra=None, check=False, 
 
 
 def compose(*args):
+    _refuse_without_stack('docker compose %s on the demo stack' % ' '.join(args))
     argv = ['docker', 'compose', '-p', 'quickbite', '-f', os.path.join(STACK_DIR, 'docker-compose.prod.yml'),
             '--env-file', os.path.join(STACK_DIR, '.env.prod')] + list(args)
     return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=300)
@@ -89,11 +103,88 @@ def demo_vars(stack):
     return {'quickbite_compose_project_dir': stack['dir']}
 
 
+def descendants(pid):
+    """PIDs of every live process below ``pid`` (children, their children...),
+    found by walking parent links in /proc. Ansible runs a module in a session
+    of its own, so the playbook's process group does not hold it; its parent
+    chain does."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as handle:
+                fields = handle.read().rsplit(')', 1)[1].split()
+        except (IOError, OSError, IndexError):
+            continue  # gone meanwhile
+        if fields[0] != 'Z':
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _argv(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+            return handle.read().decode('utf-8', 'replace').split('\0')[:-1]
+    except (IOError, OSError):
+        return []
+
+
+def _alive(pid):
+    """Running, not yet exited: a zombie has closed its files and released its locks."""
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return handle.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (IOError, OSError, IndexError):
+        return False
+
+
+def wait_gone(pids, timeout=30):
+    """Wait until none of ``pids`` runs any more (files closed, locks released)."""
+    deadline = time.time() + timeout
+    while any(_alive(pid) for pid in pids):
+        if time.time() > deadline:
+            raise AssertionError('processes %s still run after %s s' % ([p for p in pids if _alive(p)], timeout))
+        time.sleep(0.01)
+
+
+def kill_module(proc, module_name, sig=signal.SIGKILL, timeout=30):
+    """Send ``sig`` to the Ansible module ``module_name`` run by the playbook
+    ``proc`` (a Popen this test started, ideally with start_new_session=True):
+    the interpreter running AnsiballZ_<module_name>.py below ``proc``, never
+    another run's module (as ``pkill -f`` would) nor the chmod/rm of its files.
+    Waits up to ``timeout`` s for the module to start; returns the PIDs
+    signalled ([] when the playbook ended without running it)."""
+    suffix = '/AnsiballZ_%s.py' % module_name
+
+    def running_module(argv):
+        return len(argv) > 1 and os.path.basename(argv[0]).startswith('python') and argv[-1].endswith(suffix)
+
+    deadline = time.time() + timeout
+    while True:
+        pids = [pid for pid in descendants(proc.pid) if running_module(_argv(pid))]
+        if pids or proc.poll() is not None or time.time() > deadline:
+            break
+        time.sleep(0.01)
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass  # ended meanwhile
+    return pids
+
+
 def kill_at_phase(playbook, extra, pending_path, module_name, phase='set', inventory='inventory/demo'):
     """Start a playbook and SIGKILL it, module included, once the rotation's
-    pending state reaches ``phase``: a run killed mid-rotation."""
-    import signal
-    import time
+    pending state reaches ``phase``: a run killed mid-rotation. Returns once
+    every killed process has ended (its locks released)."""
+    if inventory == 'inventory/demo':
+        _refuse_without_stack('to run %s on the demo stack' % playbook)
     argv = [os.path.join(VENV_BIN, 'ansible-playbook'), os.path.join(ROOT, 'playbooks', playbook),
             '-i', os.path.join(ROOT, inventory)]
     for key, value in extra.items():
@@ -108,9 +199,9 @@ def kill_at_phase(playbook, extra, pending_path, module_name, phase='set', inven
                 reached = json.load(handle)['phase'] == phase
         except (IOError, ValueError):
             time.sleep(0.02)
-    # Ansible runs the module in a session of its own: kill it by name too.
-    subprocess.run(['pkill', '-KILL', '-f', 'AnsiballZ_' + module_name], check=False)
+    # Ansible runs the module in a session of its own: found below the playbook by PID.
+    killed = kill_module(proc, module_name, signal.SIGKILL, timeout=0)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    time.sleep(0.5)
+    wait_gone(killed)
     return reached

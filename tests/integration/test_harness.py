@@ -1,0 +1,70 @@
+"""The test harness itself: how make test sorts tests into its stack and
+no-stack groups (conftest.py's `stack` marker), the guard against a no-stack
+test touching the demo stack, and conftest.kill_module, which finds a module
+below the playbook a test started, by PID, so it never hits another run's
+module of the same name (what `pkill -f AnsiballZ_...` did)."""
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, VENV_BIN, compose, descendants, kill_module, run_playbook, wait_gone
+
+
+def _collected(*args):
+    proc = subprocess.run([os.path.join(VENV_BIN, 'pytest'), '--collect-only', '-q', '-p', 'no:cacheprovider'] + list(args),
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    return set(line for line in proc.stdout.splitlines() if '::' in line)
+
+
+def test_the_stack_marker_follows_the_fixtures_a_test_uses():
+    stack = _collected('-m', 'stack', 'tests/integration')
+    rest = _collected('-m', 'not stack', 'tests/integration')
+    assert stack and rest and not stack & rest
+    files = lambda ids: set(i.split('::')[0].rsplit('/', 1)[-1] for i in ids)  # noqa: E731
+    # k8s tests that use the stack's PostgreSQL (through the `stack` fixture) wait for the stack lock too.
+    assert {'test_stack.py', 'test_healthcheck_k8s.py', 'test_flyway_repair_k8s.py'} <= files(stack)
+    assert {'test_k8s_emulator.py', 'test_service_ops_k8s.py', 'test_harness.py'} <= files(rest)
+    # One file, both groups: the Compose tests of test_logs.py use the stack, its emulator tests do not.
+    assert 'test_logs.py' in files(stack) & files(rest)
+
+
+def test_a_no_stack_test_touching_the_demo_stack_is_refused(monkeypatch):
+    monkeypatch.setenv('QUICKBITE_TESTS_WITHOUT_STACK', '1')
+    with pytest.raises(AssertionError, match='no-stack group.*give it the `stack` fixture'):
+        compose('ps')
+    with pytest.raises(AssertionError, match='refusing to run healthcheck.yml on the demo stack'):
+        run_playbook('healthcheck.yml')
+
+
+def test_kill_module_hits_the_module_below_the_playbook_never_another_runs(tmp_path):
+    # Another run's module of the same name, in a session of its own.
+    other = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', str(tmp_path / 'AnsiballZ_command.py')],
+                             start_new_session=True)
+    proc = subprocess.Popen([os.path.join(VENV_BIN, 'ansible'), 'localhost', '-c', 'local', '-m', 'ansible.builtin.command',
+                             '-a', 'sleep 120', '-e', 'ansible_python_interpreter=' + sys.executable],
+                            cwd=str(tmp_path), start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg')))
+    try:
+        found = kill_module(proc, 'command', sig=0)  # signal 0: find it, send nothing
+        assert len(found) == 1 and found[0] != other.pid and found[0] in descendants(proc.pid)
+        # Ansible runs it in another session: killing the playbook's process group misses it.
+        assert os.getsid(found[0]) != os.getsid(proc.pid)
+        assert kill_module(proc, 'command', signal.SIGKILL) == found
+        wait_gone(found, timeout=10)
+        output = proc.communicate(timeout=60)[0]
+        assert proc.returncode != 0 and 'rc: 137' in output, output[-2000:]  # SIGKILLed
+        assert other.poll() is None  # the other run's module still runs
+    finally:
+        for victim in (proc, other):
+            if victim.poll() is None:
+                victim.kill()
+            victim.wait()
+
+
+def test_kill_module_finds_nothing_when_the_playbook_has_ended(tmp_path):
+    proc = subprocess.Popen([sys.executable, '-c', 'pass'])
+    proc.wait()
+    assert kill_module(proc, 'command', signal.SIGKILL, timeout=5) == []
