@@ -24,7 +24,19 @@ description:
     health. A failed load or comparison puts the pre-restore backup back and fails."
   - "O(mode=swap) (safe mode): loads into C(<db>_restore_<timestamp>) while QuickBite keeps running, compares it, then
     stops the writers only for two renames; the old database is kept as C(<db>_pre_restore_<timestamp>). Needs room
-    for two copies; the outage is seconds instead of the whole load."
+    for two copies; the outage is seconds instead of the whole load. Both names are kept within PostgreSQL's 63 bytes
+    by shortening the C(<db>) part (never inside a character) and must differ from the live name and each other; a
+    name that exists already is refused, never dropped."
+  - "Every step is recorded first in the platform's state store (Compose C(<project_dir>/.quickbite-ops/), Kubernetes
+    Secret C(quickbite-ops-state)). Any failure, SIGTERM and Ctrl-C included, puts things back before the module fails:
+    the pre-restore backup once the load has begun, a half-done swap renamed back, the writers started with the replica
+    counts recorded before they were stopped. A run killed outright leaves the record; the next run settles it first:
+    it finishes when the restored database is in place (and succeeds), otherwise it puts the original back and fails
+    saying so, having done nothing else."
+  - "A plain SQL backup loads over O(jobs) connections (the COPY data of the tables, large tables in chunks of rows,
+    then indexes and constraints), each session with C(synchronous_commit=off), C(maintenance_work_mem=512MB) and 2
+    parallel maintenance workers; not one transaction, which the checks after the load and the rollback make up for.
+    A directory backup uses C(pg_restore --jobs)."
   - Check mode runs every check on the backup and the confirmation, and lists the steps it would take.
 author:
   - QuickBite operations (@quickbite)
@@ -100,6 +112,12 @@ options:
       - Seconds to wait for the writers to be ready and healthy again.
     type: int
     default: 300
+  jobs:
+    description:
+      - Connections that load a plain SQL backup (or C(pg_restore --jobs) of a directory backup). C(1) loads in one
+        transaction, as before; at least C(1).
+    type: int
+    default: 2
 '''
 
 EXAMPLES = r'''
@@ -133,6 +151,19 @@ kept_as:
 tables:
   description: Row counts of the restored database.
   returned: changed
+  type: dict
+duration:
+  description: Seconds the restore took, checks included (not the Ansible start-up around it).
+  returned: success
+  type: float
+outcome:
+  description: After a failure or a rerun that found an interrupted restore, what the database holds now
+    (C(restored), C(original), or C(empty) when there was nothing to put back).
+  returned: when a restore was settled
+  type: str
+resumed:
+  description: The interrupted restore a rerun found (its phase, mode, path and start time).
+  returned: when a rerun found one
   type: dict
 report_lines:
   description: Steps and checks as readable lines.
@@ -171,7 +202,7 @@ def main():
         adapter = connection.LazyAdapter(module)
         target = connection.resolve_target(module, adapter)
         client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
-        run = RestoreRun(module, adapter.get() if module.params['stop_writers'] else adapter, client)
+        run = RestoreRun(module, adapter.get(), client)
         result = run.plan() if module.check_mode else run.run()
     except QuickbiteError as exc:
         details = dict(exc.details)

@@ -104,7 +104,16 @@ def load_stages(path, fmt, comp, client, dbname, jobs=1):
 
 
 def load(path, fmt, comp, client, dbname, jobs=1):
-    """Load and return the pipeline (its duration and stages)."""
+    """Load and return the pipeline (its duration and stages). With ``jobs``
+    above 1 a plain dump loads over that many connections (parallel_load)."""
+    if fmt == 'plain' and jobs > 1:
+        from ansible_collections.quickbite.ops.plugins.module_utils.db.parallel_load import plain_load
+        pipe = plain_load(path, comp, client, dbname, jobs, DECOMPRESS.get(comp))
+        try:
+            return pipe.run()
+        except PipelineError as exc:
+            raise PipelineError('loading %s into database %s failed: %s' % (path, dbname, exc.msg),
+                                stages=pipe.report())
     stages, source = load_stages(path, fmt, comp, client, dbname, jobs)
     pipe = Pipeline(stages, source=source)
     try:

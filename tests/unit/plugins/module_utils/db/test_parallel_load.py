@@ -1,0 +1,94 @@
+"""How a plain dump is split over sessions, with stand-in psql programs that
+record what they are sent: the schema session gets the header and everything
+before the data, the COPY sessions the header and whole-row chunks of each
+table (together exactly the dump's rows), the last session what follows the
+data. The loads into PostgreSQL run in tests/integration/test_restore_compose.py."""
+import sys
+
+import pytest
+
+from ansible_collections.quickbite.ops.plugins.module_utils.db import parallel_load
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import PipelineError, Stage
+
+HEADER = (b'--\n-- PostgreSQL database dump\n--\n\n\\restrict abc\n\n'
+          b"SET client_encoding = 'UTF8';\nSELECT pg_catalog.set_config('search_path', '', false);\n\n")
+PRE = (b'--\n-- Name: t; Type: TABLE; Schema: public; Owner: q\n--\n\n'
+       b'CREATE TABLE public.t (id integer, v text);\n\n'
+       b'--\n-- Name: f; Type: FUNCTION; Schema: public; Owner: q\n--\n\n'
+       b'CREATE FUNCTION public.f() RETURNS void AS $$\nCOPY public.t (id, v) FROM stdin;\n$$ LANGUAGE sql;\n\n')
+
+
+def _data(table, rows):
+    return (b'--\n-- Data for Name: %s; Type: TABLE DATA; Schema: public; Owner: q\n--\n\n'
+            b'COPY public.%s (id, v) FROM stdin;\n' % (table, table)) + b''.join(rows) + b'\\.\n\n\n'
+
+
+POST = (b'--\n-- Name: t_id_seq; Type: SEQUENCE SET; Schema: public; Owner: q\n--\n\n'
+        b"SELECT pg_catalog.setval('public.t_id_seq', 3, true);\n\n"
+        b'--\n-- Name: t t_pkey; Type: CONSTRAINT; Schema: public; Owner: q\n--\n\n'
+        b'ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n'
+        b'--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n')
+
+
+def _load(tmp_path, dump, jobs=2):
+    source = tmp_path / 'dump.sql'
+    source.write_bytes(dump)
+    outputs = []
+
+    def psql():
+        path = str(tmp_path / ('session%d' % len(outputs)))
+        outputs.append(path)
+        return Stage([sys.executable, '-c', 'import shutil,sys; shutil.copyfileobj(sys.stdin.buffer, open(sys.argv[1], "wb"))',
+                      path], label='psql')
+    load = parallel_load.ParallelLoad(str(source), None, psql, jobs).run()
+    return load, [open(p, 'rb').read() for p in outputs]
+
+
+def _rows(text, table):
+    rows, inside = [], False
+    for line in text.splitlines(True):
+        if line.startswith(b'COPY public.%s ' % table):
+            inside = True
+        elif line == b'\\.\n':
+            inside = False
+        elif inside:
+            rows.append(line)
+    return rows
+
+
+def test_a_dump_is_split_into_schema_data_chunks_and_the_rest(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel_load, 'CHUNK', 100)
+    big = [b'%d\tvalue with a \\\\. inside and \\\\n escapes %d\n' % (i, i) for i in range(200)]
+    small = [b'1\tone\n']
+    dump = HEADER + PRE + _data(b't', big) + _data(b'empty', []) + _data(b'u', small) + POST
+    load, sessions = _load(tmp_path, dump)
+    schema, workers, post = sessions[0], sessions[1:3], sessions[3]
+    assert len(sessions) == 4 and all(s.startswith(HEADER) for s in sessions)
+    assert schema == HEADER + parallel_load.SESSION_SETTINGS + PRE
+    assert sorted(_rows(workers[0], b't') + _rows(workers[1], b't')) == sorted(big)
+    assert _rows(workers[0], b't') and _rows(workers[1], b't')  # the big table went to both sessions
+    assert _rows(workers[0], b'u') + _rows(workers[1], b'u') == small
+    assert b'COPY' not in post and b'ADD CONSTRAINT t_pkey' in post and post.endswith(b'\\unrestrict abc\n\n')
+    assert load.tables == 3
+
+
+def test_a_dump_without_copy_data_goes_through_one_session(tmp_path):
+    load, sessions = _load(tmp_path, HEADER + PRE + POST)
+    assert len(sessions) == 1 and sessions[0] == HEADER + parallel_load.SESSION_SETTINGS + PRE + POST
+
+
+def test_a_dump_cut_inside_copy_data_fails(tmp_path):
+    dump = HEADER + PRE + _data(b't', [b'1\tone\n'])[:-6]
+    with pytest.raises(PipelineError) as err:
+        _load(tmp_path, dump)
+    assert 'cut short' in err.value.msg
+
+
+def test_a_session_that_fails_is_named_with_its_message(tmp_path):
+    source = tmp_path / 'dump.sql'
+    source.write_bytes(HEADER + PRE + POST)
+    failing = lambda: Stage([sys.executable, '-c', 'import sys; sys.stderr.write("ERROR: boom\\n"); sys.exit(3)'],
+                            label='psql')
+    with pytest.raises(PipelineError) as err:
+        parallel_load.ParallelLoad(str(source), None, failing, 2).run()
+    assert 'psql failed (exit 3)' in err.value.msg and 'boom' in err.value.msg
