@@ -52,8 +52,8 @@ options:
     default: false
   confirm:
     description:
-      - Must equal the target's name for O(all=true), as M(quickbite.ops.pg_restore)'s confirmation names its database:
-        the Compose project name (O(project_name), else the name of O(project_dir)) or the Kubernetes O(namespace).
+      - Must equal the target's name for O(all=true), as M(quickbite.ops.pg_restore)'s confirmation names its database;
+        the target's name is the Compose project name (O(project_name), else the name of O(project_dir)) or the Kubernetes O(namespace).
         Otherwise the whole-stack restart is refused and nothing is changed. Check mode does not need it; it warns
         that it is missing.
     type: str
