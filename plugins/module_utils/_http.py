@@ -31,7 +31,6 @@ import urllib.request
 USER_AGENT = 'quickbite.ops'
 
 
-
 class Redirected(http.client.HTTPException):
     """A 3xx answer, not followed."""
 

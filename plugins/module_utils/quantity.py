@@ -35,12 +35,21 @@ def parse(value, what):
 def validate_resources(resources, variable):
     """{requests: {cpu, memory}, limits: {cpu, memory}}: every value a valid
     quantity, memory without milli-units, requests not above limits."""
+    example = '{requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: "2", memory: 2Gi}}'
+    if not isinstance(resources, dict):
+        raise ConfigError('%s: %r is not a mapping; write it as %s' % (variable, resources, example))
     unknown = set(resources) - set(['requests', 'limits'])
     if unknown:
-        raise ConfigError('%s: unknown key(s) %s; use requests and limits' % (variable, ', '.join(sorted(unknown))))
+        raise ConfigError('%s: unknown key(s) %s; use requests and limits' % (variable, ', '.join(sorted(map(str, unknown)))))
+    if not resources.get('requests') and not resources.get('limits'):
+        raise ConfigError('%s: neither requests nor limits is set; write it as %s' % (variable, example))
     parsed = {}
     for kind in ('requests', 'limits'):
-        for name, value in (resources.get(kind) or {}).items():
+        values = resources.get(kind) or {}
+        if not isinstance(values, dict):
+            raise ConfigError('%s.%s: %r is not a mapping of cpu and memory; write it as %s: {cpu: 500m, memory: 1Gi}'
+                              % (variable, kind, values, kind))
+        for name, value in values.items():
             if name not in ('cpu', 'memory'):
                 raise ConfigError('%s.%s: unknown resource %s; use cpu and memory' % (variable, kind, name))
             if name == 'memory' and str(value).strip().endswith('m'):

@@ -156,6 +156,12 @@ deleted:
   returned: always
   type: list
   elements: str
+retention_skipped:
+  description: Backups that retention kept because their manifest holds no valid C(started) time, each with the
+    reason and what to do; each is also a warning.
+  returned: always
+  type: list
+  elements: str
 would_delete:
   description: In check mode, the backups retention would remove.
   returned: check mode
@@ -206,6 +212,8 @@ def main():
         for key in ('size', 'sha256', 'duration', 'pipeline_duration'):
             result[key] = result['manifest'][key]
     result['report_lines'] = backup_lines(result, module.check_mode)
+    for skipped in result.get('retention_skipped') or []:
+        module.warn(skipped)
     module.exit_json(**result)
 
 

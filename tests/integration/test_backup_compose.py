@@ -111,6 +111,26 @@ def test_retention_keeps_newest_and_newest_verified(stack, demo_vars, dest, tmp_
     assert not [n for n in backups_in(dest) if n.endswith('.sha256') and n[:-7] not in kept]
 
 
+def test_retention_keeps_and_reports_a_backup_whose_manifest_has_no_start_time(stack, demo_vars, dest, tmp_path):
+    # A manifest without 'started' (written by hand or another tool) beside a dated old backup.
+    os.makedirs(dest, 0o700)
+    for stamp, manifest in (('20200101_020000', {'started': '2020-01-01T02:00:00+0000'}), ('20200102_020000', {})):
+        with open(os.path.join(dest, 'quickbite_%s.sql.zst' % stamp), 'wb') as handle:
+            handle.write(b'\x28\xb5\x2f\xfd')
+        with open(os.path.join(dest, 'quickbite_%s.sql.zst.manifest.json' % stamp), 'w') as handle:
+            json.dump(manifest, handle)
+    run = backup(demo_vars, dest, tmp_path, backup_db_keep_days=1)
+    assert run.rc == 0, run.output[-3000:]
+    result = run.result('pg_backup')
+    undated = os.path.join(dest, 'quickbite_20200102_020000.sql.zst')
+    assert result['deleted'] == [os.path.join(dest, 'quickbite_20200101_020000.sql.zst')]
+    assert [line.split(': ')[0] for line in result['retention_skipped']] == [undated]
+    assert 'so retention keeps it; fix the manifest or delete the backup by hand' in run.output  # the warning
+    names = backups_in(dest)
+    assert os.path.basename(result['path']) in names and os.path.basename(undated) in names
+    assert 'quickbite_20200101_020000.sql.zst' not in names
+
+
 @pytest.fixture(scope='module')
 def big_db(stack):
     make_big_db(BIG)

@@ -132,6 +132,8 @@ def test_rollout_that_never_completes_fails_with_the_reason(k8s, tmp_path):
     ('restart.yml', dict(restart_pod='no-such-pod'), 'reading pod no-such-pod in namespace quickbite: 404'),
     ('scale.yml', dict(scale_replicas=-2), 'scale_replicas must be between 0 and 50, got -2'),
     ('rollback.yml', dict(rollback_unpin=True), 'rollback_unpin applies to Compose only'),
+    ('rollback.yml', dict(rollback_to='abc'), "rollback_to 'abc' is not a revision number; on Kubernetes set "
+     'rollback_to to one of the revisions kept'),
 ])
 def test_bad_input_is_named(k8s, tmp_path, playbook, extra, message):
     run = run_playbook(playbook, inventory='inventory/k8s', extra=_vars(k8s, **extra), tmp_path=tmp_path)
@@ -191,6 +193,7 @@ def test_vertical_scaling_sets_cluster_and_manifest(k8s, tmp_path):
 @pytest.mark.parametrize('resources, message', [
     ({'requests': {'cpu': 'lots'}}, "scale_resources.requests.cpu: 'lots' is not a Kubernetes quantity"),
     ({'requests': {'memory': '4Gi'}, 'limits': {'memory': '2Gi'}}, 'requests.memory 4Gi is above limits.memory 2Gi'),
+    ({'requests': 'abc'}, "scale_resources.requests: 'abc' is not a mapping of cpu and memory"),
 ])
 def test_bad_resources_change_nothing(k8s, tmp_path, resources, message):
     before = _dep(k8s)

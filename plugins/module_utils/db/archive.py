@@ -156,7 +156,14 @@ def list_backups(dest_dir, prefix):
             leftovers.append(path)
             continue
         backups.append(dict(path=path, name=name, manifest=manifest))
-    backups.sort(key=lambda b: (b['manifest'].get('started', ''), b['name']))
+    # A manifest that is not an object (edited by hand) keeps the file a
+    # backup, one retention cannot date (see undated()).
+    for backup in backups:
+        if not isinstance(backup['manifest'], dict):
+            backup['manifest'] = {}
+    # Oldest first by start time; the undated ones first of all (retention
+    # keeps them anyway, and they must not count as the newest).
+    backups.sort(key=lambda b: (started(b) is not None, started(b) or _EPOCH, b['name']))
     return backups, leftovers
 
 
@@ -181,19 +188,40 @@ def parse_time(text):
     return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%S%z')
 
 
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def started(backup):
+    """When ``backup`` started, from its manifest; None when the manifest
+    holds no such time (a hand-edited or foreign manifest)."""
+    try:
+        return parse_time(backup['manifest']['started'])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def undated(backups):
+    """Evidence lines for the backups retention keeps because their
+    manifest does not say when they started."""
+    return ['%s: its manifest has no valid started time (%r; want ISO-8601 with offset such as '
+            '2026-11-29T02:00:00+0000), so retention keeps it; fix the manifest or delete the backup by hand'
+            % (b['path'], b['manifest'].get('started')) for b in backups if started(b) is None]
+
+
 def select_expired(backups, keep_last, keep_days, now):
     """Backups that retention deletes: outside the newest ``keep_last`` AND
     older than ``keep_days`` (a rule set to 0 does not keep anything on its
-    own), never the newest verified backup, never the newest backup.
+    own), never the newest verified backup, never the newest backup, never
+    one whose manifest does not say when it started (undated()).
     With both rules off nothing expires."""
     if not keep_last and not keep_days:
         return []
-    keep = set()
+    keep = set(b['path'] for b in backups if started(b) is None)
     if keep_last:
         keep.update(b['path'] for b in backups[-keep_last:])
     if keep_days:
         limit = now - datetime.timedelta(days=keep_days)
-        keep.update(b['path'] for b in backups if parse_time(b['manifest']['started']) >= limit)
+        keep.update(b['path'] for b in backups if started(b) is not None and started(b) >= limit)
     if backups:
         keep.add(backups[-1]['path'])
     verified = [b for b in backups if (b['manifest'].get('verification') or {}).get('ok')]

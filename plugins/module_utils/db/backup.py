@@ -145,7 +145,8 @@ class BackupRun(object):
         expired = archive.select_expired(backups + [dict(path='(new)', manifest=dict(started=self.now.isoformat()))],
                                          p['keep_last'], p['keep_days'], self.now)
         self.result.update(path=os.path.join(p['dest_dir'], name), would_delete=[b['path'] for b in expired],
-                           would_remove_leftovers=leftovers, format=p['format'], compression=p['compression'])
+                           would_remove_leftovers=leftovers, format=p['format'], compression=p['compression'],
+                           retention_skipped=archive.undated(backups))
         return self.result
 
     def run(self):
@@ -163,6 +164,7 @@ class BackupRun(object):
             for expired in archive.select_expired(backups, p['keep_last'], p['keep_days'], self.now):
                 archive.remove_backup(expired['path'])
                 self.result['deleted'].append(expired['path'])
+            self.result['retention_skipped'] = archive.undated(backups)
         self.result['peak_memory'] = dict(module_mb=own_peak_rss_mb(), stages=manifest['stages'])
         return self.result
 

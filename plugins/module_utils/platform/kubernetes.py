@@ -11,7 +11,7 @@ import base64
 import re
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import NotFoundError, PlatformError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import (
     DEFAULT_DEPLOYMENTS, Adapter, judge_service, replica)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_client import (
@@ -268,6 +268,10 @@ class KubernetesAdapter(Adapter):
             older = [rs for rs in sets if revision(rs) < current]
             target = older[-1] if older else None
         else:
+            if not str(to).strip().isdigit():
+                raise ConfigError('rollback_to %r is not a revision number; on Kubernetes set rollback_to to one of '
+                                  'the revisions kept (%s), or leave it empty for the previous one'
+                                  % (to, ', '.join(str(revision(rs)) for rs in sets) or 'none'))
             target = next((rs for rs in sets if revision(rs) == int(to)), None)
         if target is None:
             known = ', '.join(str(revision(rs)) for rs in sets) or 'none'

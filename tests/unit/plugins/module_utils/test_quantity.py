@@ -34,3 +34,17 @@ def test_same_compares_numerically():
     assert quantity.same({'requests': {'cpu': '0.5', 'memory': '1024Mi'}}, {'requests': {'cpu': '500m', 'memory': '1Gi'}})
     assert not quantity.same({'requests': {'cpu': '0.5'}}, {'requests': {'cpu': '1'}})
     assert not quantity.same({}, {'limits': {'cpu': '1'}})
+
+
+@pytest.mark.parametrize('resources, message', [
+    ({'requests': 'abc'}, "scale_resources.requests: 'abc' is not a mapping of cpu and memory; write it as "
+     "requests: {cpu: 500m, memory: 1Gi}"),
+    ({'limits': ['1']}, "scale_resources.limits: ['1'] is not a mapping"),
+    ('abc', "scale_resources: 'abc' is not a mapping; write it as {requests:"),
+    ({'requests': {}}, 'scale_resources: neither requests nor limits is set'),
+    ({1: {}}, 'scale_resources: unknown key(s) 1; use requests and limits'),
+])
+def test_malformed_resources_are_named_not_a_traceback(resources, message):
+    with pytest.raises(ConfigError) as err:
+        quantity.validate_resources(resources, 'scale_resources')
+    assert message in err.value.msg

@@ -78,3 +78,23 @@ def test_remove_backup_takes_manifest_first(tmp_path):
     (tmp_path / ('quickbite_20250101_020000.dump.zst' + archive.SIDECAR)).write_text('x')
     archive.remove_backup(path)
     assert os.listdir(str(tmp_path)) == []
+
+
+def test_retention_keeps_and_names_backups_whose_manifest_has_no_start_time(tmp_path):
+    old = _backup(tmp_path, '20250101_020000')
+    newest = _backup(tmp_path, '20250107_020000')
+    odd = {}
+    for stamp, manifest in (('20250102_020000', {}), ('20250103_020000', {'started': 'yesterday'}),
+                            ('20250104_020000', {'started': 20250104}), ('20250105_020000', ['not', 'an', 'object'])):
+        odd[stamp] = _backup(tmp_path, stamp)
+        with open(odd[stamp] + archive.MANIFEST, 'w') as handle:
+            json.dump(manifest, handle)
+    backups = archive.list_backups(str(tmp_path), 'quickbite')[0]
+    now = datetime.datetime(2025, 1, 7, 3, 0, tzinfo=UTC)
+    for keep_last, keep_days in ((0, 1), (1, 0), (1, 1)):
+        assert [b['path'] for b in archive.select_expired(backups, keep_last, keep_days, now)] == [old]
+    lines = archive.undated(backups)
+    assert sorted(line.split(': ')[0] for line in lines) == sorted(odd.values())
+    assert all('so retention keeps it; fix the manifest or delete the backup by hand' in line for line in lines)
+    assert newest not in ' '.join(lines)
+
