@@ -4,11 +4,12 @@ retention and check mode."""
 import hashlib
 import json
 import os
+import signal
 import subprocess
 
 import pytest
 
-from conftest import compose, run_playbook
+from conftest import compose, kill_module, run_playbook
 from dbtools import backups_in, drop_db, make_big_db, start_playbook, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
@@ -162,7 +163,7 @@ def test_sigterm_leaves_no_backup_and_keeps_older(big_db, demo_vars, dest, tmp_p
     path, digest, names = older_backup(demo_vars, dest, tmp_path)
     proc = slow_backup(demo_vars, dest)
     assert wait_for(lambda: any(n.endswith('.partial') for n in backups_in(dest)), timeout=60)
-    subprocess.run(['pkill', '-TERM', '-f', 'AnsiballZ_pg_backup'], check=False)
+    assert kill_module(proc, 'pg_backup', signal.SIGTERM)
     output = proc.communicate(timeout=120)[0]
     assert proc.returncode != 0 and 'interrupted' in output, output[-3000:]
     assert_nothing_new(dest, path, digest, names)
@@ -215,5 +216,5 @@ def test_two_backups_never_overlap(big_db, demo_vars, dest, tmp_path):
         run = backup(demo_vars, dest, tmp_path, backup_db_lock_timeout=1)
         assert run.rc != 0 and 'another run holds' in run.output, run.output[-3000:]
     finally:
-        subprocess.run(['pkill', '-TERM', '-f', 'AnsiballZ_pg_backup'], check=False)
+        kill_module(proc, 'pg_backup', signal.SIGTERM, timeout=0)
         proc.communicate(timeout=120)
