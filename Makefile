@@ -14,7 +14,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 demo: bootstrap venv docker stack-up
 	$(BIN)/ansible-playbook playbooks/healthcheck.yml -i inventory/demo
 
-test: bootstrap venv docker images lint sanity unit integration molecule
+# The steps below, in two lanes side by side (scripts/test.sh): the tests that use
+# the demo stack, then the molecule scenarios that use it; beside them the
+# no-stack integration tests, unit, molecule k8s, lint and sanity. Logs in
+# build/test-logs/; the 15 slowest tests are printed at the end.
+test: bootstrap venv docker images install-built
+	bash scripts/test.sh
 
 bootstrap:
 	bash scripts/bootstrap-host.sh
@@ -48,19 +53,23 @@ sanity: venv
 	bash scripts/sanity.sh
 
 unit: venv
-	$(BIN)/pytest -q -n 2 tests/unit
+	$(BIN)/pytest -q -n 2 --durations=15 tests/unit
 
+# The tests that use the stack (marked `stack` by conftest.py) wait for its lock;
+# the others, on the Kubernetes emulator, run two at a time.
 integration: venv docker images
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q --durations=15 -m stack tests/integration
+	QUICKBITE_TESTS_WITHOUT_STACK=1 $(BIN)/pytest -q -n 2 --durations=15 -m 'not stack' tests/integration
 
 # Molecule runs the *built* collection, installed as AWX would install it.
 # reset first: a run's "prepared" state would make the next run skip prepare.yml.
-# flock: the scenarios share the demo stack with the integration tests (same lock).
+# flock: compose and schedule share the demo stack with the integration tests (same
+# lock); k8s uses only the emulator on port 18443 (a lock of its own).
 molecule: venv docker images install-built
 	$(BIN)/molecule reset -s compose >/dev/null 2>&1 || true
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections flock /tmp/quickbite-stack.lock $(BIN)/molecule test -s compose
 	$(BIN)/molecule reset -s k8s >/dev/null 2>&1 || true
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections flock /tmp/quickbite-stack.lock $(BIN)/molecule test -s k8s
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections flock /tmp/quickbite-molecule-k8s.lock $(BIN)/molecule test -s k8s
 	$(BIN)/molecule reset -s schedule >/dev/null 2>&1 || true
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections flock /tmp/quickbite-stack.lock $(BIN)/molecule test -s schedule
 

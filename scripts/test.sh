@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# `make test` after its set-up steps: two lanes run side by side.
+#
+#   stack lane:    the tests that use the shared reference stack (pytest -m stack,
+#                  which holds /tmp/quickbite-stack.lock), then the molecule
+#                  scenarios that use it (compose, schedule; same lock)
+#   no-stack lane: the emulator-only integration tests (pytest -m "not stack"),
+#                  unit tests, molecule k8s, then ansible-lint and sanity (niced,
+#                  so that the stack lane's health waits keep their CPU)
+#
+# conftest.py gives the `stack` marker to every test that uses the `stack` or
+# `stack_lock` fixture (directly or through demo_vars...) or has the compose
+# marker: new tests land in the right lane by themselves.
+# Each step writes its output to build/test-logs/<step>.log, printed whole when
+# the step ends, with its duration. Every step runs even when one fails; the
+# exit status is non-zero when any failed. At the end: each step's time and the
+# 15 slowest tests of the whole run (from each pytest run's JUnit XML).
+#
+#   scripts/test.sh                 both lanes
+#   scripts/test.sh stack|nostack   one lane (for a look at its time)
+# Knobs: QUICKBITE_TEST_LOGS (default build/test-logs), NOSTACK_NICE (default 10).
+# The steps' functions are called through step(); shellcheck cannot see that.
+# shellcheck disable=SC2317
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 2
+BIN=$ROOT/.venv/bin
+LOGS=${QUICKBITE_TEST_LOGS:-$ROOT/build/test-logs}
+NICE=${NOSTACK_NICE:-10}
+STACK_LOCK=/tmp/quickbite-stack.lock
+# molecule k8s serves the emulator on the fixed port 18443: one run at a time per host.
+K8S_LOCK=/tmp/quickbite-molecule-k8s.lock
+export PATH="$BIN:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+
+rm -rf "$LOGS" && mkdir -p "$LOGS"
+
+# step NAME COMMAND...: run COMMAND with its output in $LOGS/NAME.log, then print
+# that log whole (one lane at a time, under a lock) with the duration; record
+# "NAME rc seconds" in $LOGS/steps.
+step() {
+  local name=$1 t0=$SECONDS rc
+  shift
+  "$@" >"$LOGS/$name.log" 2>&1 </dev/null
+  rc=$?
+  {
+    flock 9
+    printf '\n======== %s: %s in %d s (%s)\n' "$name" "$([ "$rc" -eq 0 ] && echo passed || echo "FAILED rc=$rc")" \
+      "$((SECONDS - t0))" "${LOGS#"$ROOT"/}/$name.log"
+    cat "$LOGS/$name.log"
+    printf '======== end of %s\n' "$name"
+    printf '%s %s %s\n' "$name" "$rc" "$((SECONDS - t0))" >>"$LOGS/steps"
+  } 9>>"$LOGS/.print.lock"
+  return "$rc"
+}
+
+pytest_run() { # pytest_run NAME ARGS...: pytest with the durations and a JUnit report
+  local name=$1
+  shift
+  "$BIN/pytest" -q --durations=15 --junitxml="$LOGS/$name.xml" -p no:cacheprovider "$@"
+}
+
+molecule_run() { # molecule_run SCENARIO LOCKFILE: reset (a "prepared" state skips prepare.yml), then test
+  "$BIN/molecule" reset -s "$1" >/dev/null 2>&1 || true
+  NO_COLOR=1 ANSIBLE_COLLECTIONS_PATH="$ROOT/build/collections" flock "$2" "$BIN/molecule" test -s "$1"
+}
+
+stack_lane() {
+  local rc=0
+  step integration-stack pytest_run integration-stack -m stack tests/integration || rc=1
+  step molecule-compose molecule_run compose "$STACK_LOCK" || rc=1
+  step molecule-schedule molecule_run schedule "$STACK_LOCK" || rc=1
+  return "$rc"
+}
+
+nostack_lane() {
+  local rc=0
+  # QUICKBITE_TESTS_WITHOUT_STACK: conftest refuses a playbook run or compose call on the
+  # demo stack from a test that does not declare the stack (it would race the stack lane).
+  export QUICKBITE_TESTS_WITHOUT_STACK=1
+  step integration-nostack pytest_run integration-nostack -n 2 -m 'not stack' tests/integration || rc=1
+  step unit pytest_run unit -n 2 tests/unit || rc=1
+  step molecule-k8s molecule_run k8s "$K8S_LOCK" || rc=1
+  step lint nice -n "$NICE" "$BIN/ansible-lint" --profile production --offline || rc=1
+  step sanity nice -n "$NICE" bash scripts/sanity.sh || rc=1
+  return "$rc"
+}
+
+summary() {
+  printf '\n======== steps (seconds)\n'
+  awk '{ printf "  %-22s %6d  %s\n", $1, $3, ($2 == 0 ? "passed" : "FAILED rc=" $2) }' "$LOGS/steps" 2>/dev/null
+  printf '======== slowest 15 tests of the run (setup + call + teardown)\n'
+  "$BIN/python" - "$LOGS" <<'EOF'
+import glob
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+rows = []
+for path in glob.glob(os.path.join(sys.argv[1], '*.xml')):
+    for case in ET.parse(path).iter('testcase'):
+        rows.append((float(case.get('time') or 0), '%s::%s' % (case.get('classname'), case.get('name'))))
+for seconds, name in sorted(rows, reverse=True)[:15]:
+    print('  %7.2fs %s' % (seconds, name))
+EOF
+}
+
+t0=$SECONDS
+case "${1:-all}" in
+  stack) stack_lane; rc=$? ;;
+  nostack) nostack_lane; rc=$? ;;
+  all)
+    stack_lane & stack_pid=$!
+    nostack_lane & nostack_pid=$!
+    rc=0
+    wait "$stack_pid" || rc=1
+    wait "$nostack_pid" || rc=1
+    ;;
+  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
+summary
+printf '======== make test: %s in %d s\n' "$([ "$rc" -eq 0 ] && echo passed || echo FAILED)" "$((SECONDS - t0))"
+exit "$rc"
