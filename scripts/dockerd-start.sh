@@ -13,9 +13,9 @@ if docker info >/dev/null 2>&1; then exit 0; fi
 # --bridge=none: no private-range networks; every service uses host networking.
 setsid dockerd --bridge=none --iptables=false >/var/log/quickbite-dockerd.log 2>&1 < /dev/null &
 echo $! > /var/run/quickbite-dockerd.pid
-for _ in $(seq 1 60); do
+for _ in $(seq 1 300); do
   docker info >/dev/null 2>&1 && exit 0
-  sleep 1
+  sleep 0.2
 done
 echo "dockerd did not answer within 60 s; see /var/log/quickbite-dockerd.log" >&2
 exit 1
