@@ -5,12 +5,13 @@
 #                  which holds /tmp/quickbite-stack.lock), then the molecule
 #                  scenarios that use it (compose, schedule; same lock)
 #   no-stack lane: the emulator-only integration tests (pytest -m "not stack"),
-#                  unit tests, molecule k8s, then ansible-lint and sanity (niced,
-#                  so that the stack lane's health waits keep their CPU)
+#                  unit tests, molecule k8s, ansible-lint and sanity (unit, lint
+#                  and sanity niced, so that the stack lane keeps its CPU: it is
+#                  the longer lane, and its health waits have timeouts)
 #
 # conftest.py gives the `stack` marker to every test that uses the `stack` or
-# `stack_lock` fixture (directly or through demo_vars...) or has the compose
-# marker: new tests land in the right lane by themselves.
+# `stack_lock` fixture (directly or through demo_vars...): new tests land in
+# the right lane by themselves (docs/development.md).
 # Each step writes its output to build/test-logs/<step>.log, printed whole when
 # the step ends, with its duration. Every step runs even when one fails; the
 # exit status is non-zero when any failed. At the end: each step's time and the
@@ -78,8 +79,11 @@ nostack_lane() {
   # QUICKBITE_TESTS_WITHOUT_STACK: conftest refuses a playbook run or compose call on the
   # demo stack from a test that does not declare the stack (it would race the stack lane).
   export QUICKBITE_TESTS_WITHOUT_STACK=1
-  step integration-nostack pytest_run integration-nostack -n 2 -m 'not stack' tests/integration || rc=1
-  step unit pytest_run unit -n 2 tests/unit || rc=1
+  # One process, normal priority: the emulator tests wait with timeouts too, and on
+  # 2 cores every extra process slows the stack lane, which is the longer one.
+  step integration-nostack pytest_run integration-nostack -m 'not stack' tests/integration || rc=1
+  step unit nice -n "$NICE" "$BIN/pytest" -q --durations=15 --junitxml="$LOGS/unit.xml" -p no:cacheprovider \
+    -n 2 tests/unit || rc=1
   step molecule-k8s molecule_run k8s "$K8S_LOCK" || rc=1
   step lint nice -n "$NICE" "$BIN/ansible-lint" --profile production --offline || rc=1
   step sanity nice -n "$NICE" bash scripts/sanity.sh || rc=1
