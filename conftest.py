@@ -3,6 +3,8 @@
 import os
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.abspath(__file__))
 for path in (os.path.join(ROOT, '.collections'), os.path.join(ROOT, 'tests')):
     if path not in sys.path:
@@ -18,6 +20,7 @@ for path in (os.path.join(ROOT, '.collections'), os.path.join(ROOT, 'tests')):
 STACK_FIXTURES = frozenset(('stack', 'stack_lock'))
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by markers
 def pytest_collection_modifyitems(items):
     for item in items:
         if STACK_FIXTURES.intersection(getattr(item, 'fixturenames', ())):
