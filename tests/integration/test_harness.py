@@ -19,6 +19,10 @@ def _collected(*args):
     return set(line for line in proc.stdout.splitlines() if '::' in line)
 
 
+def _files(ids):
+    return set(i.split('::')[0].rsplit('/', 1)[-1] for i in ids)
+
+
 def test_the_stack_marker_follows_the_fixtures_a_test_uses():
     paths = ['tests/integration/%s.py' % name for name in (
         'test_stack', 'test_healthcheck_k8s', 'test_flyway_repair_k8s', 'test_k8s_emulator', 'test_service_ops_k8s',
@@ -26,12 +30,11 @@ def test_the_stack_marker_follows_the_fixtures_a_test_uses():
     stack = _collected('-m', 'stack', *paths)
     rest = _collected('-m', 'not stack', *paths)
     assert stack and rest and not stack & rest
-    files = lambda ids: set(i.split('::')[0].rsplit('/', 1)[-1] for i in ids)  # noqa: E731
     # k8s tests that use the stack's PostgreSQL (through the `stack` fixture) wait for the stack lock too.
-    assert {'test_stack.py', 'test_healthcheck_k8s.py', 'test_flyway_repair_k8s.py'} <= files(stack)
-    assert {'test_k8s_emulator.py', 'test_service_ops_k8s.py', 'test_harness.py'} <= files(rest)
+    assert {'test_stack.py', 'test_healthcheck_k8s.py', 'test_flyway_repair_k8s.py'} <= _files(stack)
+    assert {'test_k8s_emulator.py', 'test_service_ops_k8s.py', 'test_harness.py'} <= _files(rest)
     # One file, both groups: the Compose tests of test_logs.py use the stack, its emulator tests do not.
-    assert 'test_logs.py' in files(stack) & files(rest)
+    assert 'test_logs.py' in _files(stack) & _files(rest)
 
 
 def test_a_no_stack_test_touching_the_demo_stack_is_refused(monkeypatch):
