@@ -8,8 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import stat
 
-from ansible_collections.quickbite.ops.plugins.module_utils import envfile
+from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 
 try:
@@ -48,5 +49,7 @@ def set_container_resources(path, deployment, container, resources, check_mode=F
     if not check_mode:
         target['resources'] = after
         text = yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
-        envfile.write_atomic(path, text)
+        # Mode kept; the directory checked and the file replaced by rename (_safefs).
+        _safefs.write_atomic(path, text, 'scale_manifest (its directory)', stat.S_IMODE(os.stat(path).st_mode),
+                             create_dir=False)
     return True, before

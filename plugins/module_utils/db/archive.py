@@ -19,6 +19,9 @@ import os
 import re
 import shutil
 
+from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+
 PARTIAL = '.partial'
 MANIFEST = '.manifest.json'
 SIDECAR = '.sha256'
@@ -35,6 +38,18 @@ EXTENSIONS = {
     ('plain', 'none'): '.sql',
 }
 _STAMP = re.compile(r'_(\d{8}_\d{6})(?:_\d+)?(\.[a-z.]+)$')
+_PREFIX = re.compile(r'^[A-Za-z0-9._-]+$')
+# The variable that sets the backup directory, for messages.
+DIR_VAR = 'backup_db_dest_dir (quickbite_backup_dir)'
+
+
+def check_prefix(prefix, var='backup_db_prefix'):
+    """A prefix is one plain file name: no path separator, no '.' or '..'."""
+    if not isinstance(prefix, str) or not _PREFIX.match(prefix) or prefix in ('.', '..'):
+        raise ConfigError('%s %r is not a plain name: it must match ^[A-Za-z0-9._-]+$ and not be . or .. (a / or .. '
+                          'would put backups outside the backup directory); set %s to a name such as quickbite'
+                          % (var, prefix, var))
+    return prefix
 
 
 def backup_name(prefix, fmt, compression, now):
@@ -64,16 +79,10 @@ def fsync_path(path):
 
 
 def write_file_atomic(path, text, mode=0o600):
-    tmp = path + PARTIAL
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        os.write(fd, text.encode('utf-8'))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(tmp, path)
-    fsync_path(os.path.dirname(os.path.abspath(path)))
+    """Through _safefs: the backup directory checked, a new temporary file
+    (O_EXCL|O_NOFOLLOW), renamed over ``path`` (a symlink there is replaced,
+    never followed)."""
+    _safefs.write_atomic(path, text, DIR_VAR, mode, create_dir=False)
 
 
 def sidecar_text(entries):
@@ -107,7 +116,7 @@ def file_sha256(path, bufsize=1 << 20):
 def read_manifest(path):
     """The manifest of backup ``path``, or None."""
     try:
-        with open(path + MANIFEST) as handle:
+        with _safefs.open_nofollow(path + MANIFEST, binary=False) as handle:
             return json.load(handle)
     except (IOError, OSError, ValueError):
         return None

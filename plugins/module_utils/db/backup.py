@@ -17,10 +17,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import hashlib
 import os
 import threading
 import time
 
+from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
 from ansible_collections.quickbite.ops.plugins.module_utils.db import archive, integrity
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage, own_peak_rss_mb
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
@@ -50,6 +52,7 @@ def backup_argument_spec():
 
 
 def validate(p):
+    archive.check_prefix(p['prefix'], 'backup_db_prefix')
     fmt, comp = p['format'], p['compression']
     if fmt == 'directory' and comp == 'zstd':
         raise ConfigError('format directory with compression zstd: pg_dump 15 compresses directory archives with '
@@ -119,14 +122,6 @@ class BackupRun(object):
         self.result = dict(changed=False, removed_leftovers=[], deleted=[])
 
     # -- helpers --------------------------------------------------------------
-    def _ensure_dir(self):
-        dest = self.p['dest_dir']
-        if not os.path.isdir(dest):
-            try:
-                os.makedirs(dest, 0o700)
-            except OSError as exc:
-                raise ConfigError('cannot create backup_db_dest_dir %s: %s' % (dest, exc.strerror))
-
     def _cleanup_leftovers(self, leftovers):
         for path in leftovers:
             archive.remove_path(path)
@@ -140,6 +135,8 @@ class BackupRun(object):
         """What a run would do (check mode), without taking the lock's side effects."""
         p = self.p
         validate(p)
+        if os.path.lexists(p['dest_dir']):  # the refusal a real run would meet
+            _safefs.check_dir(p['dest_dir'], archive.DIR_VAR)
         name = archive.backup_name(p['prefix'], p['format'], p['compression'], self.now)
         backups, leftovers = archive.list_backups(p['dest_dir'], p['prefix'])
         expired = archive.select_expired(backups + [dict(path='(new)', manifest=dict(started=self.now.isoformat()))],
@@ -152,8 +149,11 @@ class BackupRun(object):
     def run(self):
         p = self.p
         validate(p)
-        self._ensure_dir()
-        with FileLock(p['dest_dir'], LOCK_NAME, wait=p['lock_timeout']):
+        # Owner and mode checked (created 0700 when absent); every file below is
+        # created relative to this descriptor with O_EXCL|O_NOFOLLOW.
+        self.dir = _safefs.SafeDir(p['dest_dir'], archive.DIR_VAR)
+        with self.dir, FileLock(p['dest_dir'], LOCK_NAME, procedure='back up the database', wait=p['lock_timeout'],
+                                what='the lock of backup directory %s' % p['dest_dir'], var=archive.DIR_VAR):
             backups, leftovers = archive.list_backups(p['dest_dir'], p['prefix'])
             self._cleanup_leftovers(leftovers)
             name = archive.backup_name(p['prefix'], p['format'], p['compression'], self.now)
@@ -244,7 +244,7 @@ class BackupRun(object):
 
     def _dump_stream(self, partial, snapshot_id):
         pipe = Pipeline(dump_stages(self.p, self.client, snapshot_id))
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = self.dir.create(os.path.basename(partial), 0o600)
         try:
             try:
                 size, digest = pipe.relay_to(fd)
@@ -276,17 +276,38 @@ class BackupRun(object):
         pipe.wait()
         entries, size = [], 0
         base = os.path.basename(partial)[:-len(archive.PARTIAL)]
-        for name in sorted(os.listdir(partial)):
-            full = os.path.join(partial, name)
-            os.chmod(full, 0o600)
-            archive.fsync_path(full)
-            size += os.path.getsize(full)
-            entries.append((archive.file_sha256(full), '%s/%s' % (base, name)))
-        os.chmod(partial, 0o700)
+        with _safefs.SafeDir(partial, archive.DIR_VAR, create=False) as out:
+            for name in sorted(os.listdir(out.fd)):
+                size_, digest = _seal(out, name)
+                size += size_
+                entries.append((digest, '%s/%s' % (base, name)))
         return size, None, pipe, entries
 
     def _commit(self, partial, path, entries):
-        archive.fsync_path(partial)
-        os.rename(partial, path)
-        archive.fsync_path(os.path.dirname(path))
-        archive.write_file_atomic(path + archive.SIDECAR, archive.sidecar_text(entries))
+        fd = os.open(os.path.basename(partial), os.O_RDONLY | os.O_NOFOLLOW, dir_fd=self.dir.fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.dir.rename(os.path.basename(partial), os.path.basename(path))
+        self.dir.fsync()
+        self.dir.write_atomic(os.path.basename(path) + archive.SIDECAR, archive.sidecar_text(entries))
+
+
+def _seal(directory, name):
+    """(size, sha256) of a file pg_dump wrote into ``directory``, made 0600
+    and fsynced through one O_NOFOLLOW descriptor."""
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=directory.fd)
+    try:
+        os.fchmod(fd, 0o600)
+        digest, size = hashlib.sha256(), 0
+        while True:
+            block = os.read(fd, 1 << 20)
+            if not block:
+                break
+            size += len(block)
+            digest.update(block)
+        os.fsync(fd)
+        return size, digest.hexdigest()
+    finally:
+        os.close(fd)

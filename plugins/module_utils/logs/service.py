@@ -11,14 +11,16 @@ Check mode collects and searches the same way but writes no file.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import binascii
 import datetime
 import errno
 import os
 import re
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
+from ansible_collections.quickbite.ops.plugins.module_utils import _mask
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.logs import search
 
@@ -133,48 +135,43 @@ def file_name(settings, now):
 
 
 def write_file(dest_dir, name, text):
-    """Write atomically with mode 0640; never overwrite (a second run in the
-    same second gets ``-2``). Returns the path."""
+    """Write atomically with mode 0640 into the checked ``dest_dir``
+    (_safefs: owner and mode checked, names resolved against its descriptor);
+    never overwrite and never follow a name that exists (a second run in the
+    same second, or a planted symlink, gets ``-2``). Returns the path."""
     try:
-        if not os.path.isdir(dest_dir):
-            os.makedirs(dest_dir, DIR_MODE)
-        handle, tmp = tempfile.mkstemp(prefix='.quickbite-logs-', suffix='.tmp', dir=dest_dir)
-        try:
-            with os.fdopen(handle, 'wb') as stream:
-                stream.write(text.encode('utf-8', 'replace'))
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(tmp, FILE_MODE)
-            return _publish(tmp, dest_dir, name)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with _safefs.SafeDir(dest_dir, 'logs_dest_dir', mode=DIR_MODE) as directory:
+            tmp = '.quickbite-logs-%d-%s.tmp' % (os.getpid(), binascii.hexlify(os.urandom(6)).decode('ascii'))
+            directory.write_new(tmp, text.encode('utf-8', 'replace'), FILE_MODE)
+            try:
+                return directory.join(_publish(directory, tmp, name))
+            finally:
+                directory.unlink(tmp)
     except (IOError, OSError) as exc:
         raise ConfigError('cannot write the log file into %s (logs_dest_dir): %s; set logs_dest_dir to a '
                           'directory the remote user can write' % (dest_dir, exc.strerror or exc))
 
 
-def _publish(tmp, dest_dir, name):
+def _publish(directory, tmp, name):
     stem = name[:-len('.log')]
     for attempt in range(1, 100):
-        path = os.path.join(dest_dir, '%s%s.log' % (stem, '' if attempt == 1 else '-%d' % attempt))
+        candidate = '%s%s.log' % (stem, '' if attempt == 1 else '-%d' % attempt)
         try:
-            os.link(tmp, path)  # appears complete, or not at all; fails instead of overwriting
-            return path
+            # appears complete, or not at all; fails instead of overwriting or following
+            os.link(tmp, candidate, src_dir_fd=directory.fd, dst_dir_fd=directory.fd, follow_symlinks=False)
+            return candidate
         except OSError as exc:
             if exc.errno == errno.EEXIST:
                 continue
             if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
                 raise
-        # No hard links here: reserve the name, then replace it in one rename.
+        # No hard links here: reserve the name (O_EXCL|O_NOFOLLOW), then replace it in one rename.
         try:
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
-        except OSError as exc:
-            if exc.errno == errno.EEXIST:
-                continue
-            raise
-        os.rename(tmp, path)
-        return path
+            os.close(directory.create(candidate, FILE_MODE))
+        except _safefs.UnsafePathError:
+            continue
+        directory.rename(tmp, candidate)
+        return candidate
     raise OSError(errno.EEXIST, 'too many files named %s-N.log' % stem)
 
 

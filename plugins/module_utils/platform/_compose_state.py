@@ -13,7 +13,7 @@ import json
 import os
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils import envfile
+from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
 
 HISTORY_LIMIT = 20
 
@@ -25,13 +25,13 @@ class ComposeState(object):
         self.history_path = os.path.join(self.dir, 'history.json')
         self.override_path = os.path.join(self.dir, 'rollback.override.yml')
 
-    def _ensure_dir(self):
-        if not os.path.isdir(self.dir):
-            os.makedirs(self.dir, 0o700)
+    def _write(self, path, text):
+        """Through _safefs: the state directory made 0700 and checked, the file replaced, never followed."""
+        _safefs.write_atomic(path, text, 'quickbite_compose_project_dir (its .quickbite-ops directory)')
 
     def history(self):
         try:
-            with open(self.history_path) as handle:
+            with _safefs.open_nofollow(self.history_path, binary=False) as handle:
                 return json.load(handle)
         except (IOError, OSError, ValueError):
             return {}
@@ -47,15 +47,14 @@ class ComposeState(object):
         else:
             entries.append(entry)
         del entries[:-HISTORY_LIMIT]
-        self._ensure_dir()
-        envfile.write_atomic(self.history_path, json.dumps(data, indent=2, sort_keys=True) + '\n')
+        self._write(self.history_path, json.dumps(data, indent=2, sort_keys=True) + '\n')
 
     def pins(self):
         """{service: image} from the override file (which this class alone writes)."""
         if not os.path.exists(self.override_path):
             return {}
         pins, current = {}, None
-        with open(self.override_path) as handle:
+        with _safefs.open_nofollow(self.override_path, binary=False) as handle:
             for line in handle:
                 stripped = line.strip()
                 if line.startswith('  ') and not line.startswith('    ') and stripped.endswith(':'):
@@ -80,5 +79,4 @@ class ComposeState(object):
         for name in sorted(pins):
             # JSON strings are valid YAML scalars and need no escaping rules of their own.
             lines += ['  %s:' % name, '    image: %s' % json.dumps(pins[name])]
-        self._ensure_dir()
-        envfile.write_atomic(self.override_path, '\n'.join(lines) + '\n')
+        self._write(self.override_path, '\n'.join(lines) + '\n')

@@ -19,6 +19,7 @@ import os
 import time
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import fingerprint
+from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 
 
@@ -32,13 +33,15 @@ def _now():
 
 
 def append_audit(path, entry):
-    """One JSON line per rotation; never a secret value."""
-    directory = os.path.dirname(path)
-    if directory and not os.path.isdir(directory):
-        os.makedirs(directory, 0o750)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    with os.fdopen(fd, 'a') as handle:
-        handle.write(json.dumps(entry, sort_keys=True) + '\n')
+    """One JSON line per rotation; never a secret value. Appended through
+    _safefs: the directory's owner and mode checked, the file never a symlink
+    nor someone else's. Called with ``entry=None`` before anything changes,
+    so an unsafe log is refused while nothing has been done yet."""
+    with _safefs.SafeDir(os.path.dirname(os.path.abspath(path)), 'the directory of rotate_*_audit_log', mode=0o750) as directory:
+        fd = directory.append(os.path.basename(path), 0o640)
+        with os.fdopen(fd, 'a') as handle:
+            if entry is not None:
+                handle.write(json.dumps(entry, sort_keys=True) + '\n')
 
 
 class Rotation(object):
@@ -90,7 +93,8 @@ class Rotation(object):
                     msg=msg, report_lines=[msg])
 
     def run(self, new_value):
-        with self.adapter.lock('rotate-%s' % self.secret):
+        append_audit(self.audit_log, None)  # an unsafe audit log is refused before anything changes
+        with self.adapter.lock('rotate %s' % self.secret):
             pending = self.store.load(self.secret)
             if pending:
                 self._step('found an interrupted rotation (phase %s); resuming' % pending['phase'])

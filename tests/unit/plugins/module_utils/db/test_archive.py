@@ -3,6 +3,8 @@ import datetime
 import json
 import os
 
+import pytest
+
 from ansible_collections.quickbite.ops.plugins.module_utils.db import archive
 
 UTC = datetime.timezone.utc
@@ -98,3 +100,14 @@ def test_retention_keeps_and_names_backups_whose_manifest_has_no_start_time(tmp_
     assert all('so retention keeps it; fix the manifest or delete the backup by hand' in line for line in lines)
     assert newest not in ' '.join(lines)
 
+
+@pytest.mark.parametrize('prefix', ['../x', 'a/b', '/abs', '.', '..', '', 'qb x', 'qb\nx'])
+def test_a_prefix_that_is_not_a_plain_name_is_refused(prefix):
+    from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+    with pytest.raises(ConfigError, match=r'backup_db_prefix .* \^\[A-Za-z0-9\._-\]\+\$'):
+        archive.check_prefix(prefix)
+
+
+def test_plain_prefixes_are_accepted():
+    for prefix in ('quickbite', 'qb.nightly-2', '_x'):
+        assert archive.check_prefix(prefix) == prefix
