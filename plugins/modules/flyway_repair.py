@@ -178,6 +178,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, flyway
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
@@ -198,7 +199,9 @@ def main():
     try:
         adapter = get_adapter(module)
         target = connection.resolve_target(module, adapter)
-        result = flyway.run(target, adapter, module.params, module.check_mode)
+        # Only a repair changes something (the report reads).
+        with target_lock(adapter, 'repair flyway_schema_history', module.check_mode or module.params['state'] != 'repair'):
+            result = flyway.run(target, adapter, module.params, module.check_mode)
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     for warning in result.pop('warnings'):

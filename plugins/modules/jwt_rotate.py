@@ -200,8 +200,8 @@ def end_grace(module, adapter, url, previous_now):
     if module.check_mode:
         result = procedures.execute(module, adapter, key, '', test)
     else:
-        # The JWT_SECRET rotation's lock too: both rotations write JWT_SECRET_PREVIOUS.
-        with adapter.lock('rotate-JWT_SECRET'):
+        # The target's lock (re-entrant: the rotation engine takes it again inside).
+        with adapter.lock('end the JWT grace period'):
             result = procedures.execute(module, adapter, key, '', test)
     if result['outcome'] == 'rotated':
         result['msg'] = ('ended the grace period: %s (%s) dropped, verified by the backend; tokens signed with it are '

@@ -180,6 +180,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.db.client import acc
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
 from ansible_collections.quickbite.ops.plugins.module_utils.db.procedure import RestoreRun, restore_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 
 
 def lines(result):
@@ -203,7 +204,8 @@ def main():
         target = connection.resolve_target(module, adapter)
         client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
         run = RestoreRun(module, adapter.get(), client)
-        result = run.plan() if module.check_mode else run.run()
+        with target_lock(adapter, 'restore database %s' % target.dbname, module.check_mode):
+            result = run.plan() if module.check_mode else run.run()
     except QuickbiteError as exc:
         details = dict(exc.details)
         if run is not None:

@@ -142,6 +142,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.errors import Config
 from ansible_collections.quickbite.ops.plugins.module_utils.health import service
 from ansible_collections.quickbite.ops.plugins.module_utils.health.options import health_argument_spec, health_settings
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import restart
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
@@ -172,8 +173,10 @@ def main():
 
             def verify():
                 return service.run(adapter, settings, timeout=p['verify_timeout'], interval=1)
-        result = restart.run(adapter, steps, p['all'], p['wait_timeout'], module.check_mode,
-                             verify=verify, endpoints=endpoints, confirm=p['confirm'])
+        what = 'the whole stack' if p['all'] else p['pod'] or ', '.join(p['services'])
+        with target_lock(adapter, 'restart %s' % what, module.check_mode):
+            result = restart.run(adapter, steps, p['all'], p['wait_timeout'], module.check_mode,
+                                 verify=verify, endpoints=endpoints, confirm=p['confirm'])
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)

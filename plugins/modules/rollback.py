@@ -90,6 +90,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import rollback
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
@@ -104,8 +105,9 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     try:
-        result = rollback.run(get_adapter(module), p['service'], p['to'], p['unpin'], p['wait_timeout'],
-                              module.check_mode)
+        adapter = get_adapter(module)
+        with target_lock(adapter, 'roll back %s' % p['service'], module.check_mode):
+            result = rollback.run(adapter, p['service'], p['to'], p['unpin'], p['wait_timeout'], module.check_mode)
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)

@@ -129,6 +129,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import scale
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
@@ -150,13 +151,15 @@ def main():
                            required_one_of=[('replicas', 'resources')], mutually_exclusive=[('replicas', 'resources')])
     p = module.params
     try:
-        if p['resources'] is not None:
-            result = scale.run_vertical(get_adapter(module), p['service'], p['container'], p['resources'],
-                                        p['manifest'], p['wait_timeout'], module.check_mode)
-        else:
-            guards = scale.Guards(p['stateful_services'], p['db_service'], p['replicated_services'], p['confirm'])
-            result = scale.run(get_adapter(module), p['service'], p['replicas'], p['wait_timeout'], module.check_mode,
-                               guards)
+        adapter = get_adapter(module)
+        with target_lock(adapter, 'scale %s' % p['service'], module.check_mode):
+            if p['resources'] is not None:
+                result = scale.run_vertical(adapter, p['service'], p['container'], p['resources'],
+                                            p['manifest'], p['wait_timeout'], module.check_mode)
+            else:
+                guards = scale.Guards(p['stateful_services'], p['db_service'], p['replicated_services'], p['confirm'])
+                result = scale.run(adapter, p['service'], p['replicas'], p['wait_timeout'], module.check_mode,
+                                   guards)
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)

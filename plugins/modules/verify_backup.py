@@ -102,6 +102,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.db import connection
 from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 
 
 def main():
@@ -130,7 +131,9 @@ def main():
                 path, p['database'], p['database'])
             module.exit_json(changed=False, path=path, ok=True, checks=[], tables={}, report_lines=[plan])
         client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
-        result = verify.verify(path, client, target.dbname, p['database'], p['record'])
+        # A scratch database is created and dropped on the target: the target's lock.
+        with target_lock(adapter, 'verify backup %s' % path):
+            result = verify.verify(path, client, target.dbname, p['database'], p['record'])
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     except Interrupted as exc:

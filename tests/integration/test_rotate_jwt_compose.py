@@ -203,9 +203,9 @@ def test_an_interrupted_end_of_grace_blocks_rotations_until_it_is_finished(stack
 
 def test_lock_refuses_a_second_rotation(stack, demo_vars, audit, tmp_path):
     import fcntl
-    lock_path = os.path.join(stack['dir'], '.quickbite-ops', 'rotate-JWT_SECRET.lock')
+    lock_path = os.path.join(stack['dir'], '.quickbite-ops', 'target.lock')
     os.makedirs(os.path.dirname(lock_path), exist_ok=True)
     with open(lock_path, 'a+') as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit), tmp_path=tmp_path)
-    assert run.rc != 0 and 'another run holds the rotate-JWT_SECRET lock' in run.output
+    assert run.rc != 0 and 'refusing to rotate JWT_SECRET: another run holds the lock of the compose project' in run.output

@@ -90,6 +90,18 @@ class Adapter(object):
         """Short human description of the target, for messages."""
         raise NotImplementedError
 
+    def lock(self, procedure, ttl=3600):
+        """The target's one lock (Compose project, Kubernetes namespace), a
+        context manager re-entrant within one process; every procedure that
+        changes the target holds it (_locks.target_lock). A second run is
+        refused with LockedError naming the holder and ``procedure``."""
+        raise NotImplementedError
+
+    def store(self):
+        """Persistent state of procedures that must survive a kill: load(name),
+        save(name, data), delete(name)."""
+        raise NotImplementedError
+
     def target_name(self):
         """The name an operator types to confirm an action on the whole
         target: the Compose project name, the Kubernetes namespace."""

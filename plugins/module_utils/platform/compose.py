@@ -213,9 +213,12 @@ class ComposeAdapter(Adapter):
         from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import FileStore
         return FileStore(self.state.dir)
 
-    def lock(self, name, ttl=3600):
-        from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import FileLock
-        return FileLock(self.state.dir, name)
+    def lock(self, procedure, ttl=3600):
+        """The project's one lock (_locks.FileLock): ``procedure`` names the
+        holder in a refused run's message; a dead holder's lock is freed by the
+        kernel, so ``ttl`` is not needed here."""
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import FileLock, TARGET_LOCK
+        return FileLock(self.state.dir, TARGET_LOCK, procedure=procedure, what='the lock of the %s' % self.describe())
 
     # ---------------------------------------------------------------- changes
 

@@ -304,9 +304,11 @@ class KubernetesAdapter(Adapter):
         from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import SecretStore
         return SecretStore(self.client, self.namespace)
 
-    def lock(self, name, ttl=3600):
+    def lock(self, procedure, ttl=3600):
+        """The namespace's one lock (_locks.ConfigMapLock); ``procedure``
+        names the holder, ``ttl`` is when a killed holder's lock expires."""
         from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import ConfigMapLock
-        return ConfigMapLock(self.client, self.namespace, name, ttl)
+        return ConfigMapLock(self.client, self.namespace, procedure, ttl)
 
     def get_config(self, key):
         secret = self.client.call('reading secret %s' % self.secret_name,
