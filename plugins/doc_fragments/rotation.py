@@ -17,7 +17,9 @@ options:
     default: http://127.0.0.1:8080
   audit_log:
     description:
-      - File the audit line is appended to, on the host that runs the module.
+      - File the audit line is appended to, on the host that runs the module. Its directory (created 0750 when
+        missing) must belong to the running user and be writable by no one else, and the file must not be a symlink
+        or someone else's; otherwise the rotation is refused before anything changes.
     type: path
     default: /var/log/quickbite-ops/rotation.log
   operator:

@@ -47,12 +47,15 @@ requirements:
 options:
   dest_dir:
     description:
-      - Directory of the backups (created 0700 when missing).
+      - Directory of the backups (created 0700 when missing). It must belong to the user the module runs as and be
+        writable by no one else (its parents not writable by others either); otherwise the backup is refused, naming
+        its mode. Files in it are created C(O_EXCL|O_NOFOLLOW): a planted symlink is never followed.
     type: path
     default: /opt/quickbite/backups
   prefix:
     description:
       - File name prefix; names are C(<prefix>_YYYYmmdd_HHMMSS) plus the extension of the format.
+      - A plain name matching C(^[A-Za-z0-9._-]+$), not C(.) or C(..); anything else (a C(/), C(../x)) is refused.
     type: str
     default: quickbite
   format:
