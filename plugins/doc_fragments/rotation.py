@@ -37,10 +37,20 @@ options:
       - Verify TLS certificates of O(backend_url).
     type: bool
     default: true
+  abandon_pending:
+    description:
+      - "Drop an interrupted rotation instead of rotating: the old value is put back (the configuration's bytes as
+        they were, and on the database the old password), the backend restarted and tested, as after a failed test.
+        No change when no rotation is pending. Sets no new value."
+      - A rotation resumed with a different new value is refused and names this option.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
-    description: Says what would rotate (with the fingerprint of the current value) and changes nothing.
+    description: Says what would rotate (with the fingerprint of the current value) and changes nothing; C(changed)
+      is decided by the same comparison as a real run (no change for the value already in force), and what a run
+      would refuse is refused.
   diff_mode:
     support: none
     description: Secrets have no diff; fingerprints are returned instead.

@@ -30,6 +30,9 @@ options:
   new_password:
     description:
       - The new password (vaulted). Generated when omitted.
+      - Printable ASCII only (the SCRAM-SHA-256 verifier is computed here, without SASLprep), and it must fit on one
+        line of the env file; anything else is refused before any change.
+      - Resuming an interrupted rotation with another value is refused.
     type: str
   db_host:
     description:
@@ -85,7 +88,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 outcome:
-  description: C(rotated), C(unchanged), or in check mode C(would rotate) / C(would resume).
+  description: C(rotated), C(unchanged), C(abandoned) (O(abandon_pending)), or in check mode C(would rotate) /
+    C(would resume) / C(would abandon).
   returned: always
   type: str
 old_fingerprint:
@@ -135,6 +139,10 @@ def main():
         admin_db=dict(type='str', default='postgres'),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if module.params['abandon_pending'] and module.params['new_password']:
+        module.fail_json(msg='abandon_pending drops an interrupted rotation and sets no new password: it cannot be '
+                             'combined with new_password (rotate_db_password_abandon_pending with '
+                             'rotate_db_password_new)')
     require_psycopg2(module)
     p = module.params
     try:
@@ -155,9 +163,10 @@ def main():
             checks = procedures.health_checks(adapter, p['backend_url'], p['wait_timeout'], p['validate_certs'])
             return checks + dbpassword.login_checks(target, old, new)
 
-        new = p['new_password'] or (None if module.check_mode else dbpassword.new_password())
         result = procedures.execute(
-            module, adapter, 'DB_PASSWORD', new, test,
+            module, adapter, 'DB_PASSWORD', p['new_password'] or None, test, abandon=p['abandon_pending'],
+            generate=dbpassword.new_password, validate=dbpassword.check_password,
+            hints=procedures.abandon_hints('rotate_db_password', 'rotate_db_password_new'),
             set_external=lambda old, new: dbpassword.set_password(admin, user, new),
             restore_external=lambda old, new: dbpassword.set_password(admin, user, old))
     except QuickbiteError as exc:

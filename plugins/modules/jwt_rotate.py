@@ -36,6 +36,7 @@ options:
   new_secret:
     description:
       - The new secret (vaulted). Generated when omitted.
+      - Resuming an interrupted rotation with another value is refused.
     type: str
   keep_previous:
     description:
@@ -79,7 +80,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 outcome:
-  description: C(rotated), C(unchanged), or in check mode C(would rotate) / C(would resume). With O(end_grace),
+  description: C(rotated), C(unchanged), C(abandoned) (O(abandon_pending)), or in check mode C(would rotate) /
+    C(would resume) / C(would abandon). With O(end_grace),
     C(rotated) means C(JWT_SECRET_PREVIOUS) was emptied.
   returned: always
   type: str
@@ -132,6 +134,10 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
     # Not mutually_exclusive: the role passes every option, false and empty included.
+    if p['abandon_pending'] and (p['keep_previous'] or p['new_secret']):
+        other = 'keep_previous' if p['keep_previous'] else 'new_secret'
+        module.fail_json(msg='abandon_pending drops an interrupted rotation and sets no new secret: it cannot be '
+                             'combined with %s (rotate_jwt_abandon_pending with rotate_jwt_%s)' % (other, other))
     if p['end_grace'] and (p['keep_previous'] or p['new_secret']):
         other = 'keep_previous' if p['keep_previous'] else 'new_secret'
         module.fail_json(msg='end_grace ends a grace period and sets no new secret: it cannot be combined with %s '
@@ -146,7 +152,8 @@ def main():
         if adapter.store().load('JWT_SECRET_PREVIOUS'):
             # Resumed later, that end would put back a previous secret older than this rotation's.
             raise ConfigError('an end of the JWT grace period was interrupted in %s; run rotate-jwt.yml with '
-                              'rotate_jwt_end_grace=true to finish it first' % adapter.describe())
+                              'rotate_jwt_end_grace=true to finish it first (add rotate_jwt_abandon_pending=true to '
+                              'drop it instead)' % adapter.describe())
 
         def extra(old, new):
             # Only the keys that must change: a Secret without JWT_SECRET_PREVIOUS keeps not having it.
@@ -160,11 +167,12 @@ def main():
                 return checks
             return checks + jwt.token_checks(url, old, new, p['keep_previous'], p['validate_certs'])
 
-        new = p['new_secret'] or (None if module.check_mode else jwt.new_secret())
-        result = procedures.execute(module, adapter, 'JWT_SECRET', new, test, extra=extra)
+        result = procedures.execute(module, adapter, 'JWT_SECRET', p['new_secret'] or None, test, extra=extra,
+                                    abandon=p['abandon_pending'], generate=jwt.new_secret,
+                                    hints=procedures.abandon_hints('rotate_jwt', 'rotate_jwt_new_secret'))
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
-    if result['outcome'] == 'rotated':
+    if result['outcome'] == 'rotated' and not p['abandon_pending']:
         result['msg'] += ('; tokens signed with the old secret stay valid until the grace period is ended '
                           '(end_grace, rotate_jwt_end_grace=true)' if p['keep_previous'] else
                           '; every user must log in again (tokens signed with the old secret are refused)')
@@ -177,7 +185,7 @@ def end_grace(module, adapter, url, previous_now):
     locked, audited, put back when the backend does not confirm it)."""
     p = module.params
     key = 'JWT_SECRET_PREVIOUS'
-    if not previous_now and not adapter.store().load(key):
+    if not previous_now and not adapter.store().load(key) and not p['abandon_pending']:
         msg = '%s is empty in %s: no grace period to end' % (key, adapter.describe())
         return dict(changed=False, outcome='unchanged', secret=key, old_fingerprint=None, new_fingerprint=None,
                     steps=[], checks=[], msg=msg, report_lines=[msg])
@@ -197,12 +205,14 @@ def end_grace(module, adapter, url, previous_now):
                                               p['validate_certs'])
         return checks + jwt.grace_end_checks(url, current, old, p['validate_certs'])
 
+    hints = dict(finish='run again with rotate_jwt_end_grace=true', abandon='rotate_jwt_abandon_pending',
+                 value='rotate_jwt_end_grace')
     if module.check_mode:
-        result = procedures.execute(module, adapter, key, '', test)
+        result = procedures.execute(module, adapter, key, '', test, abandon=p['abandon_pending'], hints=hints)
     else:
         # The target's lock (re-entrant: the rotation engine takes it again inside).
         with adapter.lock('end the JWT grace period'):
-            result = procedures.execute(module, adapter, key, '', test)
+            result = procedures.execute(module, adapter, key, '', test, abandon=p['abandon_pending'], hints=hints)
     if result['outcome'] == 'rotated':
         result['msg'] = ('ended the grace period: %s (%s) dropped, verified by the backend; tokens signed with it are '
                          'refused, JWT_SECRET (%s) is unchanged' % (key, result['old_fingerprint'],

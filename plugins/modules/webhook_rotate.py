@@ -25,8 +25,9 @@ options:
   new_secret:
     description:
       - The new webhook secret, as set in the provider's dashboard.
+      - Required, unless O(abandon_pending=true).
+      - Resuming an interrupted rotation needs the same value it was started with; another value is refused.
     type: str
-    required: true
   path:
     description:
       - Path of the webhook endpoint.
@@ -43,7 +44,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 outcome:
-  description: C(rotated), C(unchanged), or in check mode C(would rotate) / C(would resume).
+  description: C(rotated), C(unchanged), C(abandoned) (O(abandon_pending)), or in check mode C(would rotate) /
+    C(would resume) / C(would abandon).
   returned: always
   type: str
 old_fingerprint:
@@ -78,10 +80,15 @@ def main():
     spec = platform_argument_spec()
     spec.update(procedures.rotation_argument_spec())
     spec.update(
-        new_secret=dict(type='str', no_log=True, required=True),
+        new_secret=dict(type='str', no_log=True),
         path=dict(type='str', default='/api/payments/webhook'),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           required_if=[('abandon_pending', False, ('new_secret',))])
+    if module.params['abandon_pending'] and module.params['new_secret']:
+        module.fail_json(msg='abandon_pending drops an interrupted rotation and sets no new secret: it cannot be '
+                             'combined with new_secret (rotate_webhook_secret_abandon_pending with '
+                             'rotate_webhook_secret_new)')
     p = module.params
     url = p['backend_url'].rstrip('/') + p['path']
     try:
@@ -93,7 +100,10 @@ def main():
                 return checks
             return checks + webhook.probe_until(url, new if new is not None else old, 10, p['validate_certs'])
 
-        result = procedures.execute(module, adapter, 'PAYMENT_WEBHOOK_SECRET', p['new_secret'], test)
+        result = procedures.execute(module, adapter, 'PAYMENT_WEBHOOK_SECRET', p['new_secret'], test,
+                                    abandon=p['abandon_pending'],
+                                    hints=procedures.abandon_hints('rotate_webhook_secret', 'rotate_webhook_secret_new',
+                                                                   value_required=True))
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)

@@ -60,6 +60,31 @@ def test_wrong_admin_password_changes_nothing(stack, demo_vars, tmp_path):
     assert _env(stack)[0] == raw and _login('quickbite', values['DB_PASSWORD'])
 
 
+def _rolpassword(values):
+    """The server's own record of the role's password (a new salt on every ALTER ROLE)."""
+    return subprocess.run(['psql', '-h', '127.0.0.1', '-p', '15432', '-U', 'postgres', '-d', 'postgres', '-tAc',
+                           "SELECT rolpassword FROM pg_authid WHERE rolname = 'quickbite'"],
+                          capture_output=True, text=True, check=True,
+                          env=dict(os.environ, PGPASSWORD=values['POSTGRES_PASSWORD'])).stdout.strip()
+
+
+def test_a_password_the_env_file_cannot_hold_is_refused_before_alter_role(stack, demo_vars, tmp_path):
+    """Validated before the first change, in check mode as in a run: no ALTER
+    ROLE (pg_authid unchanged), env file unchanged, nothing restarted."""
+    raw, values = _env(stack)
+    stored = _rolpassword(values)
+    extra = dict(demo_vars, rotate_db_password_audit_log=str(tmp_path / 'rotation.log'),
+                 rotate_db_password_wait_timeout=60, rotate_db_password_new='two\nlines')
+    for check in (True, False):
+        run = run_playbook('rotate_db_password.yml', extra=extra, check=check, tmp_path=tmp_path)
+        result = run.result('db_password_rotate')
+        assert run.rc != 0 and result['msg'].startswith(
+            'refusing to write DB_PASSWORD to %s/.env.prod: the value contains a line break' % stack['dir']), result
+        assert result['msg'].endswith('(the new value: rotate_db_password_new)') and not result.get('changed')
+        assert _rolpassword(values) == stored and _env(stack)[0] == raw
+    assert not os.path.exists(str(tmp_path / 'rotation.log')) or 'DB_PASSWORD' not in open(str(tmp_path / 'rotation.log')).read()
+
+
 def test_killed_after_set_converges(stack, demo_vars, tmp_path):
     raw, values = _env(stack)
     old = values['DB_PASSWORD']

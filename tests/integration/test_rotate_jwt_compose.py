@@ -13,6 +13,7 @@ import urllib.request
 
 import pytest
 
+from ansible_collections.quickbite.ops.plugins.module_utils import envfile
 from conftest import kill_at_phase, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
@@ -42,8 +43,7 @@ def _env(stack):
     path = os.path.join(stack['dir'], '.env.prod')
     with open(path, 'rb') as handle:
         raw = handle.read()
-    values = dict(line.split('=', 1) for line in raw.decode().splitlines() if '=' in line and not line.startswith('#'))
-    return path, raw, values
+    return path, raw, envfile.parse(raw.decode())
 
 
 def _fp(value):
@@ -55,6 +55,36 @@ def audit(tmp_path):
     return str(tmp_path / 'audit' / 'rotation.log')
 
 
+@pytest.fixture
+def crlf_symlinked_env(stack, tmp_path):
+    """The demo's .env.prod as a symlink to a CRLF copy elsewhere whose
+    JWT_SECRET is quoted and commented; afterwards the original regular file
+    again, holding the secrets now in force (the backend runs with them)."""
+    path = os.path.join(stack['dir'], '.env.prod')
+    with open(path, 'rb') as handle:
+        original = handle.read()
+    text = original.decode().replace('\n', '\r\n')
+    secret = envfile.parse(text)['JWT_SECRET']
+    text = text.replace('JWT_SECRET=%s\r\n' % secret, 'JWT_SECRET = "%s"  # rotated by ops\r\n' % secret)
+    target = tmp_path / 'secrets' / 'env.prod'
+    target.parent.mkdir()
+    target.write_bytes(text.encode())
+    os.chmod(str(target), 0o600)
+    os.unlink(path)
+    os.symlink(str(target), path)
+    try:
+        yield path, str(target)
+    finally:
+        now = envfile.parse(target.read_bytes().decode())
+        text = original.decode()
+        for key in ('JWT_SECRET', 'JWT_SECRET_PREVIOUS'):
+            text = envfile.set_key(text, key, now[key])
+        os.unlink(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(text.encode())
+
+
 def _vars(demo_vars, audit, **extra):
     return dict(demo_vars, rotate_jwt_audit_log=audit, rotate_jwt_wait_timeout=120, **extra)
 
@@ -64,10 +94,20 @@ def test_check_mode_changes_nothing(stack, demo_vars, audit, tmp_path):
     run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit), check=True, tmp_path=tmp_path)
     assert run.rc == 0, run.output
     assert run.result('jwt_rotate')['msg'].startswith('would rotate JWT_SECRET (now %s)' % _fp(values['JWT_SECRET']))
+    assert run.result('jwt_rotate')['changed'] is True
+    assert _env(stack)[1] == raw and not os.path.exists(audit)
+    # The value already in force: check mode and the run both say unchanged (one decision), nothing restarted.
+    same = _vars(demo_vars, audit, rotate_jwt_new_secret=values['JWT_SECRET'])
+    planned = run_playbook('rotate-jwt.yml', extra=same, check=True, tmp_path=tmp_path).result('jwt_rotate')
+    real = run_playbook('rotate-jwt.yml', extra=same, tmp_path=tmp_path).result('jwt_rotate')
+    assert (planned['changed'], planned['outcome']) == (real['changed'], real['outcome']) == (False, 'unchanged')
     assert _env(stack)[1] == raw and not os.path.exists(audit)
 
 
-def test_rotation_is_verified_by_the_backend_and_keeps_the_env_file(stack, demo_vars, audit, tmp_path):
+def test_rotation_is_verified_by_the_backend_and_keeps_the_env_file(stack, crlf_symlinked_env, demo_vars, audit,
+                                                                    tmp_path):
+    """On a symlinked CRLF env file whose JWT_SECRET is quoted and commented:
+    written through the link, only the value's bytes change."""
     path, raw, values = _env(stack)
     old = values['JWT_SECRET']
     assert _orders(old) == 200
@@ -80,8 +120,9 @@ def test_rotation_is_verified_by_the_backend_and_keeps_the_env_file(stack, demo_
     # Every other line byte for byte; mode kept.
     old_lines, new_lines = raw.split(b'\n'), new_raw.split(b'\n')
     assert len(old_lines) == len(new_lines)
-    assert [i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b] == \
-        [i for i, line in enumerate(old_lines) if line.startswith(b'JWT_SECRET=')]
+    changed = [i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b]
+    assert [new_lines[i] for i in changed] == [b'JWT_SECRET = "%s"  # rotated by ops\r' % new.encode()]
+    assert os.path.islink(path) and os.path.realpath(path) == crlf_symlinked_env[1]
     assert stat.S_IMODE(os.stat(path).st_mode) == mode == 0o600
     # Verified independently: the backend refuses the old secret, accepts the new one.
     assert _orders(old) == 401 and _orders(new) == 200
@@ -150,9 +191,11 @@ def test_end_grace_drops_only_the_previous_secret(stack, demo_vars, audit, tmp_p
     assert run.rc != 0 and 'it cannot be combined with keep_previous (rotate_jwt_end_grace with rotate_jwt_keep_previous)' in run.output
 
 
-def test_a_failing_backend_is_rolled_back(stack, demo_vars, audit, tmp_path):
+def test_a_failing_backend_is_rolled_back(stack, crlf_symlinked_env, demo_vars, audit, tmp_path):
     """A secret the backend refuses to start with (64 bits: jjwt's
-    WeakKeyException) fails the test and is put back."""
+    WeakKeyException) fails the test and is put back: the env file's original
+    bytes (a symlink to a CRLF file, the value quoted and commented), and the
+    result says changed (the backend was recreated twice)."""
     path, raw, values = _env(stack)
     old = values['JWT_SECRET']
     bad = 'short-secret'
@@ -161,7 +204,9 @@ def test_a_failing_backend_is_rolled_back(stack, demo_vars, audit, tmp_path):
     assert run.rc != 0
     assert 'rotation of JWT_SECRET rolled back' in run.output and 'is healthy' in run.output
     assert 'WeakKeyException' in run.output  # the backend's own words, from its last log lines
-    assert _env(stack)[1] == raw and _orders(old) == 200
+    assert _env(stack)[1] == raw and _orders(old) == 200 and os.path.islink(path)
+    assert b'JWT_SECRET = "%s"  # rotated by ops\r\n' % old.encode() in raw
+    assert run.result('jwt_rotate')['changed'] is True
     with open(audit) as handle:
         assert json.loads(handle.readlines()[-1])['outcome'] == 'rolled back'
     assert bad not in run.output

@@ -86,6 +86,24 @@ class Adapter(object):
         Kubernetes), or None when absent."""
         raise NotImplementedError
 
+    def set_config(self, key, value):
+        """Set one configuration key, every other key left as it is."""
+        raise NotImplementedError
+
+    def check_config(self, key, value):
+        """Raise ConfigError when set_config(key, value) would be refused (or
+        would not read back as ``value``); changes nothing."""
+
+    def config_snapshot(self, keys):
+        """What restore_config() needs to put ``keys`` back exactly as they are
+        now; JSON-serialisable (kept in the pending state of a rotation)."""
+        return dict((key, self.get_config(key)) for key in keys)
+
+    def restore_config(self, snapshot):
+        """Put back what config_snapshot() saw (an absent key comes back empty)."""
+        for key, value in sorted(snapshot.items()):
+            self.set_config(key, value if value is not None else '')
+
     def describe(self):
         """Short human description of the target, for messages."""
         raise NotImplementedError

@@ -202,12 +202,19 @@ class ComposeAdapter(Adapter):
         return envfile.read(path).get(key)
 
     def set_config(self, key, value):
-        """Rewrite the one line of ``key`` in the env file, atomically, keeping
-        every other byte, the mode and the owner."""
-        path = self.cli.env_file
-        with open(path) as handle:
-            text = handle.read()
-        envfile.write_atomic(path, envfile.set_key(text, key, value))
+        """Rewrite the value of ``key`` in the env file (through a symlink, to
+        its target), atomically, keeping every other byte, the mode and the owner."""
+        envfile.set_value(self.cli.env_file, key, value)
+
+    def check_config(self, key, value):
+        envfile.check_set(self.cli.env_file, key, value)
+
+    def config_snapshot(self, keys):
+        """The bytes of each key's line: a rollback puts back exactly those."""
+        return envfile.snapshot(self.cli.env_file, keys)
+
+    def restore_config(self, snapshot):
+        envfile.restore(self.cli.env_file, snapshot)
 
     def store(self):
         from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import FileStore

@@ -16,7 +16,7 @@ import os
 import secrets
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import psycopg2, sql
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
 
 ITERATIONS = 4096
 
@@ -24,6 +24,20 @@ ITERATIONS = 4096
 def new_password():
     """256 bits, URL-safe characters only: nothing an env file or a shell must quote."""
     return secrets.token_urlsafe(32)
+
+
+def check_password(password):
+    """Refuse, before any change, a password the verifier below would store
+    differently from what a client sends (no SASLprep here: ASCII only), or
+    one no client could type back (control characters). Names positions, never characters."""
+    if not password:
+        raise ConfigError('refusing an empty database password; supply one or leave it unset to generate one')
+    bad = [str(index + 1) for index, char in enumerate(password) if not ' ' <= char <= '~']
+    if bad:
+        raise ConfigError('refusing the new database password: character %s %s not printable ASCII (a control or '
+                          'non-ASCII character, which the SCRAM-SHA-256 verifier computed here cannot store as '
+                          'PostgreSQL clients would send it); use printable ASCII only, or leave it unset to generate '
+                          'one' % (', '.join(bad[:5]), 'is' if len(bad) == 1 else 'are'))
 
 
 def scram_verifier(password, salt=None, iterations=ITERATIONS):

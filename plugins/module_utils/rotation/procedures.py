@@ -36,9 +36,10 @@ def health_checks(adapter, backend_url, timeout, validate_certs=True):
             for name, result in report['checks'].items()]
 
 
-def execute(module, adapter, key, new_value, test, extra=None, apply=None, **hooks):
+def execute(module, adapter, key, new_value, test, extra=None, apply=None, abandon=False, **hooks):
     """The part every rotation module shares: mask every value it will see,
-    then plan (check mode) or run the rotation."""
+    then plan (check mode) or run the rotation, or with ``abandon`` drop an
+    interrupted one. ``new_value`` None: hooks['generate']() makes one."""
     from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets
     from ansible_collections.quickbite.ops.plugins.module_utils.rotation.engine import Rotation
     p = module.params
@@ -49,9 +50,18 @@ def execute(module, adapter, key, new_value, test, extra=None, apply=None, **hoo
     rotation = Rotation(adapter, key, p['audit_log'], p['operator'],
                         apply=apply or restart_backend(p['wait_timeout'], p['backend_url'], p['validate_certs']),
                         test=test, extra=extra, **hooks)
+    if abandon:
+        return rotation.plan_abandon() if module.check_mode else rotation.abandon()
     if module.check_mode:
         return rotation.plan(new_value)
-    return rotation.run((pending or {}).get('new') if pending else new_value)
+    return rotation.run(new_value)
+
+
+def abandon_hints(role, value_var, value_required=False):
+    """The 'finish' and 'abandon' texts of a refused resume, in the role's variables."""
+    finish = ('run again with that same value (%s)' % value_var if value_required else
+              'run again without %s, or with the same value' % value_var)
+    return dict(finish=finish, abandon='%s_abandon_pending' % role, value=value_var)
 
 
 def rotation_argument_spec():
@@ -62,4 +72,5 @@ def rotation_argument_spec():
         operator=dict(type='str', default='unknown'),
         wait_timeout=dict(type='int', default=300),
         validate_certs=dict(type='bool', default=True),
+        abandon_pending=dict(type='bool', default=False),
     )

@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import fingerprint
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import Adapter
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation.engine import Rotation
 
 
@@ -33,13 +34,18 @@ class _Lock(object):
         return False
 
 
-class _Adapter(object):
+class _Adapter(Adapter):
     platform = 'compose'
 
-    def __init__(self, config):
+    def __init__(self, config, refuse=None):
         self.config = dict(config)
         self._store = _Store()
         self.restarts = 0
+        self.refuse = refuse  # a value check_config refuses, as an env file refuses a line break
+
+    def check_config(self, key, value):
+        if value == self.refuse:
+            raise ConfigError('refusing to write %s: cannot be written' % key)
 
     def describe(self):
         return 'test project'
@@ -111,10 +117,93 @@ def test_a_run_killed_after_set_is_resumed_and_finished(tmp_path):
     assert adapter.config['JWT_SECRET'] == 'new' and adapter.store().load('JWT_SECRET')['phase'] == 'set'
     plan = _rotation(adapter, tmp_path).plan(None)
     assert plan['outcome'] == 'would resume'
-    # The next run resumes the pending value, whatever new value it was given.
-    result = _rotation(adapter, tmp_path).run('another')
+    # Another new value is refused (in check mode too), naming both fingerprints and the ways out.
+    for call in (lambda r: r.plan('another'), lambda r: r.run('another')):
+        with pytest.raises(ConfigError) as refused:
+            call(_rotation(adapter, tmp_path))
+        assert refused.value.msg.startswith(
+            'refusing to resume the interrupted rotation of JWT_SECRET in test project with another value: it was '
+            'started with a new value of fingerprint %s, the value supplied now has fingerprint %s. To finish it, run '
+            'again without a new value or with the same one; to drop it' % (fingerprint('new'), fingerprint('another')))
+        assert 'abandon_pending=true' in refused.value.msg and 'another' not in refused.value.msg.replace(
+            'another value', '')
+    assert adapter.config['JWT_SECRET'] == 'new' and adapter.store().load('JWT_SECRET')['phase'] == 'set'
+    # Without a value (or with the same one) the next run resumes the pending value.
+    result = _rotation(adapter, tmp_path).run(None)
     assert result['outcome'] == 'rotated' and adapter.config['JWT_SECRET'] == 'new'
     assert any('resuming' in step for step in result['steps'])
+
+
+def test_abandon_puts_the_old_value_back_like_a_failed_test(tmp_path):
+    adapter = _Adapter(dict(JWT_SECRET='old', JWT_SECRET_PREVIOUS='grace'))
+
+    def killed(adapter):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        _rotation(adapter, tmp_path, apply=killed, extra=lambda old, new: {'JWT_SECRET_PREVIOUS': old}).run('new')
+    assert adapter.config == dict(JWT_SECRET='new', JWT_SECRET_PREVIOUS='old')
+    plan = _rotation(adapter, tmp_path).plan_abandon()
+    assert (plan['changed'], plan['outcome']) == (True, 'would abandon') and adapter.config['JWT_SECRET'] == 'new'
+    result = _rotation(adapter, tmp_path, extra=lambda old, new: {'JWT_SECRET_PREVIOUS': old}).abandon()
+    assert (result['changed'], result['outcome']) == (True, 'abandoned')
+    assert result['msg'] == ('abandoned the interrupted rotation of JWT_SECRET (new %s): the old value (%s) is in place '
+                             'again and the service is healthy' % (fingerprint('new'), fingerprint('old')))
+    assert adapter.config == dict(JWT_SECRET='old', JWT_SECRET_PREVIOUS='grace') and adapter.store().data == {}
+    assert _audit(tmp_path)[-1]['outcome'] == 'abandoned'
+    nothing = _rotation(adapter, tmp_path).abandon()
+    assert (nothing['changed'], nothing['outcome']) == (False, 'unchanged')
+    assert _rotation(adapter, tmp_path).plan_abandon()['changed'] is False
+
+
+def test_check_mode_and_the_run_decide_changed_the_same_way(tmp_path):
+    """One decision (_decide) for both: the same value is no change in check mode too."""
+    for value, changed in (('same', False), ('other', True), (None, True)):
+        adapter = _Adapter(dict(JWT_SECRET='same'))
+        rotation = _rotation(adapter, tmp_path)
+        rotation.generate = lambda: 'generated'
+        planned = rotation.plan(value)
+        assert adapter.config == dict(JWT_SECRET='same') and adapter.restarts == 0
+        assert planned['changed'] is changed and rotation.run(value)['changed'] is changed, value
+
+
+def test_a_value_the_configuration_cannot_hold_is_refused_before_any_change(tmp_path):
+    adapter = _Adapter(dict(JWT_SECRET='old'), refuse='two\nlines')
+    calls = []
+    rotation = Rotation(adapter, 'JWT_SECRET', str(tmp_path / 'audit.log'), 'tester', apply=calls.append,
+                        test=None, set_external=lambda old, new: calls.append('external'),
+                        hints=dict(value='rotate_x_new'))
+    for call in (rotation.plan, rotation.run):
+        with pytest.raises(ConfigError, match=r'^refusing to write JWT_SECRET: cannot be written \(the new value: '
+                                              r'rotate_x_new\)$'):
+            call('two\nlines')
+    assert calls == [] and adapter.config == dict(JWT_SECRET='old') and adapter.store().data == {}
+
+
+def test_failures_report_changed_when_something_changed(tmp_path):
+    adapter = _Adapter(dict(JWT_SECRET='old'))
+    with pytest.raises(VerificationError) as failed:
+        _rotation(adapter, tmp_path, test=lambda old, new: [('token', new is None, 'answered 401')]).run('new')
+    assert failed.value.details['changed'] is True and adapter.restarts == 2
+
+    def refused(old, new):
+        raise ConfigError('password authentication failed')
+    rotation = _rotation(adapter, tmp_path)
+    rotation.set_external = refused
+    with pytest.raises(VerificationError, match='stopped before changing anything') as failed:
+        rotation.run('new')
+    assert failed.value.details['changed'] is False and adapter.restarts == 2
+
+
+def test_a_put_back_value_is_read_back_before_the_rollback_claims_it(tmp_path):
+    class Drifting(_Adapter):
+        def restore_config(self, snapshot):
+            self.config['JWT_SECRET'] = 'something else'
+    adapter = Drifting(dict(JWT_SECRET='old'))
+    with pytest.raises(VerificationError) as failed:
+        _rotation(adapter, tmp_path, test=lambda old, new: [('token', False, 'answered 401')]).run('new')
+    assert 'and so did the rollback: JWT_SECRET reads %s after being put back, not the old value %s' % (
+        fingerprint('something else'), fingerprint('old')) in failed.value.msg
+    assert failed.value.details['changed'] is True and adapter.store().load('JWT_SECRET') is not None
 
 
 def test_check_mode_plans_without_changing_and_an_emptied_key_reads_empty(tmp_path):
@@ -124,8 +213,8 @@ def test_check_mode_plans_without_changing_and_an_emptied_key_reads_empty(tmp_pa
     plan = rotation.plan('')
     assert plan['msg'] == 'would rotate JWT_SECRET_PREVIOUS (now %s) to empty, then restart and test' % fingerprint('grace')
     assert adapter.config == dict(JWT_SECRET_PREVIOUS='grace') and not (tmp_path / 'audit.log').exists()
-    assert Rotation(adapter, 'JWT_SECRET_PREVIOUS', str(tmp_path / 'audit.log'), 'tester', apply=None,
-                    test=None).plan(None)['msg'].endswith('to a new random value, then restart and test')
+    assert Rotation(adapter, 'JWT_SECRET_PREVIOUS', str(tmp_path / 'audit.log'), 'tester', apply=None, test=None,
+                    generate=lambda: 'random').plan(None)['msg'].endswith('to a new random value, then restart and test')
     result = rotation.run('')
     assert result['new_fingerprint'] == 'empty' and adapter.config['JWT_SECRET_PREVIOUS'] == ''
     assert _audit(tmp_path)[-1]['new'] == 'empty'
