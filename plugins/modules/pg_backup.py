@@ -38,7 +38,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Writes nothing and lists the backup it would write and what retention would delete.
+    description: Writes nothing and lists the backup it would write and what retention would delete; reports
+      C(changed=true), as the run does (a backup always writes a new file).
   diff_mode:
     support: none
     description: Reports its changes in its result, not as a diff.
@@ -193,6 +194,13 @@ from ansible_collections.quickbite.ops.plugins.module_utils.db.report import bac
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 
 
+def _failed_run_changed(run, details):
+    """A run that failed still changed something when it removed leftovers or
+    expired backups before failing."""
+    done = run.result if run is not None else {}
+    return bool(details.get('changed') or done.get('changed') or done.get('removed_leftovers') or done.get('deleted'))
+
+
 def main():
     spec = platform_argument_spec()
     spec.update(connection.db_argument_spec())
@@ -201,16 +209,19 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     connection.require_psycopg2(module)
     install_signal_handlers()
+    run = None
     try:
         adapter = connection.LazyAdapter(module)
         client = make_client(module, adapter, connection.resolve_target(module, adapter))
         run = BackupRun(client, module.params)
         result = run.plan() if module.check_mode else run.run()
     except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
+        module.fail_json(msg=exc.msg, **dict(exc.details, changed=_failed_run_changed(run, exc.details)))
     except Interrupted as exc:
         module.fail_json(msg='backup interrupted (%s): the partial file was removed, older backups are untouched'
-                         % exc)
+                         % exc, changed=_failed_run_changed(run, {}))
+    # One answer for check mode and the run: a backup always writes a new file.
+    result['changed'] = True
     if result.get('manifest'):
         for key in ('size', 'sha256', 'duration', 'pipeline_duration'):
             result[key] = result['manifest'][key]

@@ -48,7 +48,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Runs every check on the backup and the confirmation, touches nothing, and lists the steps it would take.
+    description: Runs every check on the backup and the confirmation, touches nothing, and lists the steps it would
+      take; reports C(changed=true), as the run does (a restore always replaces or swaps the database).
   diff_mode:
     support: none
     description: Reports its changes in its result, not as a diff.
@@ -214,6 +215,8 @@ def main():
     except Interrupted as exc:
         done = '; '.join(run.result['steps'] if run else []) or 'nothing'
         module.fail_json(msg='restore interrupted (%s) after: %s' % (exc, done))
+    # One answer for check mode and the run: a restore always changes the database.
+    result['changed'] = True
     result['report_lines'] = lines(result)
     module.exit_json(**result)
 

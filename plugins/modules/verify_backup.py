@@ -31,7 +31,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Creates no database and reports what it would restore.
+    description: Creates no database and reports what it would restore; reports C(changed=true), as the run does (a
+      scratch database is created and dropped, and with O(record) the manifest is written).
   diff_mode:
     support: none
     description: Reports its changes in its result, not as a diff.
@@ -121,6 +122,7 @@ def main():
     connection.require_psycopg2(module)
     install_signal_handlers()
     p = module.params
+    started = False
     try:
         adapter = connection.LazyAdapter(module)
         target = connection.resolve_target(module, adapter)
@@ -129,21 +131,23 @@ def main():
             restore.require_distinct(target.dbname, p['database'], 'verify_backup_database')
             plan = 'would restore %s into %s, compare it with its manifest, then drop %s' % (
                 path, p['database'], p['database'])
-            module.exit_json(changed=False, path=path, ok=True, checks=[], tables={}, report_lines=[plan])
+            module.exit_json(changed=True, path=path, ok=True, checks=[], tables={}, report_lines=[plan])
         client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
         # A scratch database is created and dropped on the target: the target's lock.
         with target_lock(adapter, 'verify backup %s' % path):
+            started = True
             result = verify.verify(path, client, target.dbname, p['database'], p['record'])
     except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
+        module.fail_json(msg=exc.msg, **dict(exc.details, changed=bool(exc.details.get('changed') or started)))
     except Interrupted as exc:
         module.fail_json(msg='verification interrupted (%s); the throw-away database %s was dropped'
-                         % (exc, p['database']))
+                         % (exc, p['database']), changed=started)
     lines = ['backup %s %s' % (result['path'], 'VERIFIED' if result['ok'] else 'FAILED verification')]
     lines += ['%s %s: %s' % ('ok  ' if c['ok'] else 'FAIL', c['check'], c['evidence']) for c in result['checks']]
     result['report_lines'] = lines
-    # The manifest changed (verification recorded); the database did not.
-    result['changed'] = result['recorded']
+    # One answer for check mode and the run: a scratch database was created and
+    # dropped on the server (and with record the manifest written).
+    result['changed'] = True
     if not result['ok']:
         module.fail_json(msg='backup %s failed verification: %s' % (result['path'], '; '.join(
             '%s (%s)' % (c['check'], c['evidence']) for c in result['checks'] if not c['ok'])), **result)

@@ -85,12 +85,14 @@ def test_bad_options_fail_before_anything(stack, demo_vars, dest, tmp_path):
 
 def test_check_mode_writes_nothing_and_lists_retention(stack, demo_vars, dest, tmp_path):
     for _round in range(3):
-        assert backup(demo_vars, dest, tmp_path).rc == 0
+        real = backup(demo_vars, dest, tmp_path)
+        assert real.rc == 0 and real.result('pg_backup')['changed'] is True
     before = backups_in(dest)
     run = backup(demo_vars, dest, tmp_path, check=True, backup_db_keep_last=2)
     assert run.rc == 0, run.output[-3000:]
     result = run.result('pg_backup')
-    assert backups_in(dest) == before
+    # Check mode predicts the run's changed (a backup always writes a file) and writes nothing.
+    assert result['changed'] is True and backups_in(dest) == before
     # Three now and the new one would make four: keeping two deletes the oldest two.
     oldest = sorted(n for n in before if n.endswith('.sql.zst'))[:2]
     assert [os.path.basename(p) for p in result['would_delete']] == oldest

@@ -154,6 +154,8 @@ def test_check_mode_changes_nothing(stack, clean_orders, demo_vars, dest, tmp_pa
     assert run.rc == 0, run.output[-3000:]
     assert digest() == before and backend_started_at() == started and sorted(os.listdir(dest)) == names
     assert any('would drop and recreate quickbite' in s for s in run.result('pg_restore')['steps'])
+    # Check mode predicts the run's changed (test_failed_restore...: changed even when it fails).
+    assert run.result('pg_restore')['changed'] is True
 
 
 def test_failed_restore_puts_the_pre_restore_backup_back(stack, clean_orders, demo_vars, dest, tmp_path):
@@ -167,7 +169,7 @@ def test_failed_restore_puts_the_pre_restore_backup_back(stack, clean_orders, de
     before = digest()
     run = restore(demo_vars, dest, tmp_path, path)
     assert run.rc != 0 and 'put back from the pre-restore backup' in run.output, run.output[-3000:]
-    assert digest() == before
+    assert digest() == before and run.result('pg_restore')['changed'] is True
     with urllib.request.urlopen('http://127.0.0.1:18080/actuator/health', timeout=10) as response:
         assert json.load(response)['status'] == 'UP'
 
@@ -190,6 +192,7 @@ def test_verify_compares_and_always_drops_the_scratch_database(stack, demo_vars,
     run = run_playbook('verify_backup.yml', extra=dict(demo_vars, verify_backup_dest_dir=dest), tmp_path=tmp_path)
     assert run.rc == 0, run.output[-3000:]
     assert run.result('verify_backup')['path'] == path and 'quickbite_test' not in databases()
+    assert run.result('verify_backup')['changed'] is True  # as check mode predicts (test_verify_check_mode_...)
     with open(path + '.manifest.json') as handle:
         manifest = json.load(handle)
     assert manifest['verification']['ok'] is True
@@ -215,6 +218,8 @@ def test_verify_check_mode_creates_nothing(stack, demo_vars, dest, tmp_path):
     assert databases() == before and 'would restore' in run.result('verify_backup')['report_lines'][0]
     with open(path + '.manifest.json') as handle:
         assert handle.read() == manifest
+    # Check mode predicts the run's changed: a real run creates a scratch database and records in the manifest.
+    assert run.result('verify_backup')['changed'] is True
 
 
 def test_verify_refuses_the_live_database_as_scratch(stack, demo_vars, dest, tmp_path):
