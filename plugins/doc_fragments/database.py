@@ -40,7 +40,8 @@ options:
       - libpq's C(sslmode) for every connection to O(db_host) (psycopg2 and, through C(PGSSLMODE), C(pg_dump),
         C(pg_restore) and C(psql)). C(require) and the C(verify) modes refuse a server without SSL; C(verify-ca)
         and C(verify-full) check its certificate against O(db_sslrootcert).
-      - Not used with O(access=exec), whose programs reach PostgreSQL over its local socket.
+      - Not used with C(access=exec) (C(quickbite_db_access=exec)), whose programs reach PostgreSQL over its local
+        socket.
     type: str
     default: prefer
     choices: [disable, allow, prefer, require, verify-ca, verify-full]

@@ -146,8 +146,8 @@ class Target(object):
                                     user=self.user, password=self.password, connect_timeout=self.timeout,
                                     application_name=application, **self.ssl_keywords())
         except psycopg2.Error as exc:
-            raise PlatformError('unable to connect to %s: %s; %s' % (self.describe(dbname), first_line(exc),
-                                                                      connect_hint(exc, self.sslmode)))
+            raise PlatformError('unable to connect to %s: %s; %s'
+                                % (self.describe(dbname), first_line(exc), connect_hint(exc, self.sslmode)))
         conn.autocommit = autocommit
         return conn
 

@@ -116,8 +116,8 @@ class PsqlSession(object):
                 raise PlatformError('psql in the postgres container (database %s) did not answer within %d s: it was '
                                     'killed, and PostgreSQL cancels its statement at the same limit '
                                     '(statement_timeout); look in pg_stat_activity for a lock it waited on, or set %s '
-                                    'higher if the database needs longer' % (self.dbname, self.timeout,
-                                                                            TIMEOUT_VARIABLE))
+                                    'higher if the database needs longer'
+                                    % (self.dbname, self.timeout, TIMEOUT_VARIABLE))
             block = os.read(fd, 1 << 16)
             if not block:
                 return None
@@ -231,6 +231,14 @@ class ExecAdmin(object):
         self._rows('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :\'old\' '
                    'AND pid <> pg_backend_pid()', old=old)
         self._rows('ALTER DATABASE :"old" RENAME TO :"new"', old=old, new=new)
+
+    def comment(self, name):
+        rows = self._rows("SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
+                          "WHERE datname = :'name'", name=name)
+        return rows[0][0] or None if rows else None
+
+    def set_comment(self, name, text):
+        self._rows('COMMENT ON DATABASE :"name" IS :\'text\'', name=name, text=text)
 
     def inspect(self, name):
         with PsqlSession(self.spawn, self.port, name, timeout=self.timeout) as session:
