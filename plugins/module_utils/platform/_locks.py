@@ -51,8 +51,9 @@ def holder_record(procedure):
 def describe_holder(holder):
     if not holder:
         return 'a run that left no record'
-    return '%s (pid %s on %s, since %s)' % (holder.get('procedure') or 'an unnamed procedure', holder.get('pid', '?'),
-                                           holder.get('host', '?'), holder.get('since', '?'))
+    return '%s (pid %s on %s, since %s)' % (
+        holder.get('procedure') or 'an unnamed procedure', holder.get('pid', '?'), holder.get('host', '?'),
+        holder.get('since', '?'))
 
 
 def _alive(holder):

@@ -59,7 +59,7 @@ class _Adapter(Adapter):
     def store(self):
         return self._store
 
-    def lock(self, name, ttl=3600):
+    def lock(self, procedure, ttl=3600):
         return _Lock()
 
 
