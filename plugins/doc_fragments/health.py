@@ -94,4 +94,12 @@ options:
       - Verify TLS certificates of the backend and frontend URLs.
     type: bool
     default: true
+  mask_keys:
+    description:
+      - Shell-style patterns (case-insensitive) of the configuration keys (env file or Secret) whose values are secrets.
+        Their values are replaced by C(********) in the last log lines reported for failing services, whichever service
+        printed them. Read only when the platform check reports log lines; an empty list masks nothing.
+    type: list
+    elements: str
+    default: ['*SECRET*', '*PASSWORD*', '*TOKEN*', '*KEY*']
 '''

@@ -20,8 +20,9 @@ description:
     so an incident note can point at it.
   - Compose runs C(docker compose logs --no-color --tail N [--since D] [service]); Kubernetes reads
     C(pods/<name>/log) with C(tailLines), C(sinceSeconds) and C(previous).
-  - Log lines are returned as collected; they can hold whatever the services print, secrets included if a
-    service logs them. Nothing is passed on a command line but service names, O(tail) and O(since).
+  - Every value of the configuration's secret keys (O(mask_keys); the env file's keys on Compose, the Secret's on
+    Kubernetes) is replaced by C(********) in every collected line before it is searched, returned or written to the
+    file, wherever a service printed it. Nothing is passed on a command line but service names, O(tail) and O(since).
 author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
@@ -89,6 +90,15 @@ options:
         on Kubernetes). Created with mode C(0750) when missing.
     type: path
     default: /var/log/quickbite-ops
+  mask_keys:
+    description:
+      - Shell-style patterns (case-insensitive) of the configuration keys whose values are secrets. The values of
+        every matching key of the env file (Compose) or the Secret (Kubernetes) are masked in the collected lines,
+        the results and the file. The configuration must be readable, or the task fails; an empty list collects
+        without masking.
+    type: list
+    elements: str
+    default: ['*SECRET*', '*PASSWORD*', '*TOKEN*', '*KEY*']
   max_matches:
     description:
       - At most this many matches returned in RV(matches) and shown in RV(report_lines), taken in turn from each
@@ -186,7 +196,8 @@ report_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils import _mask
+from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec, register_secrets
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.logs import service
 from ansible_collections.quickbite.ops.plugins.module_utils.logs.search import DEFAULT_PATTERN
@@ -206,6 +217,7 @@ def argument_spec():
         context_lines=dict(type='int', default=3),
         dest_dir=dict(type='path', default='/var/log/quickbite-ops'),
         max_matches=dict(type='int', default=200),
+        mask_keys=dict(type='list', elements='str', default=list(_mask.DEFAULT_SECRET_KEYS), no_log=False),
     )
     return spec
 
@@ -214,10 +226,12 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     settings = service.LogSettings(**dict((name, module.params[name]) for name in (
         'services', 'selector', 'tail', 'since', 'previous', 'pattern', 'ignore_case', 'context_lines',
-        'dest_dir', 'max_matches')))
+        'dest_dir', 'max_matches', 'mask_keys')))
     try:
         adapter = get_adapter(module)
-        result = service.run(adapter, settings, check_mode=module.check_mode)
+        masker = _mask.from_adapter(adapter, settings.mask_keys, 'logs_mask_keys')
+        register_secrets(module, *masker.values)
+        result = service.run(adapter, settings, check_mode=module.check_mode, masker=masker)
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)

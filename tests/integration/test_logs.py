@@ -174,6 +174,30 @@ def test_one_service_since_and_a_pattern_the_backend_really_logs(demo_vars, tmp_
 
 
 @pytest.mark.compose
+def test_secrets_a_container_prints_are_masked_in_output_results_and_file(demo_vars, tmp_path):
+    """Issue 10, item 19: a service that prints JWT_SECRET (here written to the
+    backend's PID 1 stdout, which is what `docker logs` keeps) has it masked in
+    the playbook's output, the returned values and the written file."""
+    marker = 'mask-%s' % uuid.uuid4().hex[:12]
+    compose('exec', '-T', 'backend', 'sh', '-c',
+            'echo "%s JWT_SECRET=$JWT_SECRET DB_PASSWORD=$DB_PASSWORD" > /proc/1/fd/1' % marker)
+    printed = compose('exec', '-T', 'backend', 'printenv', 'JWT_SECRET', 'DB_PASSWORD').stdout.split()
+    assert len(printed) == 2 and all(len(value) >= 32 for value in printed)
+    assert '%s JWT_SECRET=%s DB_PASSWORD=%s' % (marker, printed[0], printed[1]) in compose(
+        'logs', '--no-color', '--tail', '200', 'backend').stdout  # the container's log holds the values
+    run = _logs(tmp_path, dict(demo_vars, logs_services=['backend'], logs_tail=200, logs_pattern=marker,
+                               logs_dest_dir=str(tmp_path)))
+    assert run.rc == 0, run.output
+    result = run.result('logs')
+    assert result['total_matches'] == 1
+    assert result['matches'][0]['line'].endswith('%s JWT_SECRET=******** DB_PASSWORD=********' % marker)
+    text = _read(result['file'])
+    assert '%s JWT_SECRET=******** DB_PASSWORD=********' % marker in text
+    everything = run.output + repr(run.records) + text
+    assert not [value for value in printed if value in everything]
+
+
+@pytest.mark.compose
 def test_check_mode_collects_and_searches_but_writes_no_file(demo_vars, tmp_path):
     dest = tmp_path / 'not-created'
     run = _logs(tmp_path, dict(demo_vars, logs_tail=5, logs_pattern='.', logs_dest_dir=str(dest)), check=True)

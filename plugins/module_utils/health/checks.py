@@ -168,9 +168,10 @@ def frontend(frontend_url, deep_route, timeout, validate_certs=True):
     return _result('frontend', True, 'index and %s answered 200' % deep_route, started, answers=answers)
 
 
-def platform_state(adapter, services, log_lines, endpoint_up=None):
+def platform_state(adapter, services, log_lines, endpoint_up=None, masker=None):
     """Every container/pod running and ready; failing ones come with their
-    last log lines, as the P1 checklist's second step would show.
+    last log lines, as the P1 checklist's second step would show, passed
+    through ``masker`` (_mask.Masker) when given.
     ``endpoint_up(service)``, when given, says whether the service's own health
     endpoint answered UP (see platform.base.ready_by_endpoint)."""
     started = time.time()
@@ -191,6 +192,8 @@ def platform_state(adapter, services, log_lines, endpoint_up=None):
             try:
                 entries = adapter.logs(service['name'], tail=log_lines)
                 lines = [line for entry in entries for line in entry['lines']][-log_lines:]
+                if masker is not None:
+                    lines = masker.lines(lines)
                 service['last_log_lines'] = lines
                 if lines:
                     text += '; last log lines:\n    ' + '\n    '.join(lines)

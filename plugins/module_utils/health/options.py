@@ -8,6 +8,7 @@ and the settings built from them."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.quickbite.ops.plugins.module_utils import _mask
 from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets
 from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import SSLMODES, check_identifier
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError
@@ -33,6 +34,7 @@ def health_argument_spec():
         request_timeout=dict(type='int', default=5),
         log_lines=dict(type='int', default=20),
         validate_certs=dict(type='bool', default=True),
+        mask_keys=dict(type='list', elements='str', default=list(_mask.DEFAULT_SECRET_KEYS), no_log=False),
     )
 
 
@@ -69,8 +71,14 @@ def health_settings(module, adapter, services=None, endpoints=None):
         redis = dict(host=p['redis_host'], port=p['redis_port'],
                      password=_configured(module, adapter, 'redis_password', 'REDIS_PASSWORD'))
         register_secrets(module, redis['password'])
+    masker = None
+    if 'platform' in p['checks'] and p['log_lines']:
+        # Failing services are reported with their last log lines: mask the
+        # configuration's secrets there, whichever service printed them.
+        masker = _mask.from_adapter(adapter, p['mask_keys'], 'mask_keys (quickbite_secret_keys)')
+        register_secrets(module, *masker.values)
     return HealthSettings(
         checks=p['checks'], backend_url=p['backend_url'], frontend_url=p['frontend_url'],
         frontend_deep_route=p['frontend_deep_route'], db=db, redis=redis, services=services,
         request_timeout=p['request_timeout'], log_lines=p['log_lines'],
-        validate_certs=p['validate_certs'], endpoints=endpoints)
+        validate_certs=p['validate_certs'], endpoints=endpoints, masker=masker)

@@ -37,6 +37,9 @@ class HealthSettings(object):
         # its probe still says "starting" if the check is UP in the same attempt
         # (platform.base.ready_by_endpoint). The health check itself leaves it empty.
         self.endpoints = kwargs.get('endpoints') or {}
+        # _mask.Masker of the configuration's secrets, for the log lines of
+        # failing services (None: lines as the platform gives them).
+        self.masker = kwargs.get('masker')
 
 
 def endpoint_probes(settings):
@@ -62,7 +65,8 @@ def run_once(adapter, settings):
         'frontend': lambda: checks.frontend(settings.frontend_url, settings.frontend_deep_route,
                                             settings.request_timeout, settings.validate_certs),
         'platform': lambda: checks.platform_state(adapter, settings.services, settings.log_lines,
-                                                  endpoint_up=endpoint_up if settings.endpoints else None),
+                                                  endpoint_up=endpoint_up if settings.endpoints else None,
+                                                  masker=settings.masker),
     }
     futures = {}
 

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
 from ansible_collections.quickbite.ops.plugins.module_utils import _mask
+from ansible_collections.quickbite.ops.plugins.module_utils import _mask
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.logs import search
 
@@ -53,6 +54,8 @@ class LogSettings(object):
         self.context_lines = kwargs.get('context_lines', 3)
         self.dest_dir = kwargs.get('dest_dir', '/var/log/quickbite-ops')
         self.max_matches = kwargs.get('max_matches', 200)
+        # Configuration keys whose values are masked in every collected line.
+        self.mask_keys = list(kwargs.get('mask_keys', _mask.DEFAULT_SECRET_KEYS) or [])
 
 
 def since_seconds(text):
@@ -245,10 +248,19 @@ def report(result, collected, settings, regex, names, features):
     return lines
 
 
-def run(adapter, settings, check_mode=False, clock=time.time):
+def run(adapter, settings, check_mode=False, clock=time.time, masker=None):
+    """``masker``: the _mask.Masker of the configuration's secrets (built from
+    ``settings.mask_keys`` when not given); every collected line passes
+    through it before it is searched, returned or written."""
     features = _LOG_FEATURES.get(adapter.platform, {})
     regex, seconds = validate(settings, adapter.platform)
+    if masker is None:
+        masker = _mask.from_adapter(adapter, settings.mask_keys, 'logs_mask_keys')
     collected, names = collect(adapter, settings, seconds)
+    for entry in collected:
+        entry['lines'] = masker.lines(entry['lines'])
+        if entry.get('note'):
+            entry['note'] = masker.text(entry['note'])
     found = search.search_sources(collected, regex, settings.context_lines, settings.max_matches)
     now = clock()
     summary = dict((name, dict(sources=0, lines=0, matches=0)) for name in names)

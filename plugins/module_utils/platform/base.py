@@ -86,6 +86,11 @@ class Adapter(object):
         Kubernetes), or None when absent."""
         raise NotImplementedError
 
+    def config_items(self):
+        """Every configuration key and its value: {key: value} (to mask the
+        secrets among them in collected logs)."""
+        raise NotImplementedError
+
     def set_config(self, key, value):
         """Set one configuration key, every other key left as it is."""
         raise NotImplementedError

@@ -201,6 +201,12 @@ class ComposeAdapter(Adapter):
             raise ConfigError('env file %s not found; set quickbite_compose_env_file' % path)
         return envfile.read(path).get(key)
 
+    def config_items(self):
+        path = self.cli.env_file
+        if not os.path.exists(path):
+            raise ConfigError('env file %s not found; set quickbite_compose_env_file' % path)
+        return envfile.read(path)
+
     def set_config(self, key, value):
         """Rewrite the value of ``key`` in the env file (through a symlink, to
         its target), atomically, keeping every other byte, the mode and the owner."""

@@ -316,6 +316,12 @@ class KubernetesAdapter(Adapter):
         value = (secret.data or {}).get(key)
         return base64.b64decode(value).decode('utf-8') if value is not None else None
 
+    def config_items(self):
+        secret = self.client.call('reading secret %s' % self.secret_name,
+                                  self.client.core.read_namespaced_secret, self.secret_name, self.namespace)
+        return dict((key, base64.b64decode(value).decode('utf-8', 'replace'))
+                    for key, value in (secret.data or {}).items() if value is not None)
+
 
 REVISION = 'deployment.kubernetes.io/revision'
 RECORDED = 'quickbite.ops/previous-revision'

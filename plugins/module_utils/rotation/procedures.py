@@ -30,7 +30,10 @@ def restart_backend(timeout, backend_url=None, validate_certs=True):
 
 def health_checks(adapter, backend_url, timeout, validate_certs=True):
     """[(check, ok, evidence)] from the actuator and the backend's pods/containers."""
+    from ansible_collections.quickbite.ops.plugins.module_utils import _mask
     settings = _settings(backend_url, validate_certs)
+    # Log lines of a failing backend: the configuration's secrets masked.
+    settings.masker = _mask.from_adapter(adapter, _mask.DEFAULT_SECRET_KEYS, 'quickbite_secret_keys')
     report = service.run(adapter, settings, timeout=min(timeout, 120), interval=1)
     return [('health ' + name, result['status'] == 'UP', result['evidence'])
             for name, result in report['checks'].items()]

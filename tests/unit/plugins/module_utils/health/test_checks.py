@@ -174,3 +174,26 @@ def test_platform_state_reports_failing_service_with_last_log_lines():
     assert result['evidence'].startswith('redis: quickbite-redis-1 is exited (exit code 0)')
     assert result['evidence'].endswith('line 27\n    line 28\n    line 29')
     assert 'backend' not in result['evidence']
+
+
+def test_failing_services_log_lines_mask_every_secret_of_the_configuration():
+    """Issue 10, item 19: the health check masked the DB password it read
+    itself but printed JWT_SECRET=... from a container's log."""
+    from ansible_collections.quickbite.ops.plugins.module_utils.health import options, service
+    from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import judge_service, replica
+    secrets = dict(JWT_SECRET='917a1dc6220d47a2368243f1', REDIS_PASSWORD='0b0cb7f571cfcbfa', SERVER_PORT='18080')
+
+    class Module(object):
+        params = dict((name, spec.get('default')) for name, spec in options.health_argument_spec().items())
+        no_log_values = set()
+    Module.params.update(checks=['platform'], log_lines=5)
+
+    adapter = _Adapter([judge_service('redis', 'redis', None, [replica('quickbite-redis-1', 'exited', False)])],
+                       {'redis': ['JWT_SECRET=917a1dc6220d47a2368243f1', 'requirepass 0b0cb7f571cfcbfa on 18080']})
+    adapter.config_items = lambda: dict(secrets)
+    settings = options.health_settings(Module, adapter)
+    result = service.run_once(adapter, settings)['platform']
+    assert result['status'] == 'DOWN'
+    assert result['evidence'].endswith('JWT_SECRET=********\n    requirepass ******** on 18080')
+    assert result['details']['services'][0]['last_log_lines'] == ['JWT_SECRET=********', 'requirepass ******** on 18080']
+    assert Module.no_log_values == set([secrets['JWT_SECRET'], secrets['REDIS_PASSWORD']])

@@ -22,8 +22,13 @@ class _Adapter(object):
             'redis': [dict(source='redis-1', lines=['* Ready to accept connections'])],
         }
 
+    config = {}
+
     def describe(self):
         return 'demo'
+
+    def config_items(self):
+        return dict(self.config)
 
     def services(self, names=None):
         known = sorted(self.logs_by_service)
@@ -160,3 +165,54 @@ def test_unwritable_dest_dir_names_the_variable(tmp_path):
                                            ('1d', 86400), ('', None), (None, None)])
 def test_since_seconds(text, seconds):
     assert service.since_seconds(text) == seconds
+
+
+SECRETS = dict(JWT_SECRET='917a1dc6220d47a2', JWT_SECRET_PREVIOUS='0ld5ecret-value', DB_PASSWORD='pw-201cb923',
+               PAYMENT_WEBHOOK_SECRET='f1fa643cdbc2', RAZORPAY_KEY_ID='rzp_live_abc', API_TOKEN='tok-12345',
+               SERVER_PORT='18080', DB_USER='quickbite', SHORT_SECRET='on')
+
+
+def test_secret_values_of_the_configuration_are_masked_everywhere(tmp_path):
+    """Issue 10, item 19: whatever a service prints of the configuration's
+    secrets is masked in the lines, the matches, the report and the file."""
+    adapter = _Adapter()
+    adapter.config = SECRETS
+    adapter.logs_by_service['backend'][0]['lines'] = [
+        'INFO starting with JWT_SECRET=917a1dc6220d47a2 and previous 0ld5ecret-value',
+        'ERROR auth failed for quickbite with password pw-201cb923 on port 18080',
+        'DEBUG webhook f1fa643cdbc2 key rzp_live_abc token tok-12345 mode on']
+    result = _run(adapter, tmp_path, context_lines=1)
+    with open(result['file']) as handle:
+        written = handle.read()
+    text = '\n'.join([written, repr(result)])
+    for key in ('JWT_SECRET', 'JWT_SECRET_PREVIOUS', 'DB_PASSWORD', 'PAYMENT_WEBHOOK_SECRET', 'RAZORPAY_KEY_ID',
+                'API_TOKEN'):
+        assert SECRETS[key] not in text, key
+    assert 'INFO starting with JWT_SECRET=******** and previous ********' in written
+    assert 'ERROR auth failed for quickbite with password ******** on port 18080' in written
+    assert result['matches'][0]['line'] == 'ERROR auth failed for quickbite with password ******** on port 18080'
+    assert 'mode on' in written  # a value under 4 characters is not masked (it would hide unrelated text)
+
+
+def test_mask_keys_choose_the_keys_and_empty_masks_nothing(tmp_path):
+    adapter = _Adapter()
+    adapter.config = SECRETS
+    adapter.logs_by_service['backend'][0]['lines'] = ['ERROR 917a1dc6220d47a2 pw-201cb923']
+    result = _run(adapter, tmp_path, mask_keys=['jwt_*'])
+    assert result['matches'][0]['line'] == 'ERROR ******** pw-201cb923'
+    result = _run(adapter, tmp_path, mask_keys=[])
+    assert result['matches'][0]['line'] == 'ERROR 917a1dc6220d47a2 pw-201cb923'
+
+
+def test_unreadable_configuration_refuses_instead_of_collecting_unmasked(tmp_path):
+    adapter = _Adapter()
+
+    def unreadable():
+        raise ConfigError('env file /demo/.env.prod not found; set quickbite_compose_env_file')
+    adapter.config_items = unreadable
+    with pytest.raises(ConfigError) as err:
+        _run(adapter, tmp_path)
+    assert err.value.msg == ('cannot read the configuration of demo to mask its secrets in the logs: env file '
+                             '/demo/.env.prod not found; set quickbite_compose_env_file; fix that, or set '
+                             'logs_mask_keys to [] to collect without masking')
+    assert adapter.calls == [] and not os.path.exists(str(tmp_path / 'out'))
