@@ -194,6 +194,15 @@ class Cluster(object):
             mark.write('%s\n' % time.strftime('%Y-%m-%dT%H:%M:%S%z'))
         print('data generated in %.0f s' % (time.perf_counter() - started))
 
+    def checksums(self, dbname=DB_NAME):
+        """{table: 'rows:checksum'} of every table in public: the sum of hashtext()
+        of each row's text, so equal values mean the same rows whatever their order."""
+        tables = self.admin_psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+                                 dbname).split()
+        out = self.admin_psql(''.join("SELECT '%s', count(*) || ':' || coalesce(sum(hashtext(t::text)::bigint), 0) "
+                                      "FROM public.%s t;\n" % (name, name) for name in tables), dbname)
+        return dict(line.split('|', 1) for line in out.splitlines() if line)
+
     def facts(self, dbname=DB_NAME):
         """(database size in bytes, {table: rows}, sum of order totals)."""
         out = self.admin_psql("SELECT pg_database_size(current_database()), (SELECT count(*) FROM users),"

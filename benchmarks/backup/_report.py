@@ -4,6 +4,7 @@ import sys
 
 MB = 1e6
 LIMIT_FACTOR = 1.15
+RESTORE_TARGET = 0.75  # the module's default restore against the runbook's gunzip | psql (issue 10)
 # backup variant -> the restores measured for its files
 RESTORE_OF = {'runbook': ['runbook'], 'fcz1t2': ['fcz', 'fczfile'], 'fc0': ['fc0j2'], 'plainz1': ['plainz'],
               'dir1': ['dirj2'], 'module': ['module']}
@@ -147,3 +148,7 @@ def module_summary(b, r):
             % (r['module']['wall'], r['module']['ansible_wall'], r['runbook']['wall'],
                r['module']['wall'] / r['runbook']['wall'],
                '; the same restore raw (%s): %.1f s' % (same[0]['label'], same[0]['wall']) if same else ''))
+        say('restore/runbook ratio: %.2f (target <= %.2f)%s; rows and per-table checksums %s'
+            % (r['module']['wall'] / r['runbook']['wall'], RESTORE_TARGET,
+               ', fastest runs %.2f' % (r['module']['min'] / r['runbook']['min']) if r['module']['n'] > 1 else '',
+               'match' if r['module']['ok'] else 'DIFFER'))
