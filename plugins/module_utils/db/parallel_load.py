@@ -25,40 +25,76 @@ __metaclass__ = type
 
 import subprocess
 import tempfile
+import threading
 import time
+
+try:
+    import queue
+except ImportError:  # Python 2
+    import Queue as queue
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import PipelineError, Stage
 
 BLOCK = 1 << 20
-CHUNK = 16 << 20  # rows of one table sent as one COPY, so a big table spreads over the sessions
+CHUNK = 4 << 20  # rows of one table sent as one COPY, so a big table spreads over the sessions
+QUEUE = 8  # blocks (up to BLOCK each) waiting for one session
+POST_IN_MEMORY = 32 << 20  # what follows the data, split into entries when no larger
 SESSION_SETTINGS = (b"SET synchronous_commit = off;\n"
                     b"SET maintenance_work_mem = '512MB';\n"
                     b"SET max_parallel_maintenance_workers = 2;\n")
 _DATA_COMMENT = b'-- Data for Name: '
+_TABLESPACE = b'SET default_tablespace = '
+_SESSION_SETS = (_TABLESPACE, b'SET default_table_access_method = ')
 _END = b'\\.\n'
 _HEADER_LINES = (b'\n', b'--', b'SET ', b'SELECT pg_catalog.set_config(', b'\\restrict ')
 
 
 class _Session(object):
-    """One psql reading SQL from a pipe; its query output goes to /dev/null."""
+    """One psql reading SQL from a pipe; its query output goes to /dev/null.
+    A thread of its own writes its input from a bounded queue, so while one
+    session's server backend is busy the others are fed: writing to one pipe
+    at a time would leave the other sessions waiting for input."""
 
-    def __init__(self, stage, header):
+    def __init__(self, stage, header, transaction=False):
         self.stage = stage
         self.header = header
+        # The COPY sessions load in one transaction each: autovacuum sees no
+        # rows before they commit, instead of vacuuming a table still loading.
+        self.transaction = transaction
         self.stdin = None
         self.out = None
+        self.queue = queue.Queue(maxsize=QUEUE)
+        self.thread = None
+        self.error = None
 
     def start(self):
         self.out = self.stage.start(subprocess.PIPE)
         self.stdin = self.stage.proc.stdin
-        self.write(self.header + SESSION_SETTINGS)
+        self.thread = threading.Thread(target=self._pump)
+        self.thread.daemon = True
+        self.thread.start()
+        self.write(self.header + SESSION_SETTINGS + (b'BEGIN;\n' if self.transaction else b''))
         return self
 
+    def _pump(self):
+        while True:
+            data = self.queue.get()
+            if data is None:
+                return
+            if self.error is None:
+                try:
+                    self.stdin.write(data)
+                except (IOError, OSError, ValueError) as exc:
+                    self.error = exc  # psql ended; what is still queued is dropped
+
+    @property
+    def backlog(self):
+        return self.queue.qsize()
+
     def write(self, data):
-        try:
-            self.stdin.write(data)
-        except (IOError, OSError):
+        if self.error is not None:
             raise self.failed()
+        self.queue.put(data)
 
     def failed(self):
         self.kill()
@@ -66,7 +102,10 @@ class _Session(object):
                                                          self.stage.tail() or 'no message'))
 
     def finish(self):
-        """Close its input and wait; raise if psql failed."""
+        """Let it read everything, close its input and wait; raise if psql failed."""
+        if self.transaction:
+            self.write(b'COMMIT;\n')
+        self._stop_pump()
         try:
             self.stdin.close()
         except (IOError, OSError):
@@ -74,8 +113,14 @@ class _Session(object):
         self.stage.reap()
         if self.out is not None:
             self.out.close()
-        if self.stage.returncode != 0:
+        if self.stage.returncode != 0 or self.error is not None:
             raise self.failed()
+
+    def _stop_pump(self):
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
 
     def kill(self):
         if self.stage.proc is not None and self.stage.returncode is None:
@@ -84,6 +129,9 @@ class _Session(object):
             except OSError:
                 pass
             self.stage.reap()
+        if self.thread is not None:  # its pipe is closed now: the pump ends
+            self.error = self.error or OSError('killed')
+            self._stop_pump()
 
 
 class _Reader(object):
@@ -153,9 +201,11 @@ class ParallelLoad(object):
         self.tables = 0
         self.chunks = 0
         self.data_done = None
+        self.index_builds = 0
+        self.tablespace = None  # pg_dump's last "SET default_tablespace" before the data
 
-    def _session(self, header):
-        session = _Session(self.psql(), header)
+    def _session(self, header, transaction=False):
+        session = _Session(self.psql(), header, transaction)
         self.sessions.append(session)
         return session.start()
 
@@ -211,12 +261,14 @@ class ParallelLoad(object):
                 if copy is not None:
                     if workers is None:
                         schema.finish()  # tables exist before any data goes in
-                        workers = [self._session(header) for _ in range(self.jobs)]
+                        workers = [self._session(header, transaction=True) for _ in range(self.jobs)]
                     self._copy(reader, copy, workers)
                 else:
                     (schema if workers is None else after).write(b''.join(pending))
                 pending = []
             else:
+                if workers is None and line.startswith(_TABLESPACE):
+                    self.tablespace = line
                 (schema if workers is None else after).write(line)
             line = reader.line()
         (schema if workers is None else after).write(b''.join(pending))
@@ -226,13 +278,35 @@ class ParallelLoad(object):
         for worker in workers:
             worker.finish()
         self.data_done = time.time()
-        post = self._session(header)
+        size = after.tell()
         after.seek(0)
+        if size <= POST_IN_MEMORY:
+            self._after_data(header, after.read())
+            return
+        post = self._session(header)
         while True:
             block = after.read(BLOCK)
             if not block:
                 break
             post.write(block)
+        post.finish()
+
+    def _after_data(self, header, text):
+        """The index builds (pg_dump's INDEX, PRIMARY KEY and UNIQUE entries)
+        over ``jobs`` sessions at once, then everything else in its order in
+        one session (foreign keys need the unique indexes first). Each
+        statement takes one table's lock at a time, so two sessions never wait
+        on each other in a cycle: CREATE INDEX on one table runs beside another."""
+        builds, rest = _split_after_data(text, self.tablespace)
+        self.index_builds = len(builds)
+        if builds:
+            sessions = [self._session(header) for _ in range(min(self.jobs, len(builds)))]
+            for number, entry in enumerate(builds):
+                sessions[number % len(sessions)].write(entry)
+            for session in sessions:
+                session.finish()
+        post = self._session(header)
+        post.write(b''.join(rest))
         post.finish()
 
     @staticmethod
@@ -276,8 +350,8 @@ class ParallelLoad(object):
             if not rows:
                 break
             while rows:
-                if worker is None:
-                    worker = workers[self.chunks % len(workers)]
+                if worker is None:  # the session with the least input waiting
+                    worker = min(workers, key=lambda w: w.backlog)
                     self.chunks += 1
                     worker.write(statement)
                 part = rows
@@ -297,6 +371,55 @@ class ParallelLoad(object):
     def report(self):
         stages = ([self.decompress] if self.decompress is not None else []) + [s.stage for s in self.sessions]
         return [dict(program=s.label, exit=s.returncode, max_rss_mb=round(s.maxrss_kb / 1024.0, 1)) for s in stages]
+
+
+def _entries(text):
+    """``text`` cut into pg_dump's TOC entries: [(type, lines)]. An entry
+    begins at its comment block (--, -- Name: ...; Type: X; ..., --); the SET
+    lines pg_dump writes before that block belong to the entry after them."""
+    lines = text.splitlines(True)
+    entries = [(None, [])]
+    for number, line in enumerate(lines):
+        following = lines[number + 1:number + 3]
+        if (line == b'--\n' and len(following) == 2 and following[1] == b'--\n'
+                and following[0].startswith((b'-- Name: ', _DATA_COMMENT)) and b'; Type: ' in following[0]):
+            moved = []
+            previous = entries[-1][1]
+            while previous and (previous[-1] == b'\n' or previous[-1].startswith(_SESSION_SETS)):
+                moved.insert(0, previous.pop())
+            kind = following[0].split(b'; Type: ', 1)[1].split(b';', 1)[0]
+            entries.append((kind, moved + [line]))
+        else:
+            entries[-1][1].append(line)
+    return entries
+
+
+def _is_index_build(kind, lines):
+    statement = b''.join(line for line in lines if not line.startswith(b'--') and not line.startswith(_SESSION_SETS))
+    statement = statement.strip()
+    if kind == b'INDEX':
+        return statement.startswith((b'CREATE INDEX ', b'CREATE UNIQUE INDEX ')) and b' ON ONLY ' not in statement
+    if kind == b'CONSTRAINT':
+        return (statement.startswith(b'ALTER TABLE ONLY ') and b' EXCLUDE ' not in statement
+                and (b' PRIMARY KEY (' in statement or b' UNIQUE (' in statement))
+    return False
+
+
+def _split_after_data(text, tablespace):
+    """(index builds, each with the default_tablespace it was written under;
+    every other line in its order)."""
+    builds, rest = [], []
+    for kind, lines in _entries(text):
+        for line in lines:
+            if line.startswith(_TABLESPACE):
+                tablespace = line
+        if kind is not None and _is_index_build(kind, lines):
+            builds.append((tablespace or b'') + b''.join(lines))
+        elif kind in (b'INDEX', b'CONSTRAINT', b'INDEX ATTACH') and tablespace:
+            rest.extend([tablespace] + lines)  # a session of its own: tell it the tablespace
+        else:
+            rest.extend(lines)
+    return builds, rest
 
 
 def plain_load(path, comp, client, dbname, jobs, decompress_argv):

@@ -27,6 +27,13 @@ POST = (b'--\n-- Name: t_id_seq; Type: SEQUENCE SET; Schema: public; Owner: q\n-
         b"SELECT pg_catalog.setval('public.t_id_seq', 3, true);\n\n"
         b'--\n-- Name: t t_pkey; Type: CONSTRAINT; Schema: public; Owner: q\n--\n\n'
         b'ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n'
+        b"SET default_tablespace = fast;\n\n"
+        b'--\n-- Name: t_v_idx; Type: INDEX; Schema: public; Owner: q\n--\n\n'
+        b'CREATE INDEX t_v_idx ON public.t USING btree (v);\n\n'
+        b'--\n-- Name: u_v_idx; Type: INDEX; Schema: public; Owner: q\n--\n\n'
+        b'CREATE INDEX u_v_idx ON public.u USING btree (v);\n\n'
+        b'--\n-- Name: u u_t_fkey; Type: FK CONSTRAINT; Schema: public; Owner: q\n--\n\n'
+        b'ALTER TABLE ONLY public.u\n    ADD CONSTRAINT u_t_fkey FOREIGN KEY (id) REFERENCES public.t(id);\n\n'
         b'--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n')
 
 
@@ -62,14 +69,21 @@ def test_a_dump_is_split_into_schema_data_chunks_and_the_rest(tmp_path, monkeypa
     small = [b'1\tone\n']
     dump = HEADER + PRE + _data(b't', big) + _data(b'empty', []) + _data(b'u', small) + POST
     load, sessions = _load(tmp_path, dump)
-    schema, workers, post = sessions[0], sessions[1:3], sessions[3]
-    assert len(sessions) == 4 and all(s.startswith(HEADER) for s in sessions)
+    schema, workers, builds, post = sessions[0], sessions[1:3], sessions[3:5], sessions[5]
+    assert len(sessions) == 6 and all(s.startswith(HEADER) for s in sessions)
     assert schema == HEADER + parallel_load.SESSION_SETTINGS + PRE
+    assert all(w.endswith(b'COMMIT;\n') and b'BEGIN;\n' in w for w in workers)
     assert sorted(_rows(workers[0], b't') + _rows(workers[1], b't')) == sorted(big)
     assert _rows(workers[0], b't') and _rows(workers[1], b't')  # the big table went to both sessions
     assert _rows(workers[0], b'u') + _rows(workers[1], b'u') == small
-    assert b'COPY' not in post and b'ADD CONSTRAINT t_pkey' in post and post.endswith(b'\\unrestrict abc\n\n')
-    assert load.tables == 3
+    # the three index builds over two sessions, each under the tablespace pg_dump had set for it
+    assert b'PRIMARY KEY' in builds[0] and b'u_v_idx' in builds[0] and b't_v_idx' in builds[1]
+    assert builds[0].count(b'SET default_tablespace = fast;') == 1  # before u_v_idx, not before t_pkey
+    assert builds[0].index(b'SET default_tablespace = fast;') > builds[0].index(b'PRIMARY KEY')
+    assert b'SET default_tablespace = fast;\n\n--\n-- Name: t_v_idx' in builds[1]
+    assert b'COPY' not in post and b'setval' in post and b'FOREIGN KEY' in post and b'CREATE INDEX' not in post
+    assert post.endswith(b'\\unrestrict abc\n\n')
+    assert load.tables == 3 and load.index_builds == 3
 
 
 def test_a_dump_without_copy_data_goes_through_one_session(tmp_path):
