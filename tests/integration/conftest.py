@@ -198,7 +198,9 @@ def kill_at_phase(playbook, extra, pending_path, module_name, phase='set', inven
             with open(pending_path) as handle:
                 reached = json.load(handle)['phase'] == phase
         except (IOError, ValueError):
-            time.sleep(0.02)
+            pass
+        if not reached:
+            time.sleep(0.005)  # a poll, not a busy loop beside the module it waits for
     # Ansible runs the module in a session of its own: found below the playbook by PID.
     killed = kill_module(proc, module_name, signal.SIGKILL, timeout=0)
     os.killpg(proc.pid, signal.SIGKILL)
