@@ -56,8 +56,14 @@ def _stable(attempt, tries=3):
         result = attempt()
         if _container_ids() == before or left == 1:
             return result
-        time.sleep(2)
+        _wait(_settled, timeout=120)
     return None
+
+
+def _settled():
+    """Every container of the stack running and healthy (a recreate has finished)."""
+    states = compose('ps', '--all', '--format', '{{.State}} {{.Health}}').stdout.split('\n')
+    return all(line.split() in (['running', 'healthy'], ['running']) for line in states if line.strip())
 
 
 def _probe(marker):
@@ -140,6 +146,8 @@ def test_one_service_since_and_a_pattern_the_backend_really_logs(demo_vars, tmp_
 
     def attempt():
         assert _probe(old) in (401, 403, 404)
+        # Not a wait for a condition: the test needs the old probe 8 s in the past,
+        # outside the 6 s window of logs_since, and the new one inside it.
         time.sleep(8)
         assert _probe(new) in (401, 403, 404)
         started = time.time()
