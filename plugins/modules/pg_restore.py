@@ -13,7 +13,8 @@ version_added: 0.1.0
 description:
   - The runbook's destructive C(./ops/restore-db.sh), made safe to run at 3 a.m.
   - Restores custom (C(.dump), C(.dump.zst)), directory (C(.dir)) and plain SQL (C(.sql), C(.sql.gz), C(.sql.zst))
-    backups, including those of the runbook's old C(backup-db.sh) (plain SQL through gzip).
+    backups, including those of the runbook's old C(backup-db.sh) (plain SQL through gzip; they have no manifest, so
+    they need O(allow_foreign_backup=true)).
   - "Before anything is touched: O(confirm) must equal the target database's name when it exists; the C(.sha256)
     sidecar is checked when present; the archive is read to its end (zstd and gzip checks, C(pg_restore --list), and
     for plain SQL pg_dump's closing line, which a dump cut short lacks). A corrupt backup is refused with the target
@@ -119,6 +120,16 @@ options:
         transaction, as before; at least C(1).
     type: int
     default: 2
+  allow_foreign_backup:
+    description:
+      - Load a backup that may hold what someone else wrote. Without it the module refuses, before anything is touched, a
+        backup not owned by the user running the module, writable by group or others, in a directory others may write
+        to, or without the C(.manifest.json) and C(.sha256) pg_backup writes (the runbook's old C(backup-db.sh) files).
+      - A plain backup is always scanned for psql meta-commands (such as C(\! command)) outside COPY data and refused
+        if it holds one, with or without this option; every backup is loaded as the database owner (O(db_user)),
+        never the superuser.
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''

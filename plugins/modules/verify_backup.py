@@ -18,8 +18,8 @@ description:
     failure included.
   - The outcome is written into the backup's manifest (C(verification)); retention in M(quickbite.ops.pg_backup)
     never deletes the newest verified backup.
-  - Backups without a manifest (the runbook's old C(backup-db.sh) files) are restored and their Flyway history
-    checked; their row counts cannot be compared and the report says so.
+  - Backups without a manifest (the runbook's old C(backup-db.sh) files) need O(allow_foreign_backup=true); they are
+    restored and their Flyway history checked; their row counts cannot be compared and the report says so.
   - Fails, listing each failed check with its evidence, when any check fails. The live database is never touched.
 author:
   - QuickBite operations (@quickbite)
@@ -53,9 +53,23 @@ options:
     default: quickbite
   database:
     description:
-      - The throw-away database. Dropped before (when a previous run left it) and after. Must differ from O(db_name).
+      - "The throw-away database. It is marked with a comment (C(quickbite.ops scratch: verify_backup <time> pid <pid>))
+        right after it is created and dropped after the check, failure included. A database of this name left by a
+        killed run (it carries the mark) is dropped and created again; one without the mark is never dropped (the
+        module refuses, naming it)."
+      - Must differ from O(db_name) (compared as PostgreSQL keeps names, cut to 63 bytes).
     type: str
     default: quickbite_test
+  allow_foreign_backup:
+    description:
+      - Load a backup that may hold what someone else wrote. Without it the module refuses, before anything is done, a
+        backup not owned by the user running the module, writable by group or others, in a directory others may write
+        to, or without the C(.manifest.json) and C(.sha256) pg_backup writes (the runbook's old C(backup-db.sh) files).
+      - A plain backup is always scanned for psql meta-commands (such as C(\! command)) outside COPY data and refused
+        if it holds one, with or without this option; it is loaded as the database owner (O(db_user)), never the
+        superuser.
+    type: bool
+    default: false
   record:
     description:
       - Write the outcome into the backup's manifest.
@@ -117,6 +131,7 @@ def main():
         prefix=dict(type='str', default='quickbite'),
         database=dict(type='str', default='quickbite_test'),
         record=dict(type='bool', default=True),
+        allow_foreign_backup=dict(type='bool', default=False),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     connection.require_psycopg2(module)
@@ -127,16 +142,18 @@ def main():
         adapter = connection.LazyAdapter(module)
         target = connection.resolve_target(module, adapter)
         path = p['path'] or verify.latest(p['dest_dir'], p['prefix'])
+        client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
         if module.check_mode:
-            restore.require_distinct(target.dbname, p['database'], 'verify_backup_database')
+            # The refusals a run would make before touching anything: scratch name, foreign backup, unmarked database.
+            verify.check_inputs(path, target.dbname, p['database'], p['allow_foreign_backup'])
+            verify.scratch_leftover(client.admin(), p['database'])
             plan = 'would restore %s into %s, compare it with its manifest, then drop %s' % (
                 path, p['database'], p['database'])
             module.exit_json(changed=True, path=path, ok=True, checks=[], tables={}, report_lines=[plan])
-        client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
         # A scratch database is created and dropped on the target: the target's lock.
         with target_lock(adapter, 'verify backup %s' % path):
             started = True
-            result = verify.verify(path, client, target.dbname, p['database'], p['record'])
+            result = verify.verify(path, client, target.dbname, p['database'], p['record'], p['allow_foreign_backup'])
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **dict(exc.details, changed=bool(exc.details.get('changed') or started)))
     except Interrupted as exc:

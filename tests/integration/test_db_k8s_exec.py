@@ -206,7 +206,8 @@ def test_failed_load_in_the_pod_returns_its_exit_code_and_the_database_is_put_ba
     _change_data()
     before = digest()
     run = run_playbook('restore_db.yml', inventory='inventory/k8s', tmp_path=tmp_path,
-                       extra=_vars(k8s, tmp_path, restore_db_path=legacy, restore_db_confirm='quickbite'))
+                       extra=_vars(k8s, tmp_path, restore_db_path=legacy, restore_db_confirm='quickbite',
+                                   restore_db_allow_foreign_backup=True))
     assert run.rc != 0, run.output[-3000:]
     assert 'psql failed (exit 3)' in run.output and 'division by zero' in run.output, run.output[-3000:]
     assert 'put back from the pre-restore backup' in run.output

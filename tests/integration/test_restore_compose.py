@@ -68,16 +68,25 @@ def test_backup_then_restore_gives_identical_data(stack, clean_orders, demo_vars
 
 
 def test_legacy_runbook_backup_restores(stack, clean_orders, demo_vars, dest, tmp_path):
-    """A file made the way the runbook's backup-db.sh makes it: pg_dump | gzip, no sidecar, no manifest."""
+    """A file made the way the runbook's backup-db.sh makes it: pg_dump | gzip, no sidecar, no manifest.
+    Foreign (not made by pg_backup): refused without restore_db_allow_foreign_backup, loaded with it."""
     before = digest()
     os.makedirs(dest)
     legacy = os.path.join(dest, 'quickbite_20250101_120000.sql.gz')
     legacy_backup(stack, legacy)
     change_data()
+    changed = digest()
     run = restore(demo_vars, dest, tmp_path, legacy)
+    msg = run.result('pg_restore')['msg']
+    assert run.rc != 0 and legacy in msg and 'no pg_backup manifest and sidecar' in msg, run.output[-3000:]
+    assert 'restore_db_allow_foreign_backup=true' in msg and 'nothing was touched' in msg
+    assert digest() == changed and not [n for n in os.listdir(dest) if 'pre-restore' in n]
+    run = restore(demo_vars, dest, tmp_path, legacy, restore_db_allow_foreign_backup=True)
     assert run.rc == 0, run.output[-3000:]
     assert digest() == before
-    verify = run_playbook('verify_backup.yml', extra=dict(demo_vars, verify_backup_path=legacy), tmp_path=tmp_path)
+    assert any('foreign backup accepted' in c['evidence'] for c in run.result('pg_restore')['checks'])
+    verify = run_playbook('verify_backup.yml', extra=dict(demo_vars, verify_backup_path=legacy,
+                                                          verify_backup_allow_foreign_backup=True), tmp_path=tmp_path)
     assert verify.rc == 0, verify.output[-3000:]
     assert any('row counts not compared' in line for line in verify.result('verify_backup')['report_lines'])
 
@@ -115,7 +124,8 @@ def test_damaged_backup_is_refused_and_target_untouched(stack, demo_vars, dest, 
     path = take_backup(demo_vars, dest, tmp_path)
     corrupt(path, how)
     before, started = digest(), backend_started_at()
-    run = restore(demo_vars, dest, tmp_path, path)
+    # Without its sidecar the backup is foreign: allowed, so the reading itself is what refuses it.
+    run = restore(demo_vars, dest, tmp_path, path, restore_db_allow_foreign_backup=how != 'wrong checksum')
     assert run.rc != 0 and 'nothing was touched' in run.output, run.output[-3000:]
     assert digest() == before and backend_started_at() == started
     assert not [n for n in os.listdir(dest) if 'pre-restore' in n]
@@ -127,7 +137,7 @@ def test_truncated_legacy_dump_is_refused(stack, demo_vars, dest, tmp_path):
     legacy = os.path.join(dest, 'quickbite_20250101_120000.sql.gz')
     legacy_backup(stack, legacy, cut_at=3000)
     before = digest()
-    run = restore(demo_vars, dest, tmp_path, legacy)
+    run = restore(demo_vars, dest, tmp_path, legacy, restore_db_allow_foreign_backup=True)
     assert run.rc != 0 and 'cut short' in run.output, run.output[-3000:]
     assert digest() == before
 

@@ -304,9 +304,9 @@ class Scanner(object):
             self.idents[self.ident_count] = word[:1]
         self.ident_count += 1
         first = self.idents
-        if (first[0] == b'c' and (first[1] in (b'f', b'p') or (first[1] == b'o' and first[2] == b'r'
-                                                              and first[3] in (b'f', b'p')))
-                and self.paren == 0):
+        # psql's heuristic: CREATE [OR REPLACE] FUNCTION|PROCEDURE counts BEGIN/CASE ... END outside parentheses
+        routine = first[1] in (b'f', b'p') or (first[1] == b'o' and first[2] == b'r' and first[3] in (b'f', b'p'))
+        if first[0] == b'c' and routine and self.paren == 0:
             if word == b'begin':
                 self.begin += 1
             elif word == b'case':

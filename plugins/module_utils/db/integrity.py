@@ -4,14 +4,26 @@
 """Is a backup whole? Checked before anything is dropped: the sha256 sidecar
 when there is one, then the archive read to its end (zstd's and gzip's own
 checks, pg_restore's table of contents, and for plain SQL pg_dump's closing
-line, which a dump cut short by a failed ``pg_dump | gzip`` lacks)."""
+line, which a dump cut short by a failed ``pg_dump | gzip`` lacks).
+
+A plain SQL backup is read once: the sha256 of its bytes, its decompressed
+text through the psql meta-command scan (_psql_scan) and pg_dump's closing
+line, all from the same pass over the file. Before any of that, a backup
+someone else could have written or changed (not owned by the running user,
+writable by group or others, or without the manifest and sidecar pg_backup
+writes) is refused unless the caller allows foreign backups."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import os
+import re
+import stat
+import subprocess
+import threading
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db import archive
+from ansible_collections.quickbite.ops.plugins.module_utils.db import _psql_scan, archive
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage, run_checked
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 
@@ -22,6 +34,81 @@ DECOMPRESS = dict(zstd=['zstd', '-q', '-d', '-c'], gzip=['gzip', '-d', '-c'])
 
 class CorruptBackup(VerificationError):
     """The backup fails a check: nothing was touched."""
+
+
+class UnsafeBackup(CorruptBackup):
+    """A plain backup holds something psql would run as a command."""
+
+
+def _user(uid):
+    try:
+        import pwd
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return 'uid %d' % uid
+
+
+def _mode_problems(path, st, me, what):
+    problems = []
+    if st.st_uid != me:
+        problems.append('%s %s is owned by %s (uid %d), not by %s who runs this'
+                        % (what, path, _user(st.st_uid), st.st_uid, _user(me)))
+    if st.st_mode & 0o022:
+        problems.append('%s %s is writable by group or others (mode %04o)' % (what, path, stat.S_IMODE(st.st_mode)))
+    return problems
+
+
+def foreign_problems(path):
+    """Why backup ``path`` may hold what someone else wrote ([] when it is
+    this user's own pg_backup backup): its owner and mode (every file of a
+    directory backup), a directory above it that others may write (they could
+    swap the file after the checks), a manifest or sidecar missing, a
+    symlink, or not this user's."""
+    me = os.geteuid()
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    problems = _mode_problems(path, st, me, 'the backup')
+    if stat.S_ISDIR(st.st_mode):
+        for name in sorted(os.listdir(real)):
+            problems.extend(_mode_problems(os.path.join(path, name), os.lstat(os.path.join(real, name)), me,
+                                           'the file'))
+    parent = os.path.dirname(real)
+    pst = os.stat(parent)
+    if pst.st_mode & 0o022 and not pst.st_mode & stat.S_ISVTX:
+        problems.append('its directory %s is writable by group or others (mode %04o), so another user could swap '
+                        'the file after these checks' % (parent, stat.S_IMODE(pst.st_mode)))
+    missing = []
+    for extra, what in ((archive.MANIFEST, 'manifest'), (archive.SIDECAR, 'sidecar')):
+        try:
+            est = os.lstat(path + extra)
+        except OSError:
+            missing.append(path + extra)
+            continue
+        if stat.S_ISLNK(est.st_mode):
+            problems.append('its %s %s is a symlink' % (what, path + extra))
+        else:
+            problems.extend(_mode_problems(path + extra, est, me, 'its %s' % what))
+    if missing:
+        problems.append('it has no pg_backup manifest and sidecar (%s missing): it was not made by '
+                        'quickbite.ops.pg_backup' % ', '.join(missing))
+    return problems
+
+
+def require_own(path, allow_foreign, option):
+    """Refuse a foreign backup (see foreign_problems) unless ``allow_foreign``;
+    returns the check line."""
+    problems = foreign_problems(path)
+    if not problems:
+        return 'the backup, its manifest and sidecar are owned by %s and writable by nobody else' % _user(
+            os.geteuid())
+    if not allow_foreign:
+        raise ConfigError(
+            'refusing to load backup %s: %s. Its SQL would run in the database, and a plain backup is read by psql; '
+            'a file someone else could have written or changed must not be loaded unawares; nothing was touched. '
+            'Check where it came from, then set %s=true (module option allow_foreign_backup) to load it anyway, or '
+            'make it your own: chown %s and chmod go-w the backup and its directory' % (
+                path, '; '.join(problems), option, _user(os.geteuid())), path=path, problems=problems)
+    return 'foreign backup accepted (%s=true): %s' % (option, '; '.join(problems))
 
 
 def describe(path):
@@ -38,8 +125,9 @@ def describe(path):
     return fmt, comp, manifest
 
 
-def check_sidecar(path):
-    """None without a sidecar, else the check line; raises on a mismatch."""
+def check_sidecar(path, known=None):
+    """None without a sidecar, else the check line; raises on a mismatch.
+    ``known``: {absolute path: sha256} already computed (not read again)."""
     sidecar = path + archive.SIDECAR
     if not os.path.exists(sidecar):
         return None
@@ -52,7 +140,7 @@ def check_sidecar(path):
         full = os.path.join(base, rel)
         if not os.path.exists(full):
             raise CorruptBackup('%s is missing (listed in %s): refusing backup %s' % (full, sidecar, path))
-        actual = archive.file_sha256(full)
+        actual = (known or {}).get(os.path.normpath(full)) or archive.file_sha256(full)
         if actual != digest:
             raise CorruptBackup('checksum mismatch for %s: sidecar says %s, file has %s; the backup is corrupt or was '
                                 'changed, nothing was touched' % (full, digest[:16], actual[:16]))
@@ -136,24 +224,140 @@ def _read_archive_through(path, client):
                             % (path, exc.msg))
 
 
-def check(path, client):
+class _PlainRead(object):
+    """One pass over a plain backup: sha256 of the file's bytes (fed to the
+    decompressor by a thread), the decompressed text through the psql scan,
+    the last bytes kept for pg_dump's closing line."""
+
+    def __init__(self, path, comp):
+        self.path, self.comp = path, comp
+        self.digest = hashlib.sha256()
+        self.whole = True
+        self.scanner = _psql_scan.Scanner()
+        self.unsafe = None
+        self.summary = None
+        self.tail = b''
+        self.read_error = None
+
+    def _take(self, block):
+        self.tail = (self.tail + block)[-512:]
+        if self.unsafe is None:
+            try:
+                self.scanner.feed(block)
+            except _psql_scan.UnsafeDump as exc:
+                self.unsafe = exc
+
+    def _feed(self, sink):
+        try:
+            with open(self.path, 'rb') as handle:
+                while True:
+                    block = handle.read(1 << 20)
+                    if not block:
+                        break
+                    self.digest.update(block)
+                    sink.write(block)
+        except (IOError, OSError) as exc:  # a broken pipe: the decompressor stopped
+            self.whole = False
+            self.read_error = exc
+        finally:
+            try:
+                sink.close()
+            except (IOError, OSError):
+                pass
+
+    def run(self):
+        if self.comp == 'none':
+            with open(self.path, 'rb') as handle:
+                while True:
+                    block = handle.read(1 << 20)
+                    if not block:
+                        break
+                    self.digest.update(block)
+                    self._take(block)
+        else:
+            stage = Stage(DECOMPRESS[self.comp], label=self.comp)
+            out = stage.start(subprocess.PIPE)
+            feeder = threading.Thread(target=self._feed, args=(stage.proc.stdin,), name='backup-reader')
+            feeder.daemon = True
+            feeder.start()
+            try:
+                while True:
+                    block = out.read1(1 << 20)
+                    if not block:
+                        break
+                    self._take(block)
+            finally:
+                out.close()
+                feeder.join()
+                stage.reap()
+            if stage.returncode != 0:
+                raise CorruptBackup('%s does not decompress to its end (%s failed, exit %s: %s): refusing it, nothing '
+                                    'was touched' % (self.path, self.comp, stage.returncode,
+                                                     stage.tail() or 'no message'))
+            if self.read_error is not None:
+                raise CorruptBackup('reading %s failed: %s; refusing it, nothing was touched'
+                                    % (self.path, self.read_error))
+        if self.unsafe is None:
+            try:
+                self.summary = self.scanner.finish()
+            except _psql_scan.UnsafeDump as exc:
+                self.unsafe = exc
+        return self
+
+
+def _refuse_unsafe(path, exc):
+    raise UnsafeBackup(
+        'refusing backup %s: it holds %s. psql runs meta-commands as the OS user running it (\\! runs a shell '
+        'command), and a dump written by pg_dump holds none; nothing was touched and nothing of it was run. Find out '
+        'who wrote this file; restore another backup, or remove that line by hand from a copy you have read'
+        % (path, exc), path=path, line=exc.line)
+
+
+def _check_plain(path, comp, lines):
+    read = _PlainRead(path, comp).run()
+    known = {os.path.normpath(os.path.abspath(path)): read.digest.hexdigest()} if read.whole else None
+    sidecar = check_sidecar(path, known)
+    lines.append(sidecar or 'no sha256 sidecar (a backup not made by pg_backup): checked by reading it instead')
+    if read.unsafe is not None:
+        _refuse_unsafe(path, read.unsafe)
+    if PLAIN_TRAILER not in read.tail:
+        raise CorruptBackup('%s ends without "%s": the dump was cut short (pg_dump failed while it was written); '
+                            'refusing it, nothing was touched' % (path, PLAIN_TRAILER.decode()))
+    lines.append('plain SQL read to its end (%s), closing line present' % comp)
+    summary = read.summary
+    lines.append('no psql meta-command outside COPY data (%d COPY block(s), %d lines%s)' % (
+        summary['copy_blocks'], summary['lines'],
+        ", pg_dump's own \\restrict guard" if summary['restrict_key'] else ''))
+    return lines
+
+
+_RESTRICT_LINE = re.compile(br'^\\restrict[ \t]+([A-Za-z0-9]+)[ \t\r]*$')
+
+
+def own_restrict_key(path, comp):
+    """The key of pg_dump's own ``\\restrict`` line when it is the first line
+    after the header comments (pg_dump 15.14 and later write it), else None.
+    Then psql itself refuses every other meta-command until ``\\unrestrict``."""
+    for line in read_head(path, comp, 8192).split(b'\n'):
+        line = line.strip()
+        if not line or line.startswith(b'--'):
+            continue
+        match = _RESTRICT_LINE.match(line)
+        return match.group(1).decode('ascii') if match else None
+    return None
+
+
+def check(path, client, allow_foreign=False, option='restore_db_allow_foreign_backup'):
     """Every check a backup must pass before a restore; returns
-    (format, compression, manifest, [check lines]). Raises CorruptBackup."""
+    (format, compression, manifest, [check lines]). Raises ConfigError for a
+    foreign backup (unless ``allow_foreign``; ``option`` names the variable),
+    CorruptBackup (UnsafeBackup for a psql meta-command)."""
     fmt, comp, manifest = describe(path)
-    lines = []
+    lines = [require_own(path, allow_foreign, option)]
+    if fmt == 'plain':
+        return fmt, comp, manifest, _check_plain(path, comp, lines)
     sidecar = check_sidecar(path)
     lines.append(sidecar or 'no sha256 sidecar (a backup not made by pg_backup): checked by reading it instead')
-    if sidecar and manifest is not None and fmt == 'plain':
-        # pg_backup wrote these very bytes only after pg_dump and the compressor
-        # exited 0: a matching checksum proves them whole without a second read.
-        return fmt, comp, manifest, lines
-    if fmt == 'plain':
-        tail = _read_through(path, comp)
-        if PLAIN_TRAILER not in tail:
-            raise CorruptBackup('%s ends without "%s": the dump was cut short (pg_dump failed while it was written); '
-                                'refusing it, nothing was touched' % (path, PLAIN_TRAILER.decode()))
-        lines.append('plain SQL read to its end (%s), closing line present' % comp)
-        return fmt, comp, manifest, lines
     if comp == 'zstd':
         _read_through(path, comp)
         lines.append('zstd stream read to its end, frame checksums good')

@@ -51,6 +51,7 @@ def restore_argument_spec():
         validate_certs=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=300),
         jobs=dict(type='int', default=2),
+        allow_foreign_backup=dict(type='bool', default=False),
     )
 
 
@@ -92,7 +93,8 @@ class RestoreRun(object):
                                       'create) exists already, and this run did not create it; nothing was touched. '
                                       'Look at what it holds, then drop or rename it yourself, or use '
                                       'restore_db_mode=replace' % (derived, role))
-        fmt, comp, manifest, lines = integrity.check(self.p['path'], self.client)
+        fmt, comp, manifest, lines = integrity.check(self.p['path'], self.client,
+                                                     allow_foreign=self.p.get('allow_foreign_backup', False))
         self.result['checks'].extend(dict(check='backup reads back whole', ok=True, evidence=line) for line in lines)
         return exists, fmt, comp, manifest
 

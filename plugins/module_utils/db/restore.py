@@ -8,6 +8,10 @@ connection. Every statement names databases with sql.Identifier."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import binascii
+import os
+
+from ansible_collections.quickbite.ops.plugins.module_utils.db import integrity
 from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import first_line, psycopg2, sql
 from ansible_collections.quickbite.ops.plugins.module_utils.db.integrity import DECOMPRESS
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage
@@ -68,6 +72,17 @@ class Admin(object):
         self._execute('renaming database %s to %s' % (old, new), sql.SQL('ALTER DATABASE {} RENAME TO {}').format(
             sql.Identifier(old), sql.Identifier(new)))
 
+    def comment(self, name):
+        """COMMENT ON DATABASE of ``name`` (None without one or without the database)."""
+        rows = self._execute('reading the comment of database %s' % name,
+                             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                             (name,))
+        return rows[0][0] if rows else None
+
+    def set_comment(self, name, text):
+        self._execute('COMMENT ON DATABASE %s' % name, sql.SQL('COMMENT ON DATABASE {} IS {}').format(
+            sql.Identifier(name), sql.Literal(text)))
+
     def inspect(self, name):
         """(row counts, newest Flyway version, failed Flyway rows) of database ``name``."""
         conn = self.target.connect(dbname=name)
@@ -81,23 +96,69 @@ class Admin(object):
             conn.close()
 
 
+def _psql_restricts(client):
+    """Whether the psql that loads knows \\restrict (PostgreSQL 13.22, 14.19,
+    15.14, 16.10, 17.6 and later): its own list of commands says."""
+    known = getattr(client, '_psql_restricts', None)
+    if known is None:
+        pipe = Pipeline([client.stage('psql', ['--help=commands'])])
+        try:
+            out = pipe.start()
+            text = out.read()
+            out.close()
+            pipe.wait()
+        except PipelineError:
+            text = b''
+        known = b'\\restrict' in text
+        client._psql_restricts = known
+    return known
+
+
+def psql_guard(path, comp, client):
+    """A random key for psql's own \\restrict mode when the dump does not
+    start it itself (pg_dump before 15.14) and psql knows it: then psql
+    refuses every meta-command of the dump, whatever the scan (integrity)
+    may have missed. None when the dump restricts psql itself or psql cannot."""
+    if integrity.own_restrict_key(path, comp) or not _psql_restricts(client):
+        return None
+    return binascii.hexlify(os.urandom(16)).decode('ascii')
+
+
+def owner_stage(client, program, args, dbname, guard=None):
+    """``program`` (psql or pg_restore) loading into ``dbname`` as the
+    database's owner (the application role), never the superuser: over libpq
+    it connects as the owner; in the container peer authentication admits
+    only postgres, so it takes the owner's role first (pg_restore --role,
+    psql SET ROLE), which a hostile dump could undo: there the meta-command
+    scan and \\restrict (``guard``) are the guards."""
+    owner = client.target.user
+    first = ['-c', '\\restrict %s' % guard] if guard else []
+    if client.in_container:
+        if program == 'pg_restore':
+            return client.stage(program, ['--role=%s' % owner] + list(args), dbname=dbname)
+        first += ['-c', 'SET ROLE "%s"' % owner.replace('"', '""')]
+    if first:
+        args = list(args) + first + ['-f', '-']
+    return client.stage(program, args, dbname=dbname, as_admin=False)
+
+
 def load_stages(path, fmt, comp, client, dbname, jobs=1):
     """Pipeline stages that load backup ``path`` into the existing, empty
-    database ``dbname``, as the admin role; (stages, source file or None).
-    Archives go through stdin wherever they can, so the same stages work
-    on this host and in the container."""
+    database ``dbname``, as its owner (owner_stage); (stages, source file or
+    None). Archives go through stdin wherever they can, so the same stages
+    work on this host and in the container."""
     restore = ['--no-password', '--exit-on-error']
     if fmt == 'plain':
-        psql = client.stage('psql', ['--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction'],
-                            dbname=dbname, as_admin=True)
+        psql = owner_stage(client, 'psql', ['--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+                                            '--single-transaction'], dbname, psql_guard(path, comp, client))
         if comp == 'none':
             return [psql], path
         return [Stage(DECOMPRESS[comp], label=comp), psql], path
     if fmt == 'directory':
         client.require_files_here('restoring a directory-format backup')
         extra = ['--jobs=%d' % jobs] if jobs > 1 else ['--single-transaction']
-        return [client.stage('pg_restore', restore + extra + [path], dbname=dbname, as_admin=True)], None
-    pg_restore = client.stage('pg_restore', restore + ['--single-transaction'], dbname=dbname, as_admin=True)
+        return [owner_stage(client, 'pg_restore', restore + extra + [path], dbname)], None
+    pg_restore = owner_stage(client, 'pg_restore', restore + ['--single-transaction'], dbname)
     if comp == 'zstd':
         return [Stage(DECOMPRESS['zstd'], label='zstd'), pg_restore], path
     return [pg_restore], path

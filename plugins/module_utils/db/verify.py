@@ -5,16 +5,27 @@
 it into a throw-away database, check flyway_schema_history and the row
 counts against the manifest, always drop the throw-away database, and record
 the outcome in the manifest (retention never deletes the newest verified
-backup)."""
+backup).
+
+The throw-away database is marked (COMMENT ON DATABASE, MARK) right after
+CREATE; a database of that name without the mark is never dropped. It is
+never the live database, compared as PostgreSQL keeps names (63 bytes)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import os
 import time
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db import archive, integrity, restore
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError
+
+OPTION_FOREIGN = 'verify_backup_allow_foreign_backup'
+# The comment a scratch database gets right after CREATE: only a database
+# carrying it is ever dropped (a leftover of a killed run included).
+MARK = 'quickbite.ops scratch: verify_backup'
+NAMEDATALEN = 64
 
 
 def latest(dest_dir, prefix):
@@ -25,19 +36,60 @@ def latest(dest_dir, prefix):
     return backups[-1]['path']
 
 
-def verify(path, client, live_db, scratch_db, record=True):
-    """Returns the result dict; ``ok`` False when a check failed (the caller fails the task)."""
-    restore.require_distinct(live_db, scratch_db, 'verify_backup_database')
-    started = time.time()
+def server_name(name):
+    """The name PostgreSQL keeps: at most 63 bytes, never cut inside a character."""
+    return name.encode('utf-8')[:NAMEDATALEN - 1].decode('utf-8', 'ignore')
+
+
+def require_scratch_not_live(live_db, scratch_db):
+    if server_name(scratch_db) == server_name(live_db):
+        raise ConfigError('refusing verify_backup_database %s: it is the live database %s (quickbite_db_name, or '
+                          'DB_NAME of the deployment)%s, which the verification would drop; nothing was touched. Set '
+                          'verify_backup_database to another name, such as quickbite_test'
+                          % (scratch_db, live_db, ' once PostgreSQL cuts it to 63 bytes' if scratch_db != live_db
+                             else ''))
+
+
+def check_inputs(path, live_db, scratch_db, allow_foreign):
+    """The refusals that need no database: the scratch name, a foreign backup.
+    Returns (format, compression, manifest, the ownership check line)."""
+    require_scratch_not_live(live_db, scratch_db)
     fmt, comp, manifest = integrity.describe(path)
+    return fmt, comp, manifest, integrity.require_own(path, allow_foreign, OPTION_FOREIGN)
+
+
+def scratch_leftover(db, scratch_db):
+    """True when ``scratch_db`` is a leftover of an earlier verification (it
+    carries MARK), False when it does not exist; refuses any other database."""
+    if not db.exists(scratch_db):
+        return False
+    comment = db.comment(scratch_db) or ''
+    if comment.startswith(MARK):
+        return True
+    raise ConfigError('refusing to verify into database %s: it exists and was not created by quickbite.ops (its '
+                      'comment is %s, not "%s ..."), so it may hold data, and verification drops its scratch database; '
+                      'nothing was touched. Choose another verify_backup_database, or drop %s by hand once you know '
+                      'it is not needed' % (scratch_db, repr(comment) if comment else 'empty', MARK, scratch_db),
+                      database=scratch_db)
+
+
+def verify(path, client, live_db, scratch_db, record=True, allow_foreign=False):
+    """Returns the result dict; ``ok`` False when a check failed (the caller fails the task)."""
+    started = time.time()
+    fmt, comp, manifest, own = check_inputs(path, live_db, scratch_db, allow_foreign)
     counts, version, checks = {}, None, []
     db = client.admin()
-    dropped_stale = db.exists(scratch_db)
+    leftover = scratch_leftover(db, scratch_db)
+    created = False
     try:
-        lines = integrity.check(path, client)[3]
+        lines = integrity.check(path, client, allow_foreign, OPTION_FOREIGN)[3]
         checks.extend(('backup reads back whole', True, line) for line in lines)
-        db.drop(scratch_db)
+        if leftover:
+            db.drop(scratch_db)
         db.create(scratch_db)
+        created = True
+        db.set_comment(scratch_db, '%s %s pid %d' % (
+            MARK, datetime.datetime.now().astimezone().isoformat(timespec='seconds'), os.getpid()))
         pipe = restore.load(path, fmt, comp, client, scratch_db)
         counts, version, failed = db.inspect(scratch_db)
         checks.append(('restores into %s' % scratch_db, True, 'loaded in %.1f s' % pipe.duration))
@@ -45,7 +97,8 @@ def verify(path, client, live_db, scratch_db, record=True):
     except QuickbiteError as exc:
         checks.append(('backup restores', False, exc.msg))
     finally:
-        db.drop(scratch_db)
+        if created:  # this run's own database; the load ran as its owner and may have changed its comment
+            db.drop(scratch_db)
     ok = all(c[1] for c in checks)
     outcome = dict(ok=ok, at=datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
                    database=scratch_db, failed=[c[0] for c in checks if not c[1]])
@@ -54,5 +107,5 @@ def verify(path, client, live_db, scratch_db, record=True):
         archive.write_manifest(path, manifest)
     return dict(path=path, ok=ok, format=fmt, compression=comp, manifest_found=manifest is not None,
                 checks=[dict(check=c[0], ok=c[1], evidence=c[2]) for c in checks], rows=sum(counts.values()),
-                tables=counts, flyway_version=version, stale_database_dropped=dropped_stale,
+                tables=counts, flyway_version=version, stale_database_dropped=leftover and created,
                 duration=round(time.time() - started, 3), recorded=bool(record and manifest is not None))

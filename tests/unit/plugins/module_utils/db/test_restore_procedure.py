@@ -128,7 +128,7 @@ def world(monkeypatch):
         return _Run()
 
     monkeypatch.setattr(procedure.restore, 'load', load)
-    monkeypatch.setattr(procedure.integrity, 'check', lambda path, client: ('plain', 'zstd', None, ['ok']))
+    monkeypatch.setattr(procedure.integrity, 'check', lambda path, client, **kw: ('plain', 'zstd', None, ['ok']))
     monkeypatch.setattr(procedure.integrity, 'describe', lambda path: ('plain', 'zstd', None))
     monkeypatch.setattr(procedure, 'BackupRun', backup_run)
     return adapter, db, behaviour

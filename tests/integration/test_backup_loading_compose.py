@@ -1,0 +1,146 @@
+"""Loading backups safely (issue 10 items 2 and 5) on the real Compose stack and
+PostgreSQL 15: a plain backup carrying a psql meta-command is refused by
+verification and by the restore before anything runs; a backslash inside
+COPY data still restores; a backup someone else could have written is
+refused without the allow_foreign_backup variables; verification never
+drops a database it did not mark as its scratch database."""
+import hashlib
+import json
+import os
+import subprocess
+import uuid
+
+import pytest
+
+from conftest import run_playbook
+from dbtools import databases, digest, drop_db, psql
+
+pytestmark = [pytest.mark.integration, pytest.mark.compose]
+
+
+@pytest.fixture
+def dest(tmp_path):
+    return str(tmp_path / 'backups')
+
+
+def take_backup(demo_vars, dest, tmp_path):
+    run = run_playbook('backup_db.yml', extra=dict(demo_vars, backup_db_dest_dir=dest), tmp_path=tmp_path)
+    assert run.rc == 0, run.output[-3000:]
+    return run.result('pg_backup')['path']
+
+
+def verify(demo_vars, tmp_path, path, **extra):
+    run = run_playbook('verify_backup.yml', extra=dict(demo_vars, verify_backup_path=path, **extra), tmp_path=tmp_path)
+    return run, run.result('verify_backup')
+
+
+def restore(demo_vars, dest, tmp_path, path, **extra):
+    values = dict(demo_vars, restore_db_path=path, restore_db_confirm='quickbite', restore_db_backup_dir=dest)
+    values.update(extra)
+    run = run_playbook('restore_db.yml', extra=values, tmp_path=tmp_path)
+    return run, run.result('pg_restore')
+
+
+def rewrite_plain(path, edit):
+    """Decompress a pg_backup plain zstd backup, edit its SQL, compress it
+    again and write a matching sidecar: a set only the content checks refuse."""
+    sql = subprocess.run(['zstd', '-q', '-d', '-c', path], capture_output=True, check=True).stdout
+    data = subprocess.run(['zstd', '-q', '-c'], input=edit(sql), capture_output=True, check=True).stdout
+    with open(path, 'wb') as handle:
+        handle.write(data)
+    with open(path + '.sha256', 'w') as handle:
+        handle.write('%s  %s\n' % (hashlib.sha256(data).hexdigest(), os.path.basename(path)))
+
+
+def backend_started_at():
+    return subprocess.run(['docker', 'inspect', '--format', '{{.State.StartedAt}}', 'quickbite-backend-1'],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_a_meta_command_is_refused_by_verify_and_restore(stack, demo_vars, dest, tmp_path):
+    """``\\! id > file`` in a plain backup ran as root when psql loaded it. The dump's own \\restrict
+    lines are taken out (as pg_dump before 15.14 writes it), so only the scan stands in the way."""
+    path = take_backup(demo_vars, dest, tmp_path)
+    canary = '/tmp/quickbite-meta-%s' % uuid.uuid4().hex
+
+    def plant(sql):
+        lines = [line for line in sql.split(b'\n') if not line.startswith((b'\\restrict', b'\\unrestrict'))]
+        at = lines.index(b'SET row_security = off;') + 1
+        return b'\n'.join(lines[:at] + [b'\\! id > ' + canary.encode()] + lines[at:])
+    rewrite_plain(path, plant)
+    before, started, names = digest(), backend_started_at(), databases()
+
+    run, result = verify(demo_vars, tmp_path, path)
+    assert run.rc != 0 and 'psql meta-command' in result['msg'] and canary in result['msg'], run.output[-3000:]
+    assert not os.path.exists(canary) and databases() == names
+
+    run, result = restore(demo_vars, dest, tmp_path, path)
+    assert run.rc != 0 and 'psql meta-command' in result['msg'] and 'nothing was touched' in result['msg']
+    assert not os.path.exists(canary)
+    assert digest() == before and backend_started_at() == started and databases() == names
+    assert not [n for n in os.listdir(dest) if 'pre-restore' in n]
+
+
+@pytest.fixture
+def notes(stack):
+    psql('CREATE TABLE public.h2_notes (note text)', db='quickbite', user='quickbite')
+    yield
+    psql('DROP TABLE IF EXISTS public.h2_notes', db='quickbite', user='quickbite')
+    psql('COMMENT ON TABLE public.users IS NULL', db='quickbite', user='quickbite')
+
+
+def test_a_backslash_inside_copy_data_still_restores(stack, notes, demo_vars, dest, tmp_path):
+    """A row whose value starts with a backslash: COPY data, never a command. Loaded as the owner."""
+    canary = '/tmp/quickbite-copy-%s' % uuid.uuid4().hex
+    value = '\\! id > %s' % canary
+    psql("INSERT INTO public.h2_notes VALUES ('%s')" % value, db='quickbite', user='quickbite')
+    before = digest()
+    path = take_backup(demo_vars, dest, tmp_path)
+    # Who loads it: the last statement records current_user (pg_dump's ALTER ... OWNER hides it otherwise).
+    rewrite_plain(path, lambda sql: sql.replace(b'\n--\n-- PostgreSQL database dump complete', (
+        b"\nDO $$ BEGIN EXECUTE format('COMMENT ON TABLE public.users IS %L', current_user); END $$;\n"
+        b'\n--\n-- PostgreSQL database dump complete'), 1))
+    psql('DELETE FROM public.h2_notes', db='quickbite', user='quickbite')
+    run, result = restore(demo_vars, dest, tmp_path, path)
+    assert run.rc == 0, run.output[-3000:]
+    assert digest() == before and psql('SELECT note FROM public.h2_notes', db='quickbite') == value
+    assert not os.path.exists(canary)
+    assert any('no psql meta-command outside COPY data' in c['evidence'] for c in result['checks'])
+    # Loaded as the owner (the application role), not the superuser postgres.
+    assert psql("SELECT obj_description('public.users'::regclass, 'pg_class')", db='quickbite') == 'quickbite'
+
+
+@pytest.fixture
+def scratch(stack):
+    name = 'quickbite_h2_scratch'
+    drop_db(name)
+    yield name
+    drop_db(name)
+
+
+def test_foreign_backups_and_scratch_databases(stack, scratch, demo_vars, dest, tmp_path):
+    path = take_backup(demo_vars, dest, tmp_path)
+    with open(path + '.manifest.json') as handle:
+        manifest = handle.read()
+    # Writable by others: refused without verify_backup_allow_foreign_backup, nothing recorded.
+    os.chmod(path, 0o666)
+    run, result = verify(demo_vars, tmp_path, path, verify_backup_database=scratch)
+    assert run.rc != 0 and path in result['msg'] and 'mode 0666' in result['msg'], run.output[-3000:]
+    assert 'verify_backup_allow_foreign_backup=true' in result['msg'] and scratch not in databases()
+    with open(path + '.manifest.json') as handle:
+        assert handle.read() == manifest
+    # A database of that name this collection did not mark: refused, left alone.
+    psql('CREATE DATABASE %s' % scratch)
+    run, result = verify(demo_vars, tmp_path, path, verify_backup_database=scratch,
+                         verify_backup_allow_foreign_backup=True)
+    assert run.rc != 0 and scratch in result['msg'] and 'verify_backup_database' in result['msg'], run.output[-3000:]
+    assert scratch in databases()
+    # A leftover of a killed run (marked): dropped and created again; the foreign backup accepted with the option.
+    psql("COMMENT ON DATABASE %s IS 'quickbite.ops scratch: verify_backup 2026-01-01T00:00:00+00:00 pid 1'" % scratch)
+    run, result = verify(demo_vars, tmp_path, path, verify_backup_database=scratch,
+                         verify_backup_allow_foreign_backup=True)
+    assert run.rc == 0, run.output[-3000:]
+    assert result['stale_database_dropped'] is True and scratch not in databases()
+    assert any('foreign backup accepted' in c['evidence'] and 'mode 0666' in c['evidence'] for c in result['checks'])
+    with open(path + '.manifest.json') as handle:
+        assert json.load(handle)['verification']['ok'] is True
