@@ -240,7 +240,7 @@ class _PlainRead(object):
         self.read_error = None
 
     def _take(self, block):
-        self.tail = (self.tail + block)[-512:]
+        self.tail = (self.tail + block[-512:])[-512:]
         if self.unsafe is None:
             try:
                 self.scanner.feed(block)
