@@ -71,6 +71,12 @@ def _actuator():
         return None, str(exc)
 
 
+def _refusals():
+    """How many starts of the backend container refused because of the failed V900."""
+    return compose('logs', '--no-log-prefix', 'backend').stdout.count(
+        'Detected failed migration to version 900 (add loyalty points)')
+
+
 def _wait_for(predicate, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -115,8 +121,10 @@ def test_failed_migration_repaired_backend_retries_and_is_healthy(stack, demo_va
     # The operator fixes the migration, but the failed row still keeps the backend down.
     with open(broken_backend, 'w') as handle:
         handle.write(FIXED)
+    refusals = _refusals()
     compose('restart', 'backend')
-    time.sleep(3)
+    # The restarted backend read the fixed script and still refused (one more refusal logged).
+    assert _wait_for(lambda: _refusals() > refusals), compose('logs', 'backend').stdout
     state = _backend()
     assert state['health'] != 'healthy' and _actuator()[0] is None, (state, _actuator())
     before, backups = _history(stack), _backups(stack)
