@@ -34,6 +34,8 @@ STACK_LOCK=/tmp/quickbite-stack.lock
 K8S_LOCK=/tmp/quickbite-molecule-k8s.lock
 export PATH="$BIN:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 
+case "${1:-all}" in all|stack|nostack) ;; *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;; esac
+case "$LOGS" in /*/*) ;; *) echo "QUICKBITE_TEST_LOGS=$LOGS: give a directory two levels down or more" >&2; exit 2 ;; esac
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 
 # step NAME COMMAND...: run COMMAND with its output in $LOGS/NAME.log, then print
@@ -120,7 +122,6 @@ case "${1:-all}" in
     wait "$stack_pid" || rc=1
     wait "$nostack_pid" || rc=1
     ;;
-  *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 summary
 printf '======== make test: %s in %d s\n' "$([ "$rc" -eq 0 ] && echo passed || echo FAILED)" "$((SECONDS - t0))"
