@@ -98,8 +98,8 @@ class _Session(object):
 
     def failed(self):
         self.kill()
-        return PipelineError('%s failed (exit %s): %s' % (self.stage.label, self.stage.returncode,
-                                                         self.stage.tail() or 'no message'))
+        return PipelineError('%s failed (exit %s): %s'
+                             % (self.stage.label, self.stage.returncode, self.stage.tail() or 'no message'))
 
     def finish(self):
         """Let it read everything, close its input and wait; raise if psql failed."""
@@ -423,12 +423,9 @@ def _split_after_data(text, tablespace):
 
 
 def plain_load(path, comp, client, dbname, jobs, decompress_argv):
-    """A ParallelLoad of plain dump ``path`` into ``dbname`` (as its owner, restore.owner_stage)."""
-    from ansible_collections.quickbite.ops.plugins.module_utils.db.restore import owner_stage, psql_guard
-    guard = psql_guard(path, comp, client)
-
+    """A ParallelLoad of plain dump ``path`` into ``dbname`` (as the admin role)."""
     def psql():
-        return owner_stage(client, 'psql', ['--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null'],
-                           dbname, guard)
+        return client.stage('psql', ['--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null'],
+                            dbname=dbname, as_admin=True)
     decompress = Stage(decompress_argv, label=comp) if comp != 'none' else None
     return ParallelLoad(path, decompress, psql, jobs)
