@@ -59,7 +59,7 @@ def as_cron(job, *args):
     """Run the entry's command as cron does: /bin/sh -c, cron's environment."""
     command = job.split(' ', 5)[5]
     if args:
-        command = command.replace(' >> ', ' %s >> ' % ' '.join(args), 1)
+        command += ' ' + ' '.join(args)
     return subprocess.run(['/bin/sh', '-c', command], capture_output=True, text=True, timeout=300, check=False,
                           cwd='/', env=dict(PATH='/usr/bin:/bin', HOME='/root', SHELL='/bin/sh', LOGNAME='root'))
 
@@ -78,15 +78,16 @@ def test_check_mode_installs_nothing_then_install_is_idempotent(stack, schedule_
     run = schedule(schedule_vars, tmp_path, check=True)
     assert run.rc == 0, run.output[-3000:]
     report = run.result('debug')['msg']
-    assert any(line.startswith("cron entry '%s' of root: 0 2 * * * %s >> %s 2>&1 (would be installed)"
-                               % (paths['name'], paths['runner'], paths['log'])) for line in report), report
+    assert any(line.startswith("cron entry '%s' of root: 0 2 * * * %s --log (would be installed)"
+                               % (paths['name'], paths['runner'])) for line in report), report
     assert not os.path.exists(paths['runner']) and not os.path.exists(paths['inventory'])
     assert not os.path.exists(paths['log'])
     assert crontab() == before
 
     run = schedule(schedule_vars, tmp_path)
     assert run.rc == 0, run.output[-3000:]
-    assert entry(paths) == '0 2 * * * %s >> %s 2>&1' % (paths['runner'], paths['log'])
+    assert entry(paths) == '0 2 * * * %s --log' % paths['runner']
+    assert os.stat(os.path.dirname(paths['lock'])).st_mode & 0o777 == 0o700
     assert os.stat(paths['runner']).st_mode & 0o777 == 0o755
     assert os.stat(paths['inventory']).st_mode & 0o777 == 0o600
     assert os.stat(paths['log']).st_mode & 0o777 == 0o640
@@ -152,6 +153,31 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(stack, schedule_vars, 
     assert len(lines) == 1 and re.match(
         STAMP + r' REFUSED: another backup is running \(pid 4242 since 2026-01-01T02:00:00\+0000, lock ', lines[0])
     assert backups_in(paths['backups']) == []
+
+
+def test_the_runner_never_follows_a_planted_log_or_lock(stack, schedule_vars, paths, tmp_path):
+    """A symlink at the log's or the lock's path, or a lock directory others can
+    write: the runner refuses (78) and writes nothing through it."""
+    assert schedule(schedule_vars, tmp_path).rc == 0
+    victim = tmp_path / 'victim'
+    victim.write_text('root data\n')
+    os.unlink(paths['log'])
+    os.symlink(str(victim), paths['log'])
+    proc = as_cron(entry(paths))
+    assert proc.returncode == 78 and 'REFUSED: log %s is a symlink' % paths['log'] in proc.stderr, proc
+    os.unlink(paths['log'])
+    os.symlink(str(tmp_path / 'new-file'), paths['log'])  # dangling: would be created through the link
+    assert as_cron(entry(paths)).returncode == 78 and not (tmp_path / 'new-file').exists()
+    os.unlink(paths['log'])
+    lock_dir = os.path.dirname(paths['lock'])
+    os.symlink(str(victim), paths['lock'])
+    proc = as_cron(entry(paths))
+    assert proc.returncode == 78 and 'lock_file %s is a symlink' % paths['lock'] in log_lines(paths)[-1], proc
+    os.unlink(paths['lock'])
+    os.chmod(lock_dir, 0o777)
+    proc = as_cron(entry(paths))
+    assert proc.returncode == 78 and 'lock_file directory %s (owner uid 0, mode 777)' % lock_dir in log_lines(paths)[-1]
+    assert victim.read_text() == 'root data\n' and backups_in(paths['backups']) == []
 
 
 def test_a_run_past_the_timeout_is_stopped(stack, schedule_vars, paths, tmp_path):
