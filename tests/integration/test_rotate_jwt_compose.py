@@ -104,6 +104,25 @@ def test_check_mode_changes_nothing(stack, demo_vars, audit, tmp_path):
     assert _env(stack)[1] == raw and (not os.path.exists(audit) or os.path.getsize(audit) == 0)  # nothing audited
 
 
+def test_an_env_file_that_is_not_utf8_is_refused_naming_file_and_line(stack, demo_vars, audit, tmp_path):
+    """One clear message (file, line, byte, how to fix), in check mode and in a
+    run; the file and the running backend untouched."""
+    path, raw, values = _env(stack)
+    latin1 = tmp_path / 'env.latin1'
+    latin1.write_bytes(raw + b'# caf\xe9 au lait\n')
+    line = raw.count(b'\n') + 1
+    for check in (True, False):
+        run = run_playbook('rotate-jwt.yml', extra=_vars(demo_vars, audit, quickbite_compose_env_file=str(latin1)),
+                           check=check, tmp_path=tmp_path)
+        assert run.rc != 0 and run.result('jwt_rotate')['msg'] == (
+            'refusing to read env file %s: line %d is not UTF-8 (byte 0xe9 at column 6); convert the file to UTF-8 '
+            '(iconv -f latin1 -t utf-8, or re-save it as UTF-8 in an editor) or remove that byte, then run again; '
+            'nothing was changed' % (latin1, line)), run.output[-3000:]
+        assert 'Traceback' not in run.output and not run.result('jwt_rotate').get('changed')
+    assert latin1.read_bytes() == raw + b'# caf\xe9 au lait\n' and _env(stack)[1] == raw
+    assert _orders(values['JWT_SECRET']) == 200
+
+
 def test_rotation_is_verified_by_the_backend_and_keeps_the_env_file(stack, crlf_symlinked_env, demo_vars, audit,
                                                                     tmp_path):
     """On a symlinked CRLF env file whose JWT_SECRET is quoted and commented:
