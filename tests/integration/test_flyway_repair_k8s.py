@@ -139,7 +139,7 @@ def test_repair_and_rolling_restart_on_kubernetes(k8s, stack, tmp_path):
     revision = int(k8s.emulator.get('deployments', DEP)['metadata']['annotations']['deployment.kubernetes.io/revision'])
     extra = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.pods.url,
                  quickbite_db_host='127.0.0.1', quickbite_db_port=15432,
-                 flyway_repair_state='repair', flyway_repair_confirm='quickbite', flyway_repair_wait_timeout=60)
+                 flyway_repair_state='repair', flyway_repair_confirm=SCRATCH, flyway_repair_wait_timeout=60)
     run = run_playbook('flyway_repair.yml', inventory='inventory/k8s', extra=extra, check=True, tmp_path=tmp_path)
     assert run.rc == 0 and run.result('flyway_repair')['changed'], run.output[-4000:]
     assert _query(stack, 'SELECT count(*) FROM pg_tables WHERE tablename LIKE %s', ('flyway\\_schema\\_history\\_backup%',)) == [(0,)]
