@@ -50,7 +50,7 @@ options:
     description:
       - Directory of the backups (created 0700 when missing). It must belong to the user the module runs as and be
         writable by no one else (its parents not writable by others either); otherwise the backup is refused, naming
-        its mode. Files in it are created C(O_EXCL|O_NOFOLLOW): a planted symlink is never followed.
+        its mode. Files in it are created C(O_EXCL|O_NOFOLLOW), so a planted symlink is never followed.
     type: path
     default: /opt/quickbite/backups
   prefix:
