@@ -261,7 +261,7 @@ class ParallelLoad(object):
                 if copy is not None:
                     if workers is None:
                         schema.finish()  # tables exist before any data goes in
-                        workers = [self._session(header, transaction=True) for _ in range(self.jobs)]
+                        workers = [self._session(header, transaction=True) for dummy in range(self.jobs)]
                     self._copy(reader, copy, workers)
                 else:
                     (schema if workers is None else after).write(b''.join(pending))
@@ -300,7 +300,7 @@ class ParallelLoad(object):
         builds, rest = _split_after_data(text, self.tablespace)
         self.index_builds = len(builds)
         if builds:
-            sessions = [self._session(header) for _ in range(min(self.jobs, len(builds)))]
+            sessions = [self._session(header) for dummy in range(min(self.jobs, len(builds)))]
             for number, entry in enumerate(builds):
                 sessions[number % len(sessions)].write(entry)
             for session in sessions:

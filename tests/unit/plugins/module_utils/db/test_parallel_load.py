@@ -101,8 +101,10 @@ def test_a_dump_cut_inside_copy_data_fails(tmp_path):
 def test_a_session_that_fails_is_named_with_its_message(tmp_path):
     source = tmp_path / 'dump.sql'
     source.write_bytes(HEADER + PRE + POST)
-    failing = lambda: Stage([sys.executable, '-c', 'import sys; sys.stderr.write("ERROR: boom\\n"); sys.exit(3)'],
-                            label='psql')
+
+    def failing():
+        return Stage([sys.executable, '-c', 'import sys; sys.stderr.write("ERROR: boom\\n"); sys.exit(3)'],
+                     label='psql')
     with pytest.raises(PipelineError) as err:
         parallel_load.ParallelLoad(str(source), None, failing, 2).run()
     assert 'psql failed (exit 3)' in err.value.msg and 'boom' in err.value.msg
