@@ -85,3 +85,60 @@ def test_check_mode_takes_no_lock(tmp_path):
             raise AssertionError('locked in check mode')
     with _locks.target_lock(Adapter(), 'scale', check_mode=True):
         pass
+
+
+class _Core(object):
+    """The ConfigMap calls ConfigMapLock makes, over one in-memory map."""
+
+    def __init__(self):
+        self.maps, self.deleted_with = {}, []
+
+    def create_namespaced_config_map(self, namespace, body):
+        from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
+        name = body['metadata']['name']
+        if name in self.maps:
+            raise PlatformError('taking lock %s: 409 Conflict' % name)
+        self.maps[name] = body['data']
+
+    def read_namespaced_config_map(self, name, namespace):
+        class _Meta(object):
+            resource_version, uid = '7', 'u-1'
+
+        class _Map(object):
+            data, metadata = self.maps[name], _Meta()
+        return _Map()
+
+    def delete_namespaced_config_map(self, name, namespace, body=None):
+        self.deleted_with.append(body)
+        del self.maps[name]
+
+
+class _Client(object):
+    host = 'https://127.0.0.1:6443'
+
+    def __init__(self):
+        self.core = _Core()
+
+    def call(self, what, func, *args, **kwargs):
+        return func(*args, **kwargs)
+
+
+def test_configmap_lock_one_per_namespace_named_holder_expiry_and_reentrancy():
+    import time
+    client = _Client()
+    with _locks.ConfigMapLock(client, 'quickbite', 'rotate JWT_SECRET', ttl=60):
+        with _locks.ConfigMapLock(client, 'quickbite', 'restart backend', ttl=60):  # re-entrant
+            assert client.core.maps[_locks.CONFIGMAP_LOCK]['procedure'] == 'rotate JWT_SECRET'
+    assert client.core.maps == {}
+    client.core.maps[_locks.CONFIGMAP_LOCK] = dict(procedure='scale backend', pid='7', host='other',
+                                                   since='x', since_epoch=str(int(time.time())), ttl='60')
+    with pytest.raises(_locks.LockedError) as info:
+        with _locks.ConfigMapLock(client, 'quickbite', 'restore database quickbite'):
+            pass
+    assert info.value.msg.startswith('refusing to restore database quickbite: another run holds lock '
+                                     'quickbite-ops-lock in namespace quickbite: scale backend (pid 7 on other')
+    # Expired (a killed holder): taken over, the delete conditioned on the version seen.
+    client.core.maps[_locks.CONFIGMAP_LOCK]['since_epoch'] = str(int(time.time()) - 61)
+    with _locks.ConfigMapLock(client, 'quickbite', 'restore database quickbite'):
+        assert client.core.maps[_locks.CONFIGMAP_LOCK]['procedure'] == 'restore database quickbite'
+    assert {'preconditions': {'resourceVersion': '7', 'uid': 'u-1'}} in client.core.deleted_with
