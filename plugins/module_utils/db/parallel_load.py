@@ -423,9 +423,12 @@ def _split_after_data(text, tablespace):
 
 
 def plain_load(path, comp, client, dbname, jobs, decompress_argv):
-    """A ParallelLoad of plain dump ``path`` into ``dbname`` (as the admin role)."""
+    """A ParallelLoad of plain dump ``path`` into ``dbname`` (as its owner, restore.owner_stage)."""
+    from ansible_collections.quickbite.ops.plugins.module_utils.db.restore import owner_stage, psql_guard
+    guard = psql_guard(path, comp, client)
+
     def psql():
-        return client.stage('psql', ['--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null'],
-                            dbname=dbname, as_admin=True)
+        return owner_stage(client, 'psql', ['--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null'],
+                           dbname, guard)
     decompress = Stage(decompress_argv, label=comp) if comp != 'none' else None
     return ParallelLoad(path, decompress, psql, jobs)
