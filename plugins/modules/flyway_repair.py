@@ -187,8 +187,8 @@ def main():
     spec.update(connection.db_argument_spec())
     spec.update(
         state=dict(type='str', choices=['report', 'repair'], default='report'),
-        migrations_dir=dict(type='list', elements='path', default=[]),
         confirm=dict(type='str', default=''),
+        migrations_dir=dict(type='list', elements='path', default=[]),
         restart=dict(type='bool', default=True),
         backend_url=dict(type='str', default='http://127.0.0.1:8080'),
         validate_certs=dict(type='bool', default=True),

@@ -152,8 +152,8 @@ def main():
     spec.update(
         services=dict(type='list', elements='str', default=['backend']),
         all=dict(type='bool', default=False),
-        pod=dict(type='str'),
         confirm=dict(type='str', default=''),
+        pod=dict(type='str'),
         mode=dict(type='str', choices=['auto', 'restart', 'recreate'], default='auto'),
         wait_timeout=dict(type='int', default=300),
         verify=dict(type='bool', default=True),
@@ -179,10 +179,10 @@ def main():
                                  verify=verify, endpoints=endpoints, confirm=p['confirm'])
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
     module.exit_json(**result)
 
 
-    for warning in result.pop('warnings', []):
-        module.warn(warning)
 if __name__ == '__main__':
     main()

@@ -138,11 +138,11 @@ def main():
     spec.update(
         service=dict(type='str', default='backend'),
         replicas=dict(type='int'),
-        resources=dict(type='dict'),
         confirm=dict(type='str', default=''),
         stateful_services=dict(type='list', elements='str', default=list(scale.STATEFUL_SERVICES)),
         db_service=dict(type='str', default='postgres'),
         replicated_services=dict(type='list', elements='str', default=[]),
+        resources=dict(type='dict'),
         container=dict(type='str'),
         manifest=dict(type='path'),
         wait_timeout=dict(type='int', default=300),
@@ -162,10 +162,10 @@ def main():
                                    guards)
     except QuickbiteError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
     module.exit_json(**result)
 
 
 if __name__ == '__main__':
     main()
-    for warning in result.pop('warnings', []):
-        module.warn(warning)

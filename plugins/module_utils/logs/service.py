@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
 from ansible_collections.quickbite.ops.plugins.module_utils import _mask
-from ansible_collections.quickbite.ops.plugins.module_utils import _mask
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.logs import search
 

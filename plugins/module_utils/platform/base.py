@@ -113,6 +113,11 @@ class Adapter(object):
         """Short human description of the target, for messages."""
         raise NotImplementedError
 
+    def target_name(self):
+        """The name an operator types to confirm an action on the whole
+        target: the Compose project name, the Kubernetes namespace."""
+        raise NotImplementedError
+
     def lock(self, procedure, ttl=3600):
         """The target's one lock (Compose project, Kubernetes namespace), a
         context manager re-entrant within one process; every procedure that
@@ -123,11 +128,6 @@ class Adapter(object):
     def store(self):
         """Persistent state of procedures that must survive a kill: load(name),
         save(name, data), delete(name)."""
-        raise NotImplementedError
-
-    def target_name(self):
-        """The name an operator types to confirm an action on the whole
-        target: the Compose project name, the Kubernetes namespace."""
         raise NotImplementedError
 
     # Changes. Each returns what it found before acting, so results can name
