@@ -137,7 +137,6 @@ def main():
     connection.require_psycopg2(module)
     install_signal_handlers()
     p = module.params
-    started = False
     try:
         adapter = connection.LazyAdapter(module)
         target = connection.resolve_target(module, adapter)
@@ -152,13 +151,14 @@ def main():
             module.exit_json(changed=True, path=path, ok=True, checks=[], tables={}, report_lines=[plan])
         # A scratch database is created and dropped on the target: the target's lock.
         with target_lock(adapter, 'verify backup %s' % path):
-            started = True
             result = verify.verify(path, client, target.dbname, p['database'], p['record'], p['allow_foreign_backup'])
     except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **dict(exc.details, changed=bool(exc.details.get('changed') or started)))
+        # changed only when the scratch database was created or the manifest written (the error says so);
+        # a refusal changed nothing.
+        module.fail_json(msg=exc.msg, **dict(exc.details, changed=bool(exc.details.get('changed'))))
     except Interrupted as exc:
         module.fail_json(msg='verification interrupted (%s); the throw-away database %s was dropped'
-                         % (exc, p['database']), changed=started)
+                         % (exc, p['database']), changed=True)
     lines = ['backup %s %s' % (result['path'], 'VERIFIED' if result['ok'] else 'FAILED verification')]
     lines += ['%s %s: %s' % ('ok  ' if c['ok'] else 'FAIL', c['check'], c['evidence']) for c in result['checks']]
     result['report_lines'] = lines

@@ -127,6 +127,7 @@ def test_foreign_backups_and_scratch_databases(stack, scratch, demo_vars, dest, 
     run, result = verify(demo_vars, tmp_path, path, verify_backup_database=scratch)
     assert run.rc != 0 and path in result['msg'] and 'mode 0666' in result['msg'], run.output[-3000:]
     assert 'verify_backup_allow_foreign_backup=true' in result['msg'] and scratch not in databases()
+    assert result['changed'] is False  # a refusal changes nothing, and says so
     with open(path + '.manifest.json') as handle:
         assert handle.read() == manifest
     # A database of that name this collection did not mark: refused, left alone.
@@ -134,7 +135,7 @@ def test_foreign_backups_and_scratch_databases(stack, scratch, demo_vars, dest, 
     run, result = verify(demo_vars, tmp_path, path, verify_backup_database=scratch,
                          verify_backup_allow_foreign_backup=True)
     assert run.rc != 0 and scratch in result['msg'] and 'verify_backup_database' in result['msg'], run.output[-3000:]
-    assert scratch in databases()
+    assert scratch in databases() and result['changed'] is False
     # A leftover of a killed run (marked): dropped and created again; the foreign backup accepted with the option.
     psql("COMMENT ON DATABASE %s IS 'quickbite.ops scratch: verify_backup 2026-01-01T00:00:00+00:00 pid 1'" % scratch)
     run, result = verify(demo_vars, tmp_path, path, verify_backup_database=scratch,

@@ -73,6 +73,15 @@ def scratch_leftover(db, scratch_db):
                       database=scratch_db)
 
 
+def _changed(call, *args):
+    """``call`` after this run changed something: its failure says so (changed=True)."""
+    try:
+        return call(*args)
+    except QuickbiteError as exc:
+        exc.details['changed'] = True
+        raise
+
+
 def verify(path, client, live_db, scratch_db, record=True, allow_foreign=False):
     """Returns the result dict; ``ok`` False when a check failed (the caller fails the task)."""
     started = time.time()
@@ -96,15 +105,19 @@ def verify(path, client, live_db, scratch_db, record=True, allow_foreign=False):
         checks.extend(restore.compare(manifest, counts, version, failed))
     except QuickbiteError as exc:
         checks.append(('backup restores', False, exc.msg))
+    except BaseException as exc:  # Interrupted, or an error the checks do not catch: say what changed
+        if created and isinstance(exc, QuickbiteError):
+            exc.details['changed'] = True
+        raise
     finally:
         if created:  # this run's own database; the load ran as its owner and may have changed its comment
-            db.drop(scratch_db)
+            _changed(db.drop, scratch_db)
     ok = all(c[1] for c in checks)
     outcome = dict(ok=ok, at=datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
                    database=scratch_db, failed=[c[0] for c in checks if not c[1]])
     if record and manifest is not None:
         manifest['verification'] = outcome
-        archive.write_manifest(path, manifest)
+        _changed(archive.write_manifest, path, manifest)
     return dict(path=path, ok=ok, format=fmt, compression=comp, manifest_found=manifest is not None,
                 checks=[dict(check=c[0], ok=c[1], evidence=c[2]) for c in checks], rows=sum(counts.values()),
                 tables=counts, flyway_version=version, stale_database_dropped=leftover and created,
