@@ -192,9 +192,23 @@ class Adapter(object):
             lines = [line for entry in self.logs(service, tail=log_lines) for line in entry['lines']][-log_lines:]
         except Exception as exc:  # evidence is best effort; the timeout stands
             lines = ['(logs unavailable: %s)' % exc]
+        else:
+            lines = self._masked(lines)
         if lines:
             message += '\nlast log lines of %s:\n  %s' % (service, '\n  '.join(lines))
         return TimeoutError_(message, state=state, last_log_lines=lines)
+
+    def _masked(self, lines):
+        """``lines`` with every value of the configuration's secret keys
+        masked; withheld when the configuration cannot be read (never
+        printed unmasked)."""
+        from ansible_collections.quickbite.ops.plugins.module_utils import _mask
+        from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+        try:
+            return _mask.from_adapter(self, _mask.DEFAULT_SECRET_KEYS, 'quickbite_secret_keys').lines(lines)
+        except (QuickbiteError, NotImplementedError) as exc:
+            return ['(%d log lines withheld: their secrets could not be masked: %s)'
+                    % (len(lines), getattr(exc, 'msg', exc) or 'no configuration')]
 
     def container_resources(self, service, container=None):
         """Kubernetes only: (container, {requests, limits})."""

@@ -1,4 +1,5 @@
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import judge_service, ready_by_endpoint, replica
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import Adapter, judge_service, ready_by_endpoint, replica
 
 
 def _service(*replicas):
@@ -35,3 +36,36 @@ def test_what_an_endpoint_answer_cannot_vouch_for_is_left_alone():
 def test_a_terminating_replica_does_not_count():
     service = _service(_starting(), replica('quickbite-backend-old', 'running', True, terminating=True))
     assert ready_by_endpoint(service)['ok']
+
+
+class _LoggingAdapter(Adapter):
+    """An adapter whose service printed its secrets before a wait timed out."""
+
+    def __init__(self, config):
+        self.config = config
+
+    def logs(self, service, tail=None, **kwargs):
+        return [dict(lines=['booting with JWT_SECRET=jwt-secret-value-1234',
+                            'db password is pg-password-5678', 'ready'])]
+
+    def describe(self):
+        return 'compose project in /x'
+
+    def config_items(self):
+        if self.config is None:
+            raise PlatformError('cannot read /x/.env.prod: permission denied')
+        return self.config
+
+
+def test_a_timeout_masks_the_configurations_secrets_in_its_log_lines():
+    config = {'JWT_SECRET': 'jwt-secret-value-1234', 'DB_PASSWORD': 'pg-password-5678', 'LOG_LEVEL': 'ready'}
+    error = _LoggingAdapter(config).timeout_error('backend', 'become ready', 30, ['not ready'], {})
+    text = error.msg + repr(error.details)
+    assert 'jwt-secret-value-1234' not in text and 'pg-password-5678' not in text
+    assert '********' in error.msg and 'ready' in error.details['last_log_lines']  # non-secret keys stay
+
+
+def test_a_timeout_withholds_log_lines_it_cannot_mask():
+    error = _LoggingAdapter(None).timeout_error('backend', 'become ready', 30, ['not ready'], {})
+    assert 'jwt-secret-value-1234' not in error.msg + repr(error.details)
+    assert '3 log lines withheld' in error.msg and 'permission denied' in error.msg
