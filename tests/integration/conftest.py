@@ -12,6 +12,8 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 STACK_DIR = os.environ.get('QUICKBITE_STACK_DIR', '/var/lib/quickbite/demo')
+# Shared with the molecule scenarios that use the stack (Makefile, scripts/test.sh).
+STACK_LOCK = os.environ.get('QUICKBITE_STACK_LOCK', '/tmp/quickbite-stack.lock')
 VENV_BIN = os.path.dirname(sys.executable)
 
 
@@ -79,10 +81,32 @@ def stack_lock():
     """One pytest session at a time touches the shared demo stack: a second
     session (another checkout, a helper) waits here instead of breaking the
     first one's restarts and rotations."""
-    handle = open('/tmp/quickbite-stack.lock', 'w')
+    handle = open(STACK_LOCK, 'w')
+    started = time.time()
     fcntl.flock(handle, fcntl.LOCK_EX)
+    _LOCK_WAITS.append(time.time() - started)
     yield
     handle.close()
+
+
+_LOCK_WAITS = []
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _stack_lock_for_every_stack_test(request):
+    """The stack lock for a module whose selected tests use the stack, before its
+    module fixtures run: also where a module defines a `stack` fixture of its own
+    (test_stack.py), which does not ask for stack_lock."""
+    if any(item.module is request.module and item.get_closest_marker('stack') for item in request.session.items):
+        request.getfixturevalue('stack_lock')
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how long the session waited for the stack lock: that wait is counted
+    in the setup time of its first stack test (--durations)."""
+    if _LOCK_WAITS and _LOCK_WAITS[0] >= 1:
+        terminalreporter.write_line('waited %.1f s for the stack lock (another session held it); counted in the '
+                                    'setup time of the first test that uses the stack' % _LOCK_WAITS[0])
 
 
 @pytest.fixture(scope='session')

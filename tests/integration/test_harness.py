@@ -4,9 +4,11 @@ test touching the demo stack, and conftest.kill_module, which finds a module
 below the playbook a test started, by PID, so it never hits another run's
 module of the same name (what `pkill -f AnsiballZ_...` did)."""
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -35,6 +37,32 @@ def test_the_stack_marker_follows_the_fixtures_a_test_uses():
     assert {'test_k8s_emulator.py', 'test_service_ops_k8s.py', 'test_harness.py'} <= _files(rest)
     # One file, both groups: the Compose tests of test_logs.py use the stack, its emulator tests do not.
     assert 'test_logs.py' in _files(stack) & _files(rest)
+
+
+def test_a_module_with_a_stack_fixture_of_its_own_waits_for_the_stack_lock(tmp_path):
+    """test_stack.py defines its own `stack` fixture, which takes no lock: the
+    conftests take it for every module whose selected tests use the stack."""
+    for name in ('conftest.py', 'tests/integration/conftest.py'):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(open(os.path.join(ROOT, name)).read())
+    (tmp_path / 'tests/integration/test_own_stack.py').write_text(
+        'import time\nimport pytest\n\n\n@pytest.fixture(scope="module")\ndef stack():\n    yield time.time()\n\n\n'
+        'def test_uses_it(stack):\n    print("STACK-AT %f" % stack)\n')
+    lock = str(tmp_path / 'stack.lock')
+    env = dict(os.environ, QUICKBITE_STACK_LOCK=lock)
+    env.pop('QUICKBITE_TESTS_WITHOUT_STACK', None)
+    started = time.time()
+    holder = subprocess.Popen(['flock', lock, 'sleep', '2'])  # another session holds the lock for 2 s
+    try:
+        proc = subprocess.run([os.path.join(VENV_BIN, 'pytest'), '-q', '-s', '-p', 'no:cacheprovider', '-m', 'stack',
+                               'tests/integration'], cwd=str(tmp_path), env=env, capture_output=True, text=True,
+                              timeout=60, check=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode == 0 and '1 passed' in proc.stdout, proc.stdout + proc.stderr
+    stack_at = float(re.search(r'STACK-AT ([0-9.]+)', proc.stdout).group(1))
+    assert stack_at >= started + 1.5 and 'for the stack lock' in proc.stdout, proc.stdout
 
 
 def test_a_no_stack_test_touching_the_demo_stack_is_refused(monkeypatch):
