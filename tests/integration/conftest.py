@@ -36,8 +36,8 @@ def _refuse_without_stack(what):
     without the stack lock: one of them touching the demo stack would race them."""
     if os.environ.get('QUICKBITE_TESTS_WITHOUT_STACK') == '1':
         raise AssertionError('refusing %s: this test runs in the no-stack group (make test runs it beside the stack '
-                             'tests, without the stack lock); give it the `stack` fixture (or demo_vars) or the '
-                             'compose marker' % what)
+                             'tests, without the stack lock); give it the `stack` fixture (or demo_vars, which takes '
+                             'it), so that it runs in the stack group' % what)
 
 
 def run_playbook(playbook, inventory='inventory/demo', extra=None, check=False, verbosity=0, env=None,
