@@ -194,7 +194,7 @@ def kill_module(proc, module_name, sig=signal.SIGKILL, timeout=30):
         pids = [pid for pid in descendants(proc.pid) if running_module(_argv(pid))]
         if pids or proc.poll() is not None or time.time() > deadline:
             break
-        time.sleep(0.01)
+        time.sleep(0.05)  # each look reads every /proc/<pid>/stat
     for pid in pids:
         try:
             os.kill(pid, sig)
