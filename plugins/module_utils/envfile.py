@@ -216,32 +216,3 @@ def _replace(path, data):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-def write_atomic(path, text):
-    """Replace ``path`` atomically, keeping its mode (0600 when new) and owner."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        stat = os.stat(path)
-        mode, uid, gid = stat.st_mode & 0o7777, stat.st_uid, stat.st_gid
-    except OSError:
-        mode, uid, gid = 0o600, None, None
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
-    try:
-        os.fchmod(fd, mode)
-        if uid is not None:
-            os.fchown(fd, uid, gid)
-        with os.fdopen(fd, 'w') as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except Exception:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -123,6 +123,12 @@ def stack(stack_lock):
 
 
 @pytest.fixture
+def dest(tmp_path):
+    """A backup directory of the test's own (created 0700 by the backup)."""
+    return str(tmp_path / 'backups')
+
+
+@pytest.fixture
 def demo_vars(stack):
     return {'quickbite_compose_project_dir': stack['dir']}
 

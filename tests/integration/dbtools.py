@@ -5,7 +5,7 @@ import os
 import subprocess
 import time
 
-from conftest import ROOT, STACK_DIR, VENV_BIN
+from conftest import ROOT, STACK_DIR, VENV_BIN, run_playbook
 
 PG = dict(host='127.0.0.1', port='15432')
 
@@ -75,3 +75,10 @@ def make_big_db(name, rows=400000):
 
 def drop_db(name):
     psql('DROP DATABASE IF EXISTS %s WITH (FORCE)' % name)
+
+
+def take_backup(demo_vars, dest, tmp_path, **extra):
+    """A backup of the demo database into ``dest`` by the backup playbook; its path."""
+    run = run_playbook('backup_db.yml', extra=dict(demo_vars, backup_db_dest_dir=dest, **extra), tmp_path=tmp_path)
+    assert run.rc == 0, run.output[-3000:]
+    return run.result('pg_backup')['path']

@@ -17,12 +17,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.compose]
 BIG = 'quickbite_bigtest'
 
 
-@pytest.fixture
-def dest(tmp_path):
-    path = tmp_path / 'backups'
-    return str(path)
-
-
 def backup(demo_vars, dest, tmp_path, check=False, **extra):
     values = dict(demo_vars, backup_db_dest_dir=dest, backup_db_keep_last=0)
     values.update(extra)

@@ -10,20 +10,9 @@ import urllib.request
 import pytest
 
 from conftest import run_playbook
-from dbtools import databases, digest, drop_db, psql
+from dbtools import databases, digest, drop_db, psql, take_backup
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
-
-
-@pytest.fixture
-def dest(tmp_path):
-    return str(tmp_path / 'backups')
-
-
-def take_backup(demo_vars, dest, tmp_path, **extra):
-    run = run_playbook('backup_db.yml', extra=dict(demo_vars, backup_db_dest_dir=dest, **extra), tmp_path=tmp_path)
-    assert run.rc == 0, run.output[-3000:]
-    return run.result('pg_backup')['path']
 
 
 def restore(demo_vars, dest, tmp_path, path, check=False, **extra):

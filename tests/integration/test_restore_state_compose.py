@@ -13,22 +13,11 @@ import urllib.request
 import pytest
 
 from conftest import kill_module, run_playbook
-from dbtools import databases, digest, drop_db, psql, start_playbook, wait_for
+from dbtools import databases, digest, drop_db, psql, start_playbook, take_backup, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
 LONG = 'quickbite_restore_name_test_' + 'x' * 35  # 63 bytes
-
-
-@pytest.fixture
-def dest(tmp_path):
-    return str(tmp_path / 'backups')
-
-
-def take_backup(demo_vars, dest, tmp_path):
-    run = run_playbook('backup_db.yml', extra=dict(demo_vars, backup_db_dest_dir=dest), tmp_path=tmp_path)
-    assert run.rc == 0, run.output[-3000:]
-    return run.result('pg_backup')['path']
 
 
 def restore_vars(demo_vars, dest, path, **extra):

@@ -1,4 +1,6 @@
-"""A stand-in for AnsibleModule that replays recorded command output."""
+"""Stand-ins for unit tests: an AnsibleModule that replays recorded command
+output, an adapter's state store in memory and a lock that is always free."""
+import json
 
 
 class FakeModule(object):
@@ -22,3 +24,29 @@ class FakeModule(object):
 
     def fail_json(self, **kwargs):
         raise RuntimeError(kwargs)
+
+
+class MemoryStore(object):
+    """An adapter's store() in memory (load/save/delete of JSON documents)."""
+
+    def __init__(self):
+        self.data = {}
+
+    def load(self, name):
+        return json.loads(self.data[name]) if name in self.data else None
+
+    def save(self, name, value):
+        self.data[name] = json.dumps(value)
+
+    def delete(self, name):
+        self.data.pop(name, None)
+
+
+class FreeLock(object):
+    """An adapter's lock() that is always free."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -13,8 +13,8 @@ import json
 import os
 import re
 
-from ansible_collections.quickbite.ops.plugins.module_utils import envfile
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
+from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError, QuickbiteError
 
 MIN_COMPOSE_VERSION = (2, 20, 0)
 # Where the docker CLI looks for plugins after its config's cliPluginsExtraDirs
@@ -100,7 +100,7 @@ class ComposeCLI(object):
         path = os.path.join(self.cache_dir, name) if self.cache_dir and key else None
         if path:
             try:
-                with open(path) as handle:
+                with _safefs.open_nofollow(path, binary=False) as handle:
                     cached = json.load(handle)
                 if cached.get('key') == key:
                     return cached['value']
@@ -108,11 +108,10 @@ class ComposeCLI(object):
                 pass
         value = compute()
         if path and not getattr(self.module, 'check_mode', False):
-            try:
-                if not os.path.isdir(self.cache_dir):
-                    os.makedirs(self.cache_dir, 0o700)
-                envfile.write_atomic(path, json.dumps(dict(key=key, value=value)) + '\n')
-            except (IOError, OSError):
+            try:  # the state directory's checks and O_NOFOLLOW, as every file the collection writes
+                _safefs.write_atomic(path, json.dumps(dict(key=key, value=value)) + '\n',
+                                     'quickbite_compose_project_dir (its .quickbite-ops directory)')
+            except (IOError, OSError, QuickbiteError):
                 pass  # only the next run's speed depends on it
         return value
 

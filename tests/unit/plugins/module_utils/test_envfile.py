@@ -140,17 +140,11 @@ def test_restore_puts_back_the_original_bytes_and_drops_an_appended_key(tmp_path
     assert path.read_bytes() == original
 
 
-def test_write_atomic_keeps_mode(tmp_path):
+def test_replace_keeps_mode_and_leaves_no_temporary_file(tmp_path):
     path = tmp_path / '.env.prod'
     path.write_text(SAMPLE)
     os.chmod(str(path), 0o640)
-    envfile.write_atomic(str(path), 'A=1\n')
+    envfile._replace(str(path), b'A=1\n')
     assert path.read_text() == 'A=1\n'
     assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ['.env.prod']
-
-
-def test_write_atomic_new_file_is_0600(tmp_path):
-    path = tmp_path / 'new.env'
-    envfile.write_atomic(str(path), 'A=1\n')
-    assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600

@@ -4,7 +4,6 @@ re-raised; a recorded interrupted restore is finished or put back by the next
 run; derived names that exist already are refused, never dropped. The same
 paths run for real in tests/integration/test_restore_state_compose.py."""
 import datetime
-import json
 
 import pytest
 
@@ -12,42 +11,21 @@ from ansible_collections.quickbite.ops.plugins.module_utils.db import procedure
 from ansible_collections.quickbite.ops.plugins.module_utils.db.names import swap_names
 from ansible_collections.quickbite.ops.plugins.module_utils.db.restore_state import state_key
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
+from tests.unit.fakes import FreeLock, MemoryStore
 
 _REAL_DATETIME = datetime.datetime
-
-
-class _Store(object):
-    def __init__(self):
-        self.data = {}
-
-    def load(self, name):
-        return json.loads(self.data[name]) if name in self.data else None
-
-    def save(self, name, value):
-        self.data[name] = json.dumps(value)
-
-    def delete(self, name):
-        self.data.pop(name, None)
-
-
-class _Lock(object):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 class _Adapter(object):
     def __init__(self, replicas=2):
         self.running = {'backend': replicas}
-        self._store = _Store()
+        self._store = MemoryStore()
 
     def store(self):
         return self._store
 
     def lock(self, procedure_name, ttl=3600):
-        return _Lock()
+        return FreeLock()
 
     def services(self, names, detail=True):
         return [dict(name=n, desired=None, replicas=[dict(state='running')] * self.running[n]) for n in names]

@@ -10,28 +10,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.common import finger
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import Adapter
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation.engine import Rotation
-
-
-class _Store(object):
-    def __init__(self):
-        self.data = {}
-
-    def load(self, name):
-        return json.loads(self.data[name]) if name in self.data else None
-
-    def save(self, name, value):
-        self.data[name] = json.dumps(value)
-
-    def delete(self, name):
-        self.data.pop(name, None)
-
-
-class _Lock(object):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+from tests.unit.fakes import FreeLock, MemoryStore
 
 
 class _Adapter(Adapter):
@@ -39,7 +18,7 @@ class _Adapter(Adapter):
 
     def __init__(self, config, refuse=None):
         self.config = dict(config)
-        self._store = _Store()
+        self._store = MemoryStore()
         self.restarts = 0
         self.refuse = refuse  # a value check_config refuses, as an env file refuses a line break
 
@@ -60,7 +39,7 @@ class _Adapter(Adapter):
         return self._store
 
     def lock(self, procedure, ttl=3600):
-        return _Lock()
+        return FreeLock()
 
 
 def _rotation(adapter, tmp_path, test=None, extra=None, apply=None):
