@@ -215,11 +215,20 @@ class SafeDir(object):
         finally:
             os.close(fd)
 
+    def _remove_stale_tmp(self, name):
+        """Temporary files of ``name`` left by runs that were killed (their
+        pid gone, or this very pid reused): names in our checked directory."""
+        prefix = '.%s.' % name
+        for entry in os.listdir(self.fd):
+            pid = entry[len(prefix):-len('.tmp')] if entry.startswith(prefix) and entry.endswith('.tmp') else ''
+            if pid.isdigit() and (int(pid) == os.getpid() or not os.path.exists('/proc/%s' % pid)):
+                self.unlink(entry)
+
     def write_atomic(self, name, data, mode=0o600):
         """Replace ``name`` with ``data``: written to a new temporary file
         (O_EXCL), fsynced, renamed over ``name``, the directory fsynced."""
         tmp = '.%s.%d.tmp' % (self._name(name), os.getpid())
-        self.unlink(tmp)  # a leftover of this pid's earlier run (a name in our checked directory)
+        self._remove_stale_tmp(name)
         self.write_new(tmp, data, mode)
         try:
             self.rename(tmp, name)

@@ -2,6 +2,7 @@
 followed, files created O_EXCL relative to the directory descriptor."""
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -104,3 +105,21 @@ def test_append_refuses_a_hard_link_and_a_foreign_file(tmp_path, victim):
             with pytest.raises(_safefs.UnsafePathError, match='hard links|owned by'):
                 directory.append(name)
     assert _untouched(victim)
+
+
+def test_replace_removes_temporary_files_of_killed_runs_only(tmp_path):
+    own = tmp_path / 'own'
+    own.mkdir(mode=0o700)
+    live = subprocess.Popen(['sleep', '30'])
+    try:
+        dead = subprocess.Popen(['true'])
+        dead.wait()
+        for pid in (dead.pid, live.pid):
+            (own / ('.history.json.%d.tmp' % pid)).write_text('half written')
+        (own / '.other.json.1.tmp').write_text('another name')
+        _safefs.write_atomic(str(own / 'history.json'), '{}', 'var')
+        left = sorted(p.name for p in own.iterdir())
+        assert left == sorted(['.history.json.%d.tmp' % live.pid, '.other.json.1.tmp', 'history.json'])
+    finally:
+        live.kill()
+        live.wait()
