@@ -13,6 +13,7 @@ import socket
 import time
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _http
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import ready_by_endpoint
 
 
@@ -177,6 +178,11 @@ def platform_state(adapter, services, log_lines, endpoint_up=None, masker=None):
     started = time.time()
     try:
         state = adapter.services(services or None, detail=False)
+    except NotFoundError as exc:
+        if services:  # names the operator chose: a typo, not an outage, and waiting cannot mend it
+            raise ConfigError('%s; check healthcheck_services (module option services): nothing was checked'
+                              % exc.msg)
+        return _result('platform', False, 'unable to read state of %s: %s' % (adapter.describe(), exc), started)
     except Exception as exc:  # a platform that cannot answer is itself the finding
         return _result('platform', False, 'unable to read state of %s: %s' % (adapter.describe(), exc), started)
     problems = []

@@ -5,6 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError
 from ansible_collections.quickbite.ops.plugins.module_utils.health import checks
 
 
@@ -197,3 +198,19 @@ def test_failing_services_log_lines_mask_every_secret_of_the_configuration():
     assert result['evidence'].endswith('JWT_SECRET=********\n    requirepass ******** on 18080')
     assert result['details']['services'][0]['last_log_lines'] == ['JWT_SECRET=********', 'requirepass ******** on 18080']
     assert Module.no_log_values == set([secrets['JWT_SECRET'], secrets['REDIS_PASSWORD']])
+
+
+class _UnknownServices(_Adapter):
+    def services(self, names=None, detail=True):
+        raise NotFoundError('unknown service(s) worker; the compose file defines backend, postgres')
+
+
+def test_a_service_name_the_operator_chose_that_does_not_exist_is_bad_input_not_downtime():
+    """A typo in healthcheck_services fails at once (no retries until the
+    timeout); without chosen names a missing service is a DOWN finding."""
+    adapter = _UnknownServices([], {})
+    with pytest.raises(ConfigError) as raised:
+        checks.platform_state(adapter, ['worker'], 3)
+    assert 'unknown service(s) worker' in raised.value.msg and 'healthcheck_services' in raised.value.msg
+    result = checks.platform_state(adapter, [], 3)
+    assert result['status'] == 'DOWN' and 'unknown service(s) worker' in result['evidence']
