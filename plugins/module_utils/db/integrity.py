@@ -247,15 +247,17 @@ class _PlainRead(object):
             except _psql_scan.UnsafeDump as exc:
                 self.unsafe = exc
 
+    def _blocks(self):
+        """The file's bytes in 1 MiB blocks, each added to the sha256 on the way."""
+        with open(self.path, 'rb') as handle:
+            for block in iter(lambda: handle.read(1 << 20), b''):
+                self.digest.update(block)
+                yield block
+
     def _feed(self, sink):
         try:
-            with open(self.path, 'rb') as handle:
-                while True:
-                    block = handle.read(1 << 20)
-                    if not block:
-                        break
-                    self.digest.update(block)
-                    sink.write(block)
+            for block in self._blocks():
+                sink.write(block)
         except (IOError, OSError) as exc:  # a broken pipe: the decompressor stopped
             self.whole = False
             self.read_error = exc
@@ -267,13 +269,8 @@ class _PlainRead(object):
 
     def run(self):
         if self.comp == 'none':
-            with open(self.path, 'rb') as handle:
-                while True:
-                    block = handle.read(1 << 20)
-                    if not block:
-                        break
-                    self.digest.update(block)
-                    self._take(block)
+            for block in self._blocks():
+                self._take(block)
         else:
             stage = Stage(DECOMPRESS[self.comp], label=self.comp)
             out = stage.start(subprocess.PIPE)
