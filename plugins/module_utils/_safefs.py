@@ -29,7 +29,8 @@ class UnsafePathError(ConfigError):
     """A directory or file another user could have changed or planted."""
 
 
-def _owner(uid):
+def owner_name(uid):
+    """The user name of ``uid`` for messages (``uid N`` when it has none)."""
     try:
         import pwd
         return pwd.getpwuid(uid).pw_name
@@ -42,7 +43,7 @@ def _problem(st, own_only):
     me = os.geteuid()
     owners = (me,) if own_only else (me, 0)
     if st.st_uid not in owners:
-        return 'owned by %s, not by %s' % (_owner(st.st_uid), _owner(me))
+        return 'owned by %s, not by %s' % (owner_name(st.st_uid), owner_name(me))
     if st.st_mode & 0o022 and not (not own_only and st.st_mode & stat.S_ISVTX):
         return 'writable by group or others'
     return None
@@ -64,8 +65,8 @@ def check_dir(path, var, st=None):
         raise UnsafePathError(
             'refusing to write into %s %s (mode %04o): it is %s, so another user could plant a symlink or file there '
             'that this run (as %s) would follow; run `chown %s %s && chmod 0700 %s`, or set %s to a directory owned '
-            'by %s with mode 0700' % (var, path, stat.S_IMODE(st.st_mode), why, _owner(os.geteuid()),
-                                      _owner(os.geteuid()), path, path, var, _owner(os.geteuid())), path=path,
+            'by %s with mode 0700' % (var, path, stat.S_IMODE(st.st_mode), why, owner_name(os.geteuid()),
+                                      owner_name(os.geteuid()), path, path, var, owner_name(os.geteuid())), path=path,
             mode='%04o' % stat.S_IMODE(st.st_mode))
     parent = os.path.dirname(path)
     while parent and parent != path:
@@ -91,7 +92,7 @@ def ensure_dir(path, var, mode=0o700):
             if exc.errno != errno.EEXIST:
                 raise ConfigError('cannot create %s %s: %s; create it (owned by %s, mode %04o) or set %s to a '
                                   'directory the running user can write' % (var, path, exc.strerror,
-                                                                            _owner(os.geteuid()), mode, var))
+                                                                            owner_name(os.geteuid()), mode, var))
     check_dir(path, var)
     return path
 
@@ -113,7 +114,7 @@ class SafeDir(object):
             self.fd = os.open(self.path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
         except OSError as exc:
             raise UnsafePathError('cannot open %s %s: %s; set %s to a real directory owned by %s (mode 0700)'
-                                  % (self.var, self.path, exc.strerror, self.var, _owner(os.geteuid())))
+                                  % (self.var, self.path, exc.strerror, self.var, owner_name(os.geteuid())))
         try:
             check_dir(self.path, self.var, os.fstat(self.fd))
         except Exception:
@@ -152,7 +153,7 @@ class SafeDir(object):
             self._refuse_file(name, 'it is not a regular file')
         if st.st_uid != os.geteuid() or st.st_nlink > 1:
             os.close(fd)
-            self._refuse_file(name, 'it is owned by %s or has other hard links (%d)' % (_owner(st.st_uid), st.st_nlink))
+            self._refuse_file(name, 'it is owned by %s or has other hard links (%d)' % (owner_name(st.st_uid), st.st_nlink))
         return fd
 
     def _open(self, name, flags, mode=0o600):

@@ -46,6 +46,7 @@ extends_documentation_fragment:
   - quickbite.ops.database
   - quickbite.ops.database_admin
   - quickbite.ops.database_access
+  - quickbite.ops.backup_loading
 attributes:
   check_mode:
     support: full
@@ -120,16 +121,6 @@ options:
         transaction, as before; at least C(1).
     type: int
     default: 2
-  allow_foreign_backup:
-    description:
-      - Load a backup that may hold what someone else wrote. Without it the module refuses, before anything is touched, a
-        backup not owned by the user running the module, writable by group or others, in a directory others may write
-        to, or without the C(.manifest.json) and C(.sha256) pg_backup writes (the runbook's old C(backup-db.sh) files).
-      - A plain backup is always scanned for psql meta-commands (such as C(\! command)) outside COPY data and refused
-        if it holds one, with or without this option; every backup is loaded as the database owner (O(db_user)),
-        never the superuser.
-    type: bool
-    default: false
 '''
 
 EXAMPLES = r'''

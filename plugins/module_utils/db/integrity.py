@@ -23,6 +23,7 @@ import stat
 import subprocess
 import threading
 
+from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
 from ansible_collections.quickbite.ops.plugins.module_utils.db import _psql_scan, archive
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage, run_checked
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
@@ -40,19 +41,11 @@ class UnsafeBackup(CorruptBackup):
     """A plain backup holds something psql would run as a command."""
 
 
-def _user(uid):
-    try:
-        import pwd
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return 'uid %d' % uid
-
-
 def _mode_problems(path, st, me, what):
     problems = []
     if st.st_uid != me:
         problems.append('%s %s is owned by %s (uid %d), not by %s who runs this'
-                        % (what, path, _user(st.st_uid), st.st_uid, _user(me)))
+                        % (what, path, _safefs.owner_name(st.st_uid), st.st_uid, _safefs.owner_name(me)))
     if st.st_mode & 0o022:
         problems.append('%s %s is writable by group or others (mode %04o)' % (what, path, stat.S_IMODE(st.st_mode)))
     return problems
@@ -99,15 +92,15 @@ def require_own(path, allow_foreign, option):
     returns the check line."""
     problems = foreign_problems(path)
     if not problems:
-        return 'the backup, its manifest and sidecar are owned by %s and writable by nobody else' % _user(
-            os.geteuid())
+        return ('the backup, its manifest and sidecar are owned by %s and writable by nobody else'
+                % _safefs.owner_name(os.geteuid()))
     if not allow_foreign:
         raise ConfigError(
             'refusing to load backup %s: %s. Its SQL would run in the database, and a plain backup is read by psql; '
             'a file someone else could have written or changed must not be loaded unawares; nothing was touched. '
             'Check where it came from, then set %s=true (module option allow_foreign_backup) to load it anyway, or '
             'make it your own: chown %s and chmod go-w the backup and its directory' % (
-                path, '; '.join(problems), option, _user(os.geteuid())), path=path, problems=problems)
+                path, '; '.join(problems), option, _safefs.owner_name(os.geteuid())), path=path, problems=problems)
     return 'foreign backup accepted (%s=true): %s' % (option, '; '.join(problems))
 
 
