@@ -367,12 +367,17 @@ class _Error(Exception):
 
 class FakePostgres(object):
     """A server reached through psycopg2.connect. ``postgres:`` keys: down,
-    roles ({name: password}), databases ({name: {comment}})."""
+    roles ({name: password}; default: DB_USER (quickbite) with DB_PASSWORD
+    and postgres with POSTGRES_PASSWORD), databases ({name: {comment}})."""
 
-    def __init__(self, world, calls):
+    def __init__(self, world, calls, config):
         spec = world.get('postgres') or {}
         self.down = spec.get('down', False)
-        self.roles = dict((name, ('plain', password)) for name, password in (spec.get('roles') or {}).items())
+        roles = spec.get('roles')
+        if roles is None:  # the deployment's own credentials
+            roles = {config.get('DB_USER') or 'quickbite': config.get('DB_PASSWORD'),
+                     'postgres': config.get('POSTGRES_PASSWORD')}
+        self.roles = dict((name, ('plain', password)) for name, password in roles.items())
         self.databases = dict((name, dict(value or {})) for name, value in (spec.get('databases') or {}).items())
         self.calls = calls
 
@@ -380,11 +385,11 @@ class FakePostgres(object):
         return dict((name, value[1]) for name, value in self.roles.items() if value[0] == 'plain')
 
     def _login_ok(self, user, password):
-        if user not in self.roles or password is None:
+        if user not in self.roles:
             return False
         kind, stored = self.roles[user]
         if kind == 'plain':
-            return stored == password
+            return stored is None or stored == password  # None: trust
         # SCRAM-SHA-256$<iterations>:<salt>$<stored key>:<server key>
         import base64
         head, keys = stored.split('$')[1:]
@@ -523,6 +528,44 @@ class FakeFlywayTable(object):
         return copied, deleted, [dict(r) for r in self.rows]
 
 
+# --------------------------------------------------------------------------- Redis
+class FakeRedis(object):
+    """Redis as the health check's RESP client meets it (socket.create_connection).
+    ``redis:`` keys: down, password (default: REDIS_PASSWORD of the configuration)."""
+
+    def __init__(self, world, config):
+        spec = world.get('redis') or {}
+        self.down = spec.get('down', False)
+        self.password = spec.get('password', config.get('REDIS_PASSWORD'))
+
+    def create_connection(self, address, timeout=None, *args, **kwargs):
+        if self.down:
+            raise ConnectionRefusedError(111, 'Connection refused')
+        return _RedisSocket(self.password)
+
+
+class _RedisSocket(object):
+    def __init__(self, password):
+        self.password, self.authed, self.replies = password, not password, []
+
+    def makefile(self, mode):
+        return self
+
+    def sendall(self, data):
+        parts = data.split(b'\r\n')[2::2]
+        if parts[0] == b'AUTH':
+            self.authed = parts[1].decode() == self.password
+            self.replies.append(b'+OK\r\n' if self.authed else b'-WRONGPASS invalid username-password pair\r\n')
+        else:
+            self.replies.append(b'+PONG\r\n' if self.authed else b'-NOAUTH Authentication required.\r\n')
+
+    def readline(self):
+        return self.replies.pop(0)
+
+    def close(self):
+        pass
+
+
 # --------------------------------------------------------------------------- time
 class FakeClock(object):
     """Sleeps return at once and move time.time() on by their length."""
@@ -610,7 +653,8 @@ class World(object):
         self.adapter = make_adapter(self.case, args.get('platform') or 'compose')
         self.backend = FakeBackend(self.case, self.adapter.config)
         self.adapter.backend = self.backend
-        self.postgres = FakePostgres(self.case, self.adapter.calls)
+        self.postgres = FakePostgres(self.case, self.adapter.calls, self.adapter.config)
+        self.redis = FakeRedis(self.case, self.adapter.config)
         self.flyway = FakeFlywayTable(self.case, self.adapter.calls)
         self.clock = FakeClock()
         self.secrets = set(v for k, v in self.adapter.config.items()
@@ -632,6 +676,8 @@ class World(object):
         monkeypatch.setattr(_http, 'request', self.backend.request)
         import psycopg2
         monkeypatch.setattr(psycopg2, 'connect', self.postgres.connect)
+        import socket
+        monkeypatch.setattr(socket, 'create_connection', self.redis.create_connection)
         from ansible_collections.quickbite.ops.plugins.module_utils.db import flyway
         monkeypatch.setattr(flyway, 'table', self.flyway)
         monkeypatch.setattr(time, 'time', self.clock.time)
@@ -675,6 +721,10 @@ def _subset(expected, actual, where):
         for key, value in expected.items():
             assert key in actual, '%s: no key %s in %s' % (where, key, sorted(actual))
             _subset(value, actual[key], '%s.%s' % (where, key))
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), '%s: %r != %r' % (where, actual, expected)
+        for index, (one, other) in enumerate(zip(expected, actual)):
+            _subset(one, other, '%s[%d]' % (where, index))
     else:
         assert actual == expected, '%s: %r != %r' % (where, actual, expected)
 
