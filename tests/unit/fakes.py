@@ -1,6 +1,9 @@
 """Stand-ins for unit tests: an AnsibleModule that replays recorded command
-output, an adapter's state store in memory and a lock that is always free."""
+output, an adapter's state store in memory, a lock that is always free, and
+FakeAdapter, which implements every abstract method of base.Adapter."""
 import json
+
+from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import Adapter, StateStore
 
 
 class FakeModule(object):
@@ -26,7 +29,7 @@ class FakeModule(object):
         raise RuntimeError(kwargs)
 
 
-class MemoryStore(object):
+class MemoryStore(StateStore):
     """An adapter's store() in memory (load/save/delete of JSON documents)."""
 
     def __init__(self):
@@ -50,3 +53,110 @@ class FreeLock(object):
 
     def __exit__(self, *exc):
         return False
+
+
+# The capabilities of the two real adapters (test_interface.py holds them to
+# compose.py and kubernetes.py); ``effect`` words a whole-stack restart.
+COMPOSE = dict(platform='compose', rolling_restart=False, restarts_whole_stack=True, has_rollout_history=False,
+               pins_images=True, has_previous_log=False, has_label_selectors=False, target_kind='project name',
+               effect='takes every service of compose project %s down and up again (QuickBite is down meanwhile)')
+K8S = dict(platform='k8s', rolling_restart=True, restarts_whole_stack=False, has_rollout_history=True,
+           pins_images=False, has_previous_log=True, has_label_selectors=True, target_kind='namespace',
+           effect='restarts every Deployment of namespace %s')
+
+
+class FakeAdapter(Adapter):
+    """base.Adapter in memory: configuration in ``self.config``, a
+    MemoryStore, a FreeLock, Compose's capabilities unless the keyword
+    arguments give others (``FakeAdapter(**K8S)``). Every other operation
+    fails the test naming the call: a test overrides the ones it expects."""
+
+    platform = COMPOSE['platform']
+    rolling_restart = COMPOSE['rolling_restart']
+    restarts_whole_stack = COMPOSE['restarts_whole_stack']
+    has_rollout_history = COMPOSE['has_rollout_history']
+    pins_images = COMPOSE['pins_images']
+    has_previous_log = COMPOSE['has_previous_log']
+    has_label_selectors = COMPOSE['has_label_selectors']
+    target_kind = COMPOSE['target_kind']
+    effect = COMPOSE['effect']
+    config = {}
+
+    def __init__(self, config=None, **capabilities):
+        if config is not None:
+            self.config = dict(config)
+        for name, value in capabilities.items():
+            if name not in COMPOSE:
+                raise TypeError('FakeAdapter has no capability %s' % name)
+            setattr(self, name, value)
+        self._store = MemoryStore()
+        self.calls = []
+
+    def describe(self):
+        return 'test target'
+
+    def target_name(self):
+        return 'quickbite'
+
+    def stack_restart_effect(self):
+        return self.effect % self.target_name()
+
+    def lock(self, procedure, ttl=3600):
+        return FreeLock()
+
+    def store(self):
+        return self._store
+
+    def get_config(self, key):
+        return self.config.get(key)
+
+    def config_items(self):
+        return dict(self.config)
+
+    def set_config(self, key, value):
+        self.config[key] = value
+
+    def _unexpected(self, name, *args):
+        raise AssertionError('unexpected call FakeAdapter.%s%r: override it in the test that expects it' % (name, args))
+
+    def service_names(self):
+        return self._unexpected('service_names')
+
+    def services(self, names=None, detail=True):
+        return self._unexpected('services', names, detail)
+
+    def workload(self, service):
+        return self._unexpected('workload', service)
+
+    def logs(self, service, tail=100, since=None, previous=False, selector=None):
+        return self._unexpected('logs', service, tail, since, previous, selector)
+
+    def history(self, service):
+        return self._unexpected('history', service)
+
+    def restart(self, service, recreate=False):
+        return self._unexpected('restart', service, recreate)
+
+    def delete_replica(self, name):
+        return self._unexpected('delete_replica', name)
+
+    def scale(self, service, replicas):
+        return self._unexpected('scale', service, replicas)
+
+    def stop(self, service):
+        return self._unexpected('stop', service)
+
+    def start(self, service, token):
+        return self._unexpected('start', service, token)
+
+    def exec_spawn(self, service, user=None):
+        return self._unexpected('exec_spawn', service, user)
+
+    def rollback_target(self, service, to=None):
+        return self._unexpected('rollback_target', service, to)
+
+    def rollback(self, service, target):
+        return self._unexpected('rollback', service, target)
+
+    def wait(self, service, timeout, replicas=None, gone=None, endpoint=None):
+        return self._unexpected('wait', service, timeout)

@@ -28,14 +28,6 @@ FILE_MODE = 0o640
 DIR_MODE = 0o750
 REPORT_WIDTH = 400
 
-# What each adapter's logs() can honour. The Compose CLI has no label
-# selectors, and a restarted container keeps its earlier output in the same
-# log, so ``previous`` adds nothing there.
-_LOG_FEATURES = {
-    'compose': dict(selector=False, previous=False),
-    'k8s': dict(selector=True, previous=True),
-}
-
 _DURATION = re.compile(r'^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$')
 
 
@@ -72,16 +64,17 @@ def since_seconds(text):
     return total
 
 
-def validate(settings, platform):
-    """Raise ConfigError naming the role variable; return (regex, seconds)."""
+def validate(settings, adapter):
+    """Raise ConfigError naming the role variable; return (regex, seconds).
+    What the adapter's logs() honours is its has_label_selectors and
+    has_previous_log capabilities."""
     for name in ('tail', 'context_lines', 'max_matches'):
         value = getattr(settings, name)
         if value < 0:
             raise ConfigError('%s (logs_%s) must be 0 or more, got %d' % (name, name, value))
-    features = _LOG_FEATURES.get(platform, {})
-    if settings.selector and not features.get('selector'):
+    if settings.selector and not adapter.has_label_selectors:
         raise ConfigError('selector (logs_selector) is for Kubernetes only: %s has no label selectors; '
-                          'pick services with logs_services instead' % platform)
+                          'pick services with logs_services instead' % adapter.platform)
     if settings.selector and settings.services:
         raise ConfigError('set either services (logs_services) or selector (logs_selector), not both: '
                           'the selector already picks the pods')
@@ -214,7 +207,7 @@ def render_file(collected, found, settings, regex, names, target, now):
     return '\n'.join(out) + '\n'
 
 
-def report(result, collected, settings, regex, names, features):
+def report(result, collected, settings, regex, names, has_previous_log):
     lines = ['%d lines from %d source(s) on %s; %d match(es) of %s'
              % (result['total_lines'], len(collected), result['target'], result['total_matches'],
                 _describe_pattern(settings, regex)),
@@ -226,7 +219,7 @@ def report(result, collected, settings, regex, names, features):
     for name in names:
         if not result['summary'][name]['sources']:
             lines.append('%s: no log lines (no container or pod, or none in the window)' % name)
-    if settings.previous and not features.get('previous', True):
+    if settings.previous and not has_previous_log:
         lines.append('previous has no effect here: a restarted container keeps its earlier output '
                      'in its log, collected as usual')
     if result['file']:
@@ -251,8 +244,7 @@ def run(adapter, settings, check_mode=False, clock=time.time, masker=None):
     """``masker``: the _mask.Masker of the configuration's secrets (built from
     ``settings.mask_keys`` when not given); every collected line passes
     through it before it is searched, returned or written."""
-    features = _LOG_FEATURES.get(adapter.platform, {})
-    regex, seconds = validate(settings, adapter.platform)
+    regex, seconds = validate(settings, adapter)
     if masker is None:
         masker = _mask.from_adapter(adapter, settings.mask_keys, 'logs_mask_keys')
     collected, names = collect(adapter, settings, seconds)
@@ -286,5 +278,5 @@ def run(adapter, settings, check_mode=False, clock=time.time, masker=None):
         total_lines=sum(s['lines'] for s in sources), total_matches=found['total'],
         truncated=found['truncated'], target=adapter.describe(), platform=adapter.platform,
     )
-    result['report_lines'] = report(result, collected, settings, regex, names, features)
+    result['report_lines'] = report(result, collected, settings, regex, names, adapter.has_previous_log)
     return result

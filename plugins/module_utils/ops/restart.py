@@ -13,7 +13,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.errors import Config
 
 
 def _action(adapter, workload, mode):
-    if adapter.platform == 'k8s':
+    if adapter.rolling_restart:
         return 'rolling restart'
     if mode == 'recreate' or (mode == 'auto' and workload['config_changed']):
         return 'recreate'
@@ -39,7 +39,7 @@ def plan(adapter, services, whole_stack, pod, mode):
                 raise
             raise ConfigError('unknown service(s) %s for restart_services; %s has %s'
                               % (', '.join(unknown), adapter.describe(), ', '.join(known)))
-        action = 'stack down/up' if whole_stack and adapter.platform == 'compose' else _action(adapter, workload, mode)
+        action = 'stack down/up' if whole_stack and adapter.restarts_whole_stack else _action(adapter, workload, mode)
         steps.append(dict(target=name, action=action, before=workload))
     return steps
 
@@ -50,15 +50,10 @@ def unconfirmed(adapter, confirm):
     name = adapter.target_name()
     if confirm == name:
         return None
-    if adapter.platform == 'compose':
-        what = 'takes every service of compose project %s down and up again (QuickBite is down meanwhile)' % name
-        which = 'the project name'
-    else:
-        what = 'restarts every Deployment of namespace %s' % name
-        which = 'the namespace'
     return ('refusing to restart the whole stack (restart_all): it %s; set restart_confirm (module option confirm) '
-            'to %s, %s, to confirm (it is now %s), or restart single services with restart_services. '
-            'Nothing was changed.' % (what, name, which, repr(confirm) if confirm else 'empty'))
+            'to %s, the %s, to confirm (it is now %s), or restart single services with restart_services. '
+            'Nothing was changed.' % (adapter.stack_restart_effect(), name, adapter.target_kind,
+                                      repr(confirm) if confirm else 'empty'))
 
 
 def run(adapter, steps, whole_stack, timeout, check_mode, verify=None, endpoints=None, confirm=None):
@@ -84,7 +79,7 @@ def run(adapter, steps, whole_stack, timeout, check_mode, verify=None, endpoints
         service, gone = adapter.delete_replica(steps[0]['target'])
         steps[0]['service'] = service
         steps[0]['after'] = wait(service, gone=gone)
-    elif whole_stack and adapter.platform == 'compose':
+    elif whole_stack and adapter.restarts_whole_stack:
         adapter.restart_stack()
         for step in steps:
             step['after'] = wait(step['target'])
@@ -94,7 +89,7 @@ def run(adapter, steps, whole_stack, timeout, check_mode, verify=None, endpoints
         for step in steps:
             step['after'] = wait(step['target'])
     for step in steps:
-        if step.get('before') is not None and adapter.platform == 'k8s':
+        if step.get('before') is not None and adapter.has_rollout_history:
             step['revision'] = '%s -> %s' % (step['before']['revision'], adapter.workload(step['target'])['revision'])
     msg = 'done: ' + '; '.join('%s %s' % (s['action'], s['target'])
                                + (' (revision %s)' % s['revision'] if s.get('revision') else '') for s in steps)

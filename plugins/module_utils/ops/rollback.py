@@ -23,7 +23,7 @@ def run(adapter, service, to, unpin, timeout, check_mode):
     if service not in known:
         raise ConfigError('unknown service %s for rollback_service; %s has %s'
                           % (service, adapter.describe(), ', '.join(known)))
-    if unpin and adapter.platform != 'compose':
+    if unpin and not adapter.pins_images:
         raise ConfigError('rollback_unpin applies to Compose only; on Kubernetes roll back to a revision')
     before = adapter.workload(service)
     history = adapter.history(service)

@@ -26,6 +26,7 @@ import time
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError, NotFoundError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import StateStore
 
 STATE_SECRET = 'quickbite-ops-state'
 TARGET_LOCK = 'target'
@@ -171,7 +172,10 @@ class FileLock(_Reentrant):
             self.fd = None
 
 
-class FileStore(object):
+class FileStore(StateStore):
+    """Compose: ``<dir>/<name>.pending.json`` (0600, written atomically
+    through _safefs, read without following a symlink)."""
+
     def __init__(self, directory):
         self.dir = directory
 
@@ -250,7 +254,7 @@ class ConfigMapLock(_Reentrant):
             pass
 
 
-class SecretStore(object):
+class SecretStore(StateStore):
     """Pending rotations as keys of Secret quickbite-ops-state (same protection
     as the application Secret)."""
 

@@ -2,7 +2,10 @@
 # Copyright: (c) 2026, QuickBite operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one interface every procedure talks to; compose.py and kubernetes.py
-implement it. Modules never ask which platform they are on.
+implement it, and a fake in a test learns its duties here. Nothing outside
+platform/ asks which platform it is on: what differs is a capability the
+adapter declares (tests/unit/test_platform_boundary.py greps for platform
+checks elsewhere).
 
 State is returned as plain dicts so it goes straight into module results:
 
@@ -13,6 +16,12 @@ replica = {name, state, ready, health, restart_count, image, exit_code,
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
+
+import abc
+
+from ansible_collections.quickbite.ops.plugins.module_utils import _mask
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import (
+    ConfigError, PlatformError, QuickbiteError, TimeoutError_)
 
 DEFAULT_DEPLOYMENTS = {
     'backend': 'quickbite-backend',
@@ -67,37 +76,180 @@ def ready_by_endpoint(service):
     return judge_service(service['name'], service['workload'], service['desired'], replicas)
 
 
-class Adapter(object):
-    """What a procedure may ask of a platform."""
+class StateStore(metaclass=abc.ABCMeta):
+    """Small persistent state of a procedure that must survive being killed
+    (a pending rotation, a restore's steps): JSON documents by name, kept on
+    the target itself so the next run, from any controller, finds them.
 
-    platform = None
+    Compose: ``<project_dir>/.quickbite-ops/<name>.pending.json``, mode 0600,
+    written atomically through _safefs (_locks.FileStore).
+    Kubernetes: key ``<name>`` (lower case, ``_`` as ``-``) of Secret
+    ``quickbite-ops-state`` in the namespace, as protected as the
+    application Secret (_locks.SecretStore)."""
 
+    @abc.abstractmethod
+    def load(self, name):
+        """The document saved under ``name``, or None when there is none."""
+
+    @abc.abstractmethod
+    def save(self, name, data):
+        """Keep ``data`` (JSON-serialisable) under ``name``, replacing what was there."""
+
+    @abc.abstractmethod
+    def delete(self, name):
+        """Forget ``name``; nothing happens when it is absent."""
+
+
+class Adapter(metaclass=abc.ABCMeta):
+    """What a procedure may ask of a platform.
+
+    Capabilities (class attributes each platform declares) say what differs;
+    a procedure reads them instead of asking which platform it is on.
+    Changes return what they found before acting, so results can name both
+    sides ("revision 3 -> 4", "image a -> b"); none of them waits: wait() does.
+    """
+
+    # ------------------------------------------------------------ capabilities
+
+    @property
+    @abc.abstractmethod
+    def platform(self):
+        """The platform's name as the operator set it (quickbite_platform),
+        for results and messages only: never compared outside platform/."""
+
+    @property
+    @abc.abstractmethod
+    def rolling_restart(self):
+        """True: restart() replaces the replicas one by one through the pod
+        template (Kubernetes), so ``recreate`` makes no difference. False:
+        restart() restarts the containers in place, or recreates them with
+        ``recreate`` (Compose)."""
+
+    @property
+    @abc.abstractmethod
+    def restarts_whole_stack(self):
+        """True: restart_stack() takes the whole target down and up in one
+        step (Compose ``down`` then ``up -d``). False: a whole-stack restart
+        is a restart() of every service (Kubernetes rolls every Deployment)."""
+
+    @property
+    @abc.abstractmethod
+    def has_rollout_history(self):
+        """True: workload() reports a revision number that every change
+        advances, and history() lists the revisions kept (Kubernetes).
+        False: history() lists the images the collection recorded (Compose)."""
+
+    @property
+    @abc.abstractmethod
+    def pins_images(self):
+        """True: rollback() pins the service to an image (a Compose override
+        file) and unpin() lets it follow its configuration again. False: a
+        rollback is a new revision, there is nothing to unpin."""
+
+    @property
+    @abc.abstractmethod
+    def has_previous_log(self):
+        """True: logs(previous=True) returns the output of the container
+        before its last restart (Kubernetes). False: a restarted container
+        keeps its earlier output in the same log (Compose), ``previous`` adds
+        nothing."""
+
+    @property
+    @abc.abstractmethod
+    def has_label_selectors(self):
+        """True: logs(selector=...) picks pods by a label selector
+        (Kubernetes). False: logs are picked by service only (Compose)."""
+
+    @property
+    @abc.abstractmethod
+    def target_kind(self):
+        """What target_name() is, for messages: ``project name`` (Compose),
+        ``namespace`` (Kubernetes)."""
+
+    # ------------------------------------------------------------ the target
+
+    @abc.abstractmethod
+    def describe(self):
+        """Short human description of the target, for messages."""
+
+    @abc.abstractmethod
+    def target_name(self):
+        """The name an operator types to confirm an action on the whole
+        target: the Compose project name, the Kubernetes namespace."""
+
+    @abc.abstractmethod
+    def stack_restart_effect(self):
+        """What a whole-stack restart does to the target, for the refusal
+        that asks for its confirmation (e.g. ``restarts every Deployment of
+        namespace quickbite``)."""
+
+    @abc.abstractmethod
+    def lock(self, procedure, ttl=3600):
+        """The target's one lock, a context manager re-entrant within one
+        process; every procedure that changes the target holds it
+        (_locks.target_lock). A second run is refused with LockedError naming
+        the holder and ``procedure``. Compose: an flock on
+        ``<project_dir>/.quickbite-ops/target.lock`` the kernel frees when the
+        holder dies (``ttl`` unused); Kubernetes: ConfigMap
+        ``quickbite-ops-lock``, taken over once ``ttl`` seconds old."""
+
+    @abc.abstractmethod
+    def store(self):
+        """The target's StateStore (where each platform keeps it: see StateStore)."""
+
+    # ------------------------------------------------------------ reading
+
+    @abc.abstractmethod
+    def service_names(self):
+        """Every service this platform knows, in a stable order."""
+
+    @abc.abstractmethod
     def services(self, names=None, detail=True):
         """State of the named services (all known services when None);
         ``detail=False`` lets an adapter skip what a healthy replica does not need."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
+    def workload(self, service):
+        """{service, image, image_id, revision, replicas, ready, pinned,
+        config_changed} now; ``revision`` is None without rollout history,
+        ``config_changed`` says whether a recreate would change the containers."""
+
+    def deployment_name(self, service):
+        """The name of the workload that runs ``service`` (a Kubernetes
+        Deployment, which quickbite_k8s_deployments may map); where each
+        service is its own workload, the service's name."""
+        return service
+
+    @abc.abstractmethod
     def logs(self, service, tail=100, since=None, previous=False, selector=None):
-        """Recent log lines: [{source, lines}] with one entry per container or pod."""
-        raise NotImplementedError
+        """Recent log lines: [{source, lines, note?}] with one entry per
+        container or pod. ``previous`` and ``selector`` are honoured where
+        has_previous_log and has_label_selectors say so."""
 
+    @abc.abstractmethod
+    def history(self, service):
+        """Recorded revisions (has_rollout_history) or images, oldest first."""
+
+    # ------------------------------------------------------------ configuration
+
+    @abc.abstractmethod
     def get_config(self, key):
         """Value of one configuration key (env file on Compose, Secret key on
         Kubernetes), or None when absent."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def config_items(self):
         """Every configuration key and its value: {key: value} (to mask the
         secrets among them in collected logs)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def set_config(self, key, value):
         """Set one configuration key, every other key left as it is."""
-        raise NotImplementedError
 
     def check_config(self, key, value):
         """Raise ConfigError when set_config(key, value) would be refused (or
-        would not read back as ``value``); changes nothing."""
+        would not read back as ``value``); changes nothing. By default there
+        is nothing to refuse (a Kubernetes Secret key takes any string)."""
 
     def config_snapshot(self, keys):
         """What restore_config() needs to put ``keys`` back exactly as they are
@@ -109,84 +261,80 @@ class Adapter(object):
         for key, value in sorted(snapshot.items()):
             self.set_config(key, value if value is not None else '')
 
-    def describe(self):
-        """Short human description of the target, for messages."""
-        raise NotImplementedError
+    # ------------------------------------------------------------ changes
 
-    def target_name(self):
-        """The name an operator types to confirm an action on the whole
-        target: the Compose project name, the Kubernetes namespace."""
-        raise NotImplementedError
-
-    def lock(self, procedure, ttl=3600):
-        """The target's one lock (Compose project, Kubernetes namespace), a
-        context manager re-entrant within one process; every procedure that
-        changes the target holds it (_locks.target_lock). A second run is
-        refused with LockedError naming the holder and ``procedure``."""
-        raise NotImplementedError
-
-    def store(self):
-        """Persistent state of procedures that must survive a kill: load(name),
-        save(name, data), delete(name)."""
-        raise NotImplementedError
-
-    # Changes. Each returns what it found before acting, so results can name
-    # both sides ("revision 3 -> 4", "image a -> b"); none of them waits.
-
-    def service_names(self):
-        """Every service this platform knows, in a stable order."""
-        raise NotImplementedError
-
-    def workload(self, service):
-        """{service, image, image_id, revision, replicas, config_changed} now."""
-        raise NotImplementedError
-
+    @abc.abstractmethod
     def restart(self, service, recreate=False):
-        """Compose: ``restart`` or, with ``recreate``, ``up -d --no-deps``;
-        Kubernetes: a rolling restart through the pod template."""
-        raise NotImplementedError
+        """Compose: ``restart`` or, with ``recreate``, ``up -d --no-deps
+        --force-recreate`` at the current scale; Kubernetes: a rolling restart
+        through the pod template (see rolling_restart). Returns workload()
+        as it was."""
 
     def restart_stack(self):
-        """Compose: ``down`` then ``up -d`` with the env file; Kubernetes: a
-        rolling restart of every Deployment."""
-        raise NotImplementedError
+        """Restart the whole target in one step (restarts_whole_stack; Compose:
+        ``down`` then ``up -d``); returns {service: workload before}. A
+        platform without it restarts every service with restart() instead."""
+        raise PlatformError('%s has no one-step stack restart (restarts_whole_stack is false); restart its '
+                            'services one by one' % self.describe())
 
+    @abc.abstractmethod
     def delete_replica(self, name):
         """Force-kill one container or pod and let it be replaced; returns its
         service and the names a wait must see disappear."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def scale(self, service, replicas):
-        raise NotImplementedError
+        """Run ``replicas`` replicas of ``service``; returns workload() as it was."""
 
+    @abc.abstractmethod
+    def stop(self, service):
+        """Stop every replica of ``service`` (the writers, before a restore):
+        Compose ``stop``, Kubernetes scale to 0. Returns the token start() needs."""
+
+    @abc.abstractmethod
+    def start(self, service, token):
+        """Bring ``service`` back as stop() found it."""
+
+    @abc.abstractmethod
     def exec_spawn(self, service, user=None):
         """spawn(argv, stdin, stdout, stderr, env=None) -> Popen-like, running
         commands inside ``service``'s container (Compose: ``exec -T``) or pod
         (Kubernetes: the API server's exec)."""
-        from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
-        raise ConfigError('quickbite_db_access exec is not available on platform %s; reach the database with libpq '
-                          'and set quickbite_db_host and quickbite_db_port' % self.platform)
 
-    def stop(self, service):
-        """Stop every replica of ``service`` (the writers, before a restore):
-        Compose ``stop``, Kubernetes scale to 0. Returns the token start() needs."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def rollback_target(self, service, to=None):
+        """Where a rollback would go: {target, label, changes}; the same answer
+        serves check mode and the real run."""
 
-    def start(self, service, token):
-        """Bring ``service`` back as stop() found it."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def rollback(self, service, target):
+        """Go to a target returned by rollback_target."""
 
+    def unpin(self, service):
+        """Undo a rollback's pin (pins_images): the service follows its
+        configuration again; returns workload() as it was."""
+        raise PlatformError('%s pins no images (pins_images is false): there is nothing to unpin; roll back '
+                            'to a revision instead' % self.describe())
+
+    def container_resources(self, service, container=None):
+        """(container, {requests, limits}) of the workload's pod template, for
+        vertical scaling; a platform without one (Compose) refuses."""
+        raise _no_vertical_scaling()
+
+    def set_resources(self, service, container, resources):
+        """Set one container's requests and limits; returns workload() as it was."""
+        raise _no_vertical_scaling()
+
+    @abc.abstractmethod
     def wait(self, service, timeout, replicas=None, gone=None, endpoint=None):
         """Until the service is fully rolled out and ready (kubectl's rules on
         Kubernetes), ``gone`` replica names have disappeared and, when given,
         ``replicas`` are ready. ``endpoint()``, when given, says whether the
         service's own health endpoint answers UP (see ready_by_endpoint).
-        Raises TimeoutError_ with the last state."""
-        raise NotImplementedError
+        Raises TimeoutError_ with the last state (timeout_error)."""
 
     def timeout_error(self, service, what, timeout, problems, state, log_lines=15):
         """The failure a wait ends with: the state and the last log lines."""
-        from ansible_collections.quickbite.ops.plugins.module_utils.errors import TimeoutError_
         message = '%s did not %s within %d s: %s' % (service, what, timeout, '; '.join(problems))
         try:
             lines = [line for entry in self.logs(service, tail=log_lines) for line in entry['lines']][-log_lines:]
@@ -202,32 +350,13 @@ class Adapter(object):
         """``lines`` with every value of the configuration's secret keys
         masked; withheld when the configuration cannot be read (never
         printed unmasked)."""
-        from ansible_collections.quickbite.ops.plugins.module_utils import _mask
-        from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
         try:
             return _mask.from_adapter(self, _mask.DEFAULT_SECRET_KEYS, 'quickbite_secret_keys').lines(lines)
         except (QuickbiteError, NotImplementedError) as exc:
             return ['(%d log lines withheld: their secrets could not be masked: %s)'
                     % (len(lines), getattr(exc, 'msg', exc) or 'no configuration')]
 
-    def container_resources(self, service, container=None):
-        """Kubernetes only: (container, {requests, limits})."""
-        from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
-        raise ConfigError('vertical scaling (scale_resources) is for Kubernetes; on Compose set '
-                          'deploy.resources in the compose file')
 
-    def set_resources(self, service, container, resources):
-        raise NotImplementedError
-
-    def history(self, service):
-        """Recorded revisions or images, oldest first."""
-        raise NotImplementedError
-
-    def rollback_target(self, service, to=None):
-        """Where a rollback would go: {target, label, changes}; the same answer
-        serves check mode and the real run."""
-        raise NotImplementedError
-
-    def rollback(self, service, target):
-        """Go to a target returned by rollback_target."""
-        raise NotImplementedError
+def _no_vertical_scaling():
+    return ConfigError('vertical scaling (scale_resources) is for Kubernetes; on Compose set '
+                       'deploy.resources in the compose file')

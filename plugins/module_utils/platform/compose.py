@@ -84,6 +84,14 @@ def group_log_lines(text):
 class ComposeAdapter(Adapter):
 
     platform = 'compose'
+    # Capabilities (base.Adapter says what each means).
+    rolling_restart = False
+    restarts_whole_stack = True
+    has_rollout_history = False
+    pins_images = True
+    has_previous_log = False
+    has_label_selectors = False
+    target_kind = 'project name'
 
     def __init__(self, module, params):
         self.module = module
@@ -106,6 +114,10 @@ class ComposeAdapter(Adapter):
     def target_name(self):
         """project_name, else the project directory's name (Compose's own default)."""
         return self.cli.project_name or os.path.basename(os.path.normpath(self.cli.project_dir))
+
+    def stack_restart_effect(self):
+        return 'takes every service of compose project %s down and up again (QuickBite is down meanwhile)' % (
+            self.target_name())
 
     def services(self, names=None, detail=True, inspect=True):
         """With ``detail=False`` (the health check) containers that ``ps`` shows

@@ -45,6 +45,14 @@ def replica_from_pod(pod):
 class KubernetesAdapter(Adapter):
 
     platform = 'k8s'
+    # Capabilities (base.Adapter says what each means).
+    rolling_restart = True
+    restarts_whole_stack = False
+    has_rollout_history = True
+    pins_images = False
+    has_previous_log = True
+    has_label_selectors = True
+    target_kind = 'namespace'
 
     def __init__(self, module, params):
         self.module = module
@@ -59,6 +67,9 @@ class KubernetesAdapter(Adapter):
 
     def target_name(self):
         return self.namespace
+
+    def stack_restart_effect(self):
+        return 'restarts every Deployment of namespace %s' % self.namespace
 
     def deployment_name(self, service):
         if service in self.deployments:
@@ -142,9 +153,6 @@ class KubernetesAdapter(Adapter):
         body['spec'] = {'template': {'metadata': {'annotations': {RESTARTED_AT: _now()}}}}
         self._patch(service, body, 'restarting')
         return before
-
-    def restart_stack(self):
-        return dict((service, self.restart(service)) for service in self.service_names())
 
     def delete_replica(self, name):
         pod = self.client.call('reading pod %s' % name, self.client.core.read_namespaced_pod, name, self.namespace)

@@ -11,13 +11,14 @@ from ansible_collections.quickbite.ops.plugins.module_utils.db import procedure
 from ansible_collections.quickbite.ops.plugins.module_utils.db.names import swap_names
 from ansible_collections.quickbite.ops.plugins.module_utils.db.restore_state import state_key
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
-from tests.unit.fakes import FreeLock, MemoryStore
+from tests.unit.fakes import FakeAdapter, FreeLock, MemoryStore
 
 _REAL_DATETIME = datetime.datetime
 
 
-class _Adapter(object):
+class _Adapter(FakeAdapter):
     def __init__(self, replicas=2):
+        super(_Adapter, self).__init__()
         self.running = {'backend': replicas}
         self._store = MemoryStore()
 

@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError
 from ansible_collections.quickbite.ops.plugins.module_utils.health import checks
+from tests.unit.fakes import FakeAdapter
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -146,14 +147,11 @@ def test_redis_refused_names_redis():
     assert result['evidence'].startswith('unable to connect to redis at 127.0.0.1:%d' % port)
 
 
-class _Adapter(object):
-    platform = 'compose'
+class _Adapter(FakeAdapter):
 
     def __init__(self, services, logs):
+        super(_Adapter, self).__init__()
         self._services, self._logs = services, logs
-
-    def describe(self):
-        return 'test target'
 
     def services(self, names=None, detail=True):
         return self._services

@@ -1,4 +1,5 @@
 from ansible_collections.quickbite.ops.plugins.module_utils.health import service
+from tests.unit.fakes import FakeAdapter
 
 
 class _Clock(object):
@@ -26,8 +27,7 @@ def _fake_checks(monkeypatch, outcomes):
     return calls
 
 
-class _Adapter(object):
-    platform = 'compose'
+class _Adapter(FakeAdapter):
 
     def describe(self):
         return 'demo'

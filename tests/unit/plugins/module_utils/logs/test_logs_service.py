@@ -5,17 +5,18 @@ import pytest
 
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.logs import service
+from tests.unit.fakes import COMPOSE, K8S, FakeAdapter
 
 NOW = 1767607500.0  # 2026-01-05T10:05:00Z
 
 
-class _Adapter(object):
-    """Two services; backend has two replicas. Records every logs() call."""
+class _Adapter(FakeAdapter):
+    """Two services; backend has two replicas. Records every logs() call.
+    Compose's capabilities, or Kubernetes' with ``platform='k8s'``."""
 
     def __init__(self, platform='compose', fail=None):
-        self.platform = platform
+        super(_Adapter, self).__init__(**(K8S if platform == 'k8s' else COMPOSE))
         self.fail = fail
-        self.calls = []
         self.logs_by_service = {
             'backend': [dict(source='backend-1', lines=['INFO up', 'ERROR boom', 'INFO after']),
                         dict(source='backend-2', lines=['INFO up'])],

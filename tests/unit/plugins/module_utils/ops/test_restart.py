@@ -2,17 +2,14 @@ import pytest
 
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import restart
+from tests.unit.fakes import COMPOSE, K8S, FakeAdapter
 
 
-class _Adapter(object):
-    platform = 'compose'
+class _Adapter(FakeAdapter):
+    """Compose's capabilities, or Kubernetes' with ``platform='k8s'``."""
 
     def __init__(self, platform='compose'):
-        self.platform = platform
-        self.calls = []
-
-    def target_name(self):
-        return 'quickbite'
+        super(_Adapter, self).__init__(**(K8S if platform == 'k8s' else COMPOSE))
 
     def restart(self, service, recreate=False):
         self.calls.append(('restart', service, recreate))

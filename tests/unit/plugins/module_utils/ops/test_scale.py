@@ -5,14 +5,14 @@ import pytest
 
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import scale
+from tests.unit.fakes import FakeAdapter
 
 
-class _Adapter(object):
-    platform = 'compose'
+class _Adapter(FakeAdapter):
 
     def __init__(self, replicas):
+        super(_Adapter, self).__init__()
         self.replicas = dict(replicas)
-        self.calls = []
 
     def describe(self):
         return 'compose project in /demo'

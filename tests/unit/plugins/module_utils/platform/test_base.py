@@ -1,5 +1,6 @@
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import Adapter, judge_service, ready_by_endpoint, replica
+from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import judge_service, ready_by_endpoint, replica
+from tests.unit.fakes import FakeAdapter
 
 
 def _service(*replicas):
@@ -38,7 +39,7 @@ def test_a_terminating_replica_does_not_count():
     assert ready_by_endpoint(service)['ok']
 
 
-class _LoggingAdapter(Adapter):
+class _LoggingAdapter(FakeAdapter):
     """An adapter whose service printed its secrets before a wait timed out."""
 
     def __init__(self, config):

@@ -8,13 +8,11 @@ import pytest
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import fingerprint
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import Adapter
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation.engine import Rotation
-from tests.unit.fakes import FreeLock, MemoryStore
+from tests.unit.fakes import FakeAdapter, FreeLock, MemoryStore
 
 
-class _Adapter(Adapter):
-    platform = 'compose'
+class _Adapter(FakeAdapter):
 
     def __init__(self, config, refuse=None):
         self.config = dict(config)
