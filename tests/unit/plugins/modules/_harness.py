@@ -23,9 +23,11 @@ Ansible would receive.
 Case keys: id, input (module args; ``{tmp}`` is a fresh directory),
 check_mode, diff, platform, backend, postgres, flyway, files, calls (default
 []: a refusal asks for no change), output (subset of the result;
-``msg_contains`` and ``warnings_contain`` list words), after (config, store,
-replicas, roles, databases, files_absent), xfail (a reason).
+``msg_contains``, ``warnings_contain`` and ``report_contains`` list words), after (config, store,
+replicas, files ({glob: [words in the one file]}), files_absent), xfail
+(a reason).
 """
+import glob
 import hashlib
 import hmac
 import io
@@ -143,6 +145,7 @@ class FakeAdapter(base.Adapter):
             return [dict(source='%s-1' % name, lines=list(entry['logs'])) for name, entry in self.state.items()
                     if entry.get('labels') and selector in entry['labels']]
         entry = self._known(service)
+        previous = previous and getattr(self, 'has_previous_log', self.platform == 'k8s')
         if previous and not entry.get('previous_logs'):
             from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
             raise PlatformError('%s-1 has no previous container' % service)
@@ -746,6 +749,7 @@ def check(world, printed, result):
     expected = dict(case.get('output') or {})
     msg_words = expected.pop('msg_contains', [])
     warning_words = expected.pop('warnings_contain', [])
+    _words(expected.pop('report_contains', []), '\n'.join(result.get('report_lines', [])), 'report_lines')
     _words(msg_words, result.get('msg', ''), 'msg')
     _words(warning_words, '\n'.join(_warning_text(w) for w in result.get('warnings', [])), 'warnings')
     if not warning_words and 'warnings' not in expected:
@@ -767,10 +771,13 @@ def check(world, printed, result):
         assert (stored is not None) == bool(value), 'store %s: %r' % (key, stored)
     for service, replicas in (after.get('replicas') or {}).items():
         assert world.adapter.state[service]['replicas'] == replicas
-    for name in after.get('files_absent') or []:
-        assert not os.path.exists(os.path.join(world.tmp, name)), name
-    for name in after.get('files') or []:
-        assert os.path.exists(os.path.join(world.tmp, name)), name
+    for pattern in after.get('files_absent') or []:
+        assert not glob.glob(os.path.join(world.tmp, pattern)), pattern
+    for pattern, words in (after.get('files') or {}).items():
+        found = glob.glob(os.path.join(world.tmp, pattern))
+        assert len(found) == 1, '%s: %r' % (pattern, found)
+        with open(found[0]) as handle:
+            _words(words or [], handle.read(), found[0])
     if after.get('fingerprints_differ'):
         assert result['old_fingerprint'] != result['new_fingerprint']
     # No secret reaches what Ansible receives, in any field.
