@@ -318,8 +318,9 @@ class _Free(object):
 # --------------------------------------------------------------------------- HTTP
 class FakeBackend(object):
     """QuickBite's backend and frontend over HTTP. ``backend:`` keys: down
-    (nothing answers), actuator (UP/DOWN), ignores_restart (keeps the
-    environment it started with), redirect (every answer a 302)."""
+    (nothing answers), actuator (UP/DOWN), env (the environment it runs with;
+    default: the configuration), ignores_restart (keeps that environment
+    when restarted), redirect (every answer a 302)."""
 
     def __init__(self, world, config):
         spec = world.get('backend') or {}
@@ -327,7 +328,7 @@ class FakeBackend(object):
         self.actuator = spec.get('actuator', 'UP')
         self.ignores_restart = spec.get('ignores_restart', False)
         self.redirect = spec.get('redirect')
-        self.env = dict(config)
+        self.env = dict(spec.get('env', config))
         self.requests = []
 
     def restarted(self, config):
