@@ -24,7 +24,7 @@ Case keys: id, input (module args; ``{tmp}`` is a fresh directory),
 check_mode, diff, platform, backend, postgres, flyway, files, calls (default
 []: a refusal asks for no change), output (subset of the result;
 ``msg_contains``, ``warnings_contain`` and ``report_contains`` list words), after (config, store,
-replicas, files ({glob: [words in the one file]}), files_absent), xfail
+replicas, logins ({role: a password that logs in}), files ({glob: [words in the one file]}), files_absent), xfail
 (a reason).
 """
 import glob
@@ -770,6 +770,8 @@ def check(world, printed, result):
     for key, value in (after.get('store') or {}).items():
         stored = world.adapter.memory.load(key)
         assert (stored is not None) == bool(value), 'store %s: %r' % (key, stored)
+    for role, password in (after.get('logins') or {}).items():
+        assert world.postgres._login_ok(role, password), 'role %s does not log in with %r' % (role, password)
     for service, replicas in (after.get('replicas') or {}).items():
         assert world.adapter.state[service]['replicas'] == replicas
     for pattern in after.get('files_absent') or []:
