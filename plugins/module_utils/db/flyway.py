@@ -19,6 +19,8 @@ import zlib
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db import _flyway_table as table
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError, VerificationError
+from ansible_collections.quickbite.ops.plugins.module_utils.health.backend import health_checks
+from ansible_collections.quickbite.ops.plugins.module_utils.ops import restart
 
 MIGRATION_RE = re.compile(r'^V(\d+(?:[._]\d+)*)__(.+)\.sql$')
 BACKUP_PREFIX = table.TABLE + '_backup_'
@@ -168,9 +170,6 @@ def backup_name(clock=time.gmtime):
 
 
 def _restart_and_verify(adapter, params):
-    # Imported here: a report never needs the restart and health layers.
-    from ansible_collections.quickbite.ops.plugins.module_utils.ops import restart
-    from ansible_collections.quickbite.ops.plugins.module_utils.rotation.procedures import health_checks
     steps = restart.plan(adapter, ['backend'], False, None, 'auto')
     outcome = restart.run(adapter, steps, False, params['wait_timeout'], False)
     checks = [dict(check=name, ok=ok, evidence=evidence)

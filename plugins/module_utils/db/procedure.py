@@ -33,6 +33,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.db.backup import Bac
 from ansible_collections.quickbite.ops.plugins.module_utils.db.names import swap_names
 from ansible_collections.quickbite.ops.plugins.module_utils.db.restore_state import DONE, RestoreState
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError, VerificationError
+from ansible_collections.quickbite.ops.plugins.module_utils.health.backend import health_checks
 
 NEW, OLD = 'restored database', 'kept pre-restore database'
 
@@ -262,7 +263,6 @@ class RestoreRun(object):
                 self.step('started %s again (%d replica(s) ready)' % (entry['service'], entry['replicas']))
 
     def _health(self):
-        from ansible_collections.quickbite.ops.plugins.module_utils.rotation.procedures import health_checks
         checks = health_checks(self.adapter, self.p['backend_url'], self.p['wait_timeout'], self.p['validate_certs'])
         self.result['checks'].extend(dict(check=c[0], ok=c[1], evidence=c[2]) for c in checks)
         failed = [c for c in checks if not c[1]]

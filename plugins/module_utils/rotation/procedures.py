@@ -7,36 +7,22 @@ environment, and check its health afterwards."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.quickbite.ops.plugins.module_utils.health import service
+from ansible_collections.quickbite.ops.plugins.module_utils.health import backend
 
-
-def _settings(backend_url, validate_certs):
-    # The backend's own health endpoint (the actuator) counts for its readiness.
-    return service.HealthSettings(checks=['actuator', 'platform'], backend_url=backend_url, services=['backend'],
-                                  validate_certs=validate_certs, log_lines=10, endpoints=service.ENDPOINTS)
+# The backend's health after a rotation: health.backend, shared with db/.
+health_checks = backend.health_checks
 
 
 def restart_backend(timeout, backend_url=None, validate_certs=True):
     """Compose recreates (``up -d --no-deps``: a restart would keep the old
     environment); Kubernetes rolls the Deployment. With ``backend_url`` the
     wait takes the actuator's UP as the backend's readiness (Adapter.wait)."""
-    endpoint = service.endpoint_probes(_settings(backend_url, validate_certs)).get('backend') if backend_url else None
+    endpoint = backend.endpoint_probes(backend_url, validate_certs).get('backend')
 
     def apply(adapter):
         adapter.restart('backend', recreate=True)
         adapter.wait('backend', timeout, endpoint=endpoint)
     return apply
-
-
-def health_checks(adapter, backend_url, timeout, validate_certs=True):
-    """[(check, ok, evidence)] from the actuator and the backend's pods/containers."""
-    from ansible_collections.quickbite.ops.plugins.module_utils import _mask
-    settings = _settings(backend_url, validate_certs)
-    # Log lines of a failing backend: the configuration's secrets masked.
-    settings.masker = _mask.from_adapter(adapter, _mask.DEFAULT_SECRET_KEYS, 'quickbite_secret_keys')
-    report = service.run(adapter, settings, timeout=min(timeout, 120), interval=1)
-    return [('health ' + name, result['status'] == 'UP', result['evidence'])
-            for name, result in report['checks'].items()]
 
 
 def execute(module, adapter, key, new_value, test, extra=None, apply=None, abandon=False, **hooks):
