@@ -8,6 +8,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The option of every module that loads a backup (pg_restore, verify_backup); checked by db/integrity.require_own.
+    # Paired with options.backup_loading_argument_spec(); change both together.
     DOCUMENTATION = r'''
 options:
   allow_foreign_backup:

@@ -7,7 +7,10 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Paired with db.connection.db_argument_spec(); change both together.
+    # One attribute per option group; change each together with its spec:
+    # DOCUMENTATION (quickbite.ops.database) with options.database_argument_spec(),
+    # LOGIN (quickbite.ops.database.login) with options.database_login_argument_spec(),
+    # CLIENT (quickbite.ops.database.client) with options.database_client_argument_spec().
     DOCUMENTATION = r'''
 options:
   db_host:
@@ -28,12 +31,8 @@ options:
     type: str
   db_user:
     description:
-      - Role to connect as; C(DB_USER) from the configuration when omitted, else C(quickbite).
-    type: str
-  db_password:
-    description:
-      - Password of O(db_user) (vaulted); C(DB_PASSWORD) from the env file or Secret when omitted.
-      - Client programs receive it through C(PGPASSWORD) in their environment, never in argv.
+      - QuickBite's database role (the backend's own login); C(DB_USER) from the configuration when omitted, else
+        C(quickbite).
     type: str
   db_sslmode:
     description:
@@ -51,6 +50,19 @@ options:
         for O(db_sslmode=verify-ca) or O(db_sslmode=verify-full) (libpq's C(sslrootcert), C(PGSSLROOTCERT)). libpq's
         default, C(~/.postgresql/root.crt), when omitted.
     type: path
+'''
+
+    LOGIN = r'''
+options:
+  db_password:
+    description:
+      - Password of O(db_user) (vaulted); C(DB_PASSWORD) from the env file or Secret when omitted.
+      - It never travels in argv; client programs receive it through C(PGPASSWORD) in their environment.
+    type: str
+'''
+
+    CLIENT = r'''
+options:
   connect_timeout:
     description:
       - Seconds libpq waits for a connection.

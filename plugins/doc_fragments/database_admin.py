@@ -7,13 +7,14 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Paired with db.restore.admin_argument_spec(); change both together.
+    # Paired with options.database_admin_argument_spec(); change both together.
     DOCUMENTATION = r'''
 options:
   admin_user:
     description:
-      - Role that creates, drops and renames databases and runs the restore (a superuser, so the archive's
-        ownership and privileges come back as they were).
+      - Superuser role for the administrative statements. It creates, drops and renames databases and runs restores
+        (as a superuser, the archive's ownership and privileges come back as they were), or changes the password of
+        O(db_user).
     type: str
     default: postgres
   admin_password:

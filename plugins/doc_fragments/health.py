@@ -7,7 +7,9 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Paired with health.options.health_argument_spec(); change both together.
+    # The health check's own options, paired with the ones health.options.health_argument_spec() declares
+    # itself; change both together. It merges the backend, database and database.login groups too: a module
+    # that runs the check extends quickbite.ops.backend, quickbite.ops.database and quickbite.ops.database.login.
     DOCUMENTATION = r'''
 options:
   checks:
@@ -17,11 +19,6 @@ options:
     elements: str
     choices: [actuator, db, redis, frontend, platform]
     default: [actuator, db, redis, frontend, platform]
-  backend_url:
-    description:
-      - Base URL of the backend; C(/actuator/health) is appended.
-    type: str
-    default: http://127.0.0.1:8080
   frontend_url:
     description:
       - Base URL of the frontend (nginx).
@@ -32,39 +29,6 @@ options:
       - A client-side route that nginx must answer with the app (history fallback).
     type: str
     default: /some/deep/route
-  db_host:
-    description:
-      - Database host as reached from the managed host.
-    type: str
-    default: 127.0.0.1
-  db_port:
-    description:
-      - Database port.
-    type: int
-    default: 5432
-  db_name:
-    description:
-      - Database name; C(DB_NAME) from the configuration, else C(quickbite), when omitted.
-    type: str
-  db_user:
-    description:
-      - Database user; C(DB_USER) from the configuration, else C(quickbite), when omitted.
-    type: str
-  db_password:
-    description:
-      - Database password; C(DB_PASSWORD) from the configuration when omitted.
-    type: str
-  db_sslmode:
-    description:
-      - libpq's C(sslmode) for the database check; C(require) and the C(verify) modes refuse a server without SSL.
-    type: str
-    default: prefer
-    choices: [disable, allow, prefer, require, verify-ca, verify-full]
-  db_sslrootcert:
-    description:
-      - PEM file of the certificate authorities for O(db_sslmode=verify-ca) or O(db_sslmode=verify-full); libpq's
-        default when omitted.
-    type: path
   redis_host:
     description:
       - Redis host as reached from the managed host.
@@ -89,11 +53,6 @@ options:
       - Last log lines reported for each failing service. C(0) reports none.
     type: int
     default: 20
-  validate_certs:
-    description:
-      - Verify TLS certificates of the backend and frontend URLs.
-    type: bool
-    default: true
   mask_keys:
     description:
       - Shell-style patterns (case-insensitive) of the configuration keys (env file or Secret) whose values are secrets.

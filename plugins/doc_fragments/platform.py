@@ -7,7 +7,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Paired with common.platform_argument_spec(); change both together.
+    # Paired with options.platform_argument_spec(); change both together.
     DOCUMENTATION = r'''
 options:
   platform:

@@ -1,12 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, QuickBite operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Helpers shared by every module: option specs and secret fingerprints."""
+"""Helpers shared by every module: secret fingerprints and masking, and the
+end of main() (typed errors turned into fail_json, warnings, exit_json).
+Option groups are in options.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+# Option specs moved to options.py; still importable from here for the rotation modules until they import options.
+from ansible_collections.quickbite.ops.plugins.module_utils.options import platform_argument_spec  # pylint: disable=unused-import
 
 
 def fingerprint(secret):
@@ -19,26 +25,25 @@ def fingerprint(secret):
     return hashlib.sha256(secret).hexdigest()[:8]
 
 
-def platform_argument_spec():
-    """Options that pick and reach the platform; documented in the
-    quickbite.ops.platform doc fragment. Keep both in step."""
-    return dict(
-        platform=dict(type='str', required=True, choices=['compose', 'k8s']),
-        project_dir=dict(type='path', default='/opt/quickbite'),
-        compose_files=dict(type='list', elements='str', default=['docker-compose.prod.yml']),
-        env_file=dict(type='str', default='.env.prod'),
-        project_name=dict(type='str'),
-        kubeconfig=dict(type='path'),
-        context=dict(type='str'),
-        namespace=dict(type='str', default='quickbite'),
-        secret_name=dict(type='str', default='quickbite-secrets'),
-        deployments=dict(type='dict', default={}),
-    )
-
-
 def register_secrets(module, *values):
     """Mask values read at run time (from an env file or a Secret) the same
     way no_log options are masked."""
     for value in values:
         if value:
             module.no_log_values.add(value)
+
+
+def run_module(module, work):
+    """The end every module's main() shares. ``work(module)`` returns the
+    result; a QuickbiteError it raises fails the task with its message and
+    details (the evidence). The result's ``warnings`` are shown as Ansible
+    warnings; a result with ``failed`` set fails the task with the rest of it."""
+    try:
+        result = work(module)
+    except QuickbiteError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    for warning in result.pop('warnings', None) or []:
+        module.warn(warning)
+    if result.pop('failed', False):
+        module.fail_json(**result)
+    module.exit_json(**result)

@@ -26,7 +26,11 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.backend
   - quickbite.ops.database
+  - quickbite.ops.database.login
+  - quickbite.ops.database.client
+  - quickbite.ops.wait
 attributes:
   check_mode:
     support: full
@@ -62,24 +66,10 @@ options:
   restart:
     description:
       - After a repair that deleted rows, restart the backend (Compose restart, or recreate when its configuration
-        changed; Kubernetes rolling restart) and check its health.
+        changed; Kubernetes rolling restart) and check its health at O(backend_url). The restart may take
+        O(wait_timeout) seconds; the health check after it waits at most 120 s of them.
     type: bool
     default: true
-  backend_url:
-    description:
-      - Backend base URL for the health check after the restart, as reached from the host that runs the module.
-    type: str
-    default: http://127.0.0.1:8080
-  validate_certs:
-    description:
-      - Verify TLS certificates of O(backend_url).
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds the restart may take; the health check after it waits at most 120 s of them.
-    type: int
-    default: 300
 '''
 
 EXAMPLES = r'''
@@ -175,40 +165,35 @@ warnings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils import options
+from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, flyway
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(connection.db_argument_spec())
-    spec.update(
+    module = AnsibleModule(argument_spec=options.argument_spec(
+        options.platform_argument_spec(), options.backend_argument_spec(), options.database_argument_spec(),
+        options.database_login_argument_spec(), options.database_client_argument_spec(), options.wait_argument_spec(),
         state=dict(type='str', choices=['report', 'repair'], default='report'),
         confirm=dict(type='str', default=''),
         migrations_dir=dict(type='list', elements='path', default=[]),
         restart=dict(type='bool', default=True),
-        backend_url=dict(type='str', default='http://127.0.0.1:8080'),
-        validate_certs=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=300),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    ), supports_check_mode=True)
     connection.require_psycopg2(module)
-    try:
-        adapter = get_adapter(module)
-        target = connection.resolve_target(module, adapter)
-        # Only a repair changes something (the report reads).
-        with target_lock(adapter, 'repair flyway_schema_history', module.check_mode or module.params['state'] != 'repair'):
-            result = flyway.run(target, adapter, module.params, module.check_mode)
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    for warning in result.pop('warnings'):
-        module.warn(warning)
+    run_module(module, repair)
+
+
+def repair(module):
+    adapter = factory.get_adapter(module)
+    target = connection.resolve_target(module, adapter)
+    # Only a repair changes something (the report reads).
+    with target_lock(adapter, 'repair flyway_schema_history', module.check_mode or module.params['state'] != 'repair'):
+        result = flyway.run(target, adapter, module.params, module.check_mode)
     if not module._diff:
         result.pop('diff', None)
-    module.exit_json(**result)
+    return result
 
 
 if __name__ == '__main__':

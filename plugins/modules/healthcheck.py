@@ -23,6 +23,9 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.backend
+  - quickbite.ops.database
+  - quickbite.ops.database.login
   - quickbite.ops.health
 attributes:
   check_mode:
@@ -120,39 +123,36 @@ report_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError, ConfigError
+from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 from ansible_collections.quickbite.ops.plugins.module_utils.health import service
 from ansible_collections.quickbite.ops.plugins.module_utils.health.options import health_argument_spec, health_settings
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
-
-
-def argument_spec():
-    spec = platform_argument_spec()
-    spec.update(health_argument_spec())
-    spec.update(
-        services=dict(type='list', elements='str', default=[]),
-        timeout=dict(type='int', default=0),
-        interval=dict(type='int', default=2),
-    )
-    return spec
+from ansible_collections.quickbite.ops.plugins.module_utils.options import argument_spec, platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(
+        platform_argument_spec(), health_argument_spec(),
+        services=dict(type='list', elements='str', default=[]),
+        timeout=dict(type='int', default=0),
+        interval=dict(type='int', default=2),
+    ), supports_check_mode=True)
+    run_module(module, check)
+
+
+def check(module):
+    """The report; a report that is not UP fails the task with its summary."""
     p = module.params
-    try:
-        for name in ('timeout', 'interval'):
-            if p[name] < 0:
-                raise ConfigError('%s must be 0 or more, got %d' % (name, p[name]))
-        adapter = get_adapter(module)
-        settings = health_settings(module, adapter, services=p['services'])
-        report = service.run(adapter, settings, timeout=p['timeout'], interval=p['interval'])
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
+    for name in ('timeout', 'interval'):
+        if p[name] < 0:
+            raise ConfigError('%s must be 0 or more, got %d' % (name, p[name]))
+    adapter = factory.get_adapter(module)
+    settings = health_settings(module, adapter, services=p['services'])
+    report = service.run(adapter, settings, timeout=p['timeout'], interval=p['interval'])
     if report['status'] != 'UP':
-        module.fail_json(msg=report['summary'], changed=False, **report)
-    module.exit_json(changed=False, **report)
+        return dict(report, changed=False, failed=True, msg=report['summary'])
+    return dict(report, changed=False)
 
 
 if __name__ == '__main__':

@@ -197,16 +197,16 @@ report_lines:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _mask
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec, register_secrets
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets, run_module
 from ansible_collections.quickbite.ops.plugins.module_utils.logs import service
 from ansible_collections.quickbite.ops.plugins.module_utils.logs.search import DEFAULT_PATTERN
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
+from ansible_collections.quickbite.ops.plugins.module_utils.options import argument_spec, platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 
 
-def argument_spec():
-    spec = platform_argument_spec()
-    spec.update(
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(
+        platform_argument_spec(),
         services=dict(type='list', elements='str', default=[]),
         selector=dict(type='str'),
         tail=dict(type='int', default=100),
@@ -218,23 +218,18 @@ def argument_spec():
         dest_dir=dict(type='path', default='/var/log/quickbite-ops'),
         max_matches=dict(type='int', default=200),
         mask_keys=dict(type='list', elements='str', default=list(_mask.DEFAULT_SECRET_KEYS), no_log=False),
-    )
-    return spec
+    ), supports_check_mode=True)
+    run_module(module, collect)
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+def collect(module):
     settings = service.LogSettings(**dict((name, module.params[name]) for name in (
         'services', 'selector', 'tail', 'since', 'previous', 'pattern', 'ignore_case', 'context_lines',
         'dest_dir', 'max_matches', 'mask_keys')))
-    try:
-        adapter = get_adapter(module)
-        masker = _mask.from_adapter(adapter, settings.mask_keys, 'logs_mask_keys')
-        register_secrets(module, *masker.values)
-        result = service.run(adapter, settings, check_mode=module.check_mode, masker=masker)
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    module.exit_json(**result)
+    adapter = factory.get_adapter(module)
+    masker = _mask.from_adapter(adapter, settings.mask_keys, 'logs_mask_keys')
+    register_secrets(module, *masker.values)
+    return service.run(adapter, settings, check_mode=module.check_mode, masker=masker)
 
 
 if __name__ == '__main__':

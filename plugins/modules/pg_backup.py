@@ -34,6 +34,8 @@ author:
 extends_documentation_fragment:
   - quickbite.ops.platform
   - quickbite.ops.database
+  - quickbite.ops.database.login
+  - quickbite.ops.database.client
   - quickbite.ops.database_access
 attributes:
   check_mode:
@@ -183,13 +185,11 @@ report_lines:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils import options
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection
 from ansible_collections.quickbite.ops.plugins.module_utils.db.backup import BackupRun, backup_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
-from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted
 from ansible_collections.quickbite.ops.plugins.module_utils.db.report import backup_lines
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 
@@ -202,16 +202,11 @@ def _failed_run_changed(run, details):
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(connection.db_argument_spec())
-    spec.update(backup_argument_spec())
-    spec.update(access_argument_spec())
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    connection.require_psycopg2(module)
-    install_signal_handlers()
+    module, adapter = connection.database_module(options.argument_spec(
+        options.platform_argument_spec(), options.database_argument_spec(), options.database_login_argument_spec(),
+        options.database_client_argument_spec(), access_argument_spec(), backup_argument_spec()))
     run = None
     try:
-        adapter = connection.LazyAdapter(module)
         client = make_client(module, adapter, connection.resolve_target(module, adapter))
         run = BackupRun(client, module.params)
         result = run.plan() if module.check_mode else run.run()

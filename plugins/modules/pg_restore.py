@@ -43,10 +43,14 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.backend
   - quickbite.ops.database
+  - quickbite.ops.database.login
+  - quickbite.ops.database.client
   - quickbite.ops.database_admin
   - quickbite.ops.database_access
   - quickbite.ops.backup_loading
+  - quickbite.ops.wait
 attributes:
   check_mode:
     support: full
@@ -95,26 +99,12 @@ options:
       - Where the pre-restore backup goes.
     type: path
     default: /opt/quickbite/backups
-  backend_url:
-    description:
-      - Base URL of the backend for the health check after the writers are back.
-    type: str
-    default: http://127.0.0.1:8080
   health_check:
     description:
-      - Check the backend's health after starting the writers again.
+      - Check the backend's health at O(backend_url) after starting the writers again; the writers have
+        O(wait_timeout) seconds to be ready and healthy again.
     type: bool
     default: true
-  validate_certs:
-    description:
-      - Verify TLS certificates of O(backend_url).
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - Seconds to wait for the writers to be ready and healthy again.
-    type: int
-    default: 300
   jobs:
     description:
       - Connections that load a plain SQL backup (or C(pg_restore --jobs) of a directory backup). C(1) loads in one
@@ -175,12 +165,10 @@ report_lines:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils import options
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, restore
 from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
-from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted
 from ansible_collections.quickbite.ops.plugins.module_utils.db.procedure import RestoreRun, restore_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
@@ -193,17 +181,13 @@ def lines(result):
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(connection.db_argument_spec())
-    spec.update(restore.admin_argument_spec())
-    spec.update(access_argument_spec())
-    spec.update(restore_argument_spec())
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    connection.require_psycopg2(module)
-    install_signal_handlers()
+    module, adapter = connection.database_module(options.argument_spec(
+        options.platform_argument_spec(), options.backend_argument_spec(), options.database_argument_spec(),
+        options.database_login_argument_spec(), options.database_client_argument_spec(),
+        options.database_admin_argument_spec(), access_argument_spec(), options.backup_loading_argument_spec(),
+        options.wait_argument_spec(), restore_argument_spec()))
     run = None
     try:
-        adapter = connection.LazyAdapter(module)
         target = connection.resolve_target(module, adapter)
         client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
         run = RestoreRun(module, adapter.get(), client)

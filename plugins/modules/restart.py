@@ -30,7 +30,11 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.backend
+  - quickbite.ops.database
+  - quickbite.ops.database.login
   - quickbite.ops.health
+  - quickbite.ops.wait
 attributes:
   check_mode:
     support: full
@@ -69,11 +73,6 @@ options:
     type: str
     choices: [auto, restart, recreate]
     default: auto
-  wait_timeout:
-    description:
-      - Seconds to wait until every restarted service is back and ready.
-    type: int
-    default: 300
   verify:
     description:
       - Run the health check after the restart; the health options say what it checks and how it reaches it.
@@ -137,51 +136,48 @@ health:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 from ansible_collections.quickbite.ops.plugins.module_utils.health import service
 from ansible_collections.quickbite.ops.plugins.module_utils.health.options import health_argument_spec, health_settings
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import restart
+from ansible_collections.quickbite.ops.plugins.module_utils.options import (argument_spec, platform_argument_spec,
+                                                                            wait_argument_spec)
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(health_argument_spec())
-    spec.update(
+    module = AnsibleModule(argument_spec=argument_spec(
+        platform_argument_spec(), health_argument_spec(), wait_argument_spec(),
         services=dict(type='list', elements='str', default=['backend']),
         all=dict(type='bool', default=False),
         confirm=dict(type='str', default=''),
         pod=dict(type='str'),
         mode=dict(type='str', choices=['auto', 'restart', 'recreate'], default='auto'),
-        wait_timeout=dict(type='int', default=300),
         verify=dict(type='bool', default=True),
         verify_timeout=dict(type='int', default=120),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    p = module.params
-    try:
-        if p['verify_timeout'] < 0:
-            raise ConfigError('verify_timeout must be 0 or more, got %d' % p['verify_timeout'])
-        adapter = get_adapter(module)
-        steps = restart.plan(adapter, p['services'], p['all'], p['pod'], p['mode'])
-        verify, endpoints = None, None
-        if p['verify'] and not module.check_mode:
-            settings = health_settings(module, adapter, endpoints=service.ENDPOINTS)
-            endpoints = service.endpoint_probes(settings)
+    ), supports_check_mode=True)
+    run_module(module, restart_and_verify)
 
-            def verify():
-                return service.run(adapter, settings, timeout=p['verify_timeout'], interval=1)
-        what = 'the whole stack' if p['all'] else p['pod'] or ', '.join(p['services'])
-        with target_lock(adapter, 'restart %s' % what, module.check_mode):
-            result = restart.run(adapter, steps, p['all'], p['wait_timeout'], module.check_mode,
-                                 verify=verify, endpoints=endpoints, confirm=p['confirm'])
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    for warning in result.pop('warnings', []):
-        module.warn(warning)
-    module.exit_json(**result)
+
+def restart_and_verify(module):
+    p = module.params
+    if p['verify_timeout'] < 0:
+        raise ConfigError('verify_timeout must be 0 or more, got %d' % p['verify_timeout'])
+    adapter = factory.get_adapter(module)
+    steps = restart.plan(adapter, p['services'], p['all'], p['pod'], p['mode'])
+    verify, endpoints = None, None
+    if p['verify'] and not module.check_mode:
+        settings = health_settings(module, adapter, endpoints=service.ENDPOINTS)
+        endpoints = service.endpoint_probes(settings)
+
+        def verify():
+            return service.run(adapter, settings, timeout=p['verify_timeout'], interval=1)
+    what = 'the whole stack' if p['all'] else p['pod'] or ', '.join(p['services'])
+    with target_lock(adapter, 'restart %s' % what, module.check_mode):
+        return restart.run(adapter, steps, p['all'], p['wait_timeout'], module.check_mode,
+                           verify=verify, endpoints=endpoints, confirm=p['confirm'])
 
 
 if __name__ == '__main__':

@@ -24,6 +24,7 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.wait
 attributes:
   check_mode:
     support: full
@@ -47,11 +48,6 @@ options:
       - Compose only. Remove the rollback pin so the service follows the compose file again, and recreate it.
     type: bool
     default: false
-  wait_timeout:
-    description:
-      - Seconds to wait until the rolled-back service is ready.
-    type: int
-    default: 300
 '''
 
 EXAMPLES = r'''
@@ -87,30 +83,29 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import rollback
+from ansible_collections.quickbite.ops.plugins.module_utils.options import (argument_spec, platform_argument_spec,
+                                                                            wait_argument_spec)
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(
+    module = AnsibleModule(argument_spec=argument_spec(
+        platform_argument_spec(), wait_argument_spec(),
         service=dict(type='str', default='backend'),
         to=dict(type='str'),
         unpin=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=300),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    ), supports_check_mode=True)
+    run_module(module, roll_back)
+
+
+def roll_back(module):
     p = module.params
-    try:
-        adapter = get_adapter(module)
-        with target_lock(adapter, 'roll back %s' % p['service'], module.check_mode):
-            result = rollback.run(adapter, p['service'], p['to'], p['unpin'], p['wait_timeout'], module.check_mode)
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    module.exit_json(**result)
+    adapter = factory.get_adapter(module)
+    with target_lock(adapter, 'roll back %s' % p['service'], module.check_mode):
+        return rollback.run(adapter, p['service'], p['to'], p['unpin'], p['wait_timeout'], module.check_mode)
 
 
 if __name__ == '__main__':

@@ -27,6 +27,7 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.wait
 attributes:
   check_mode:
     support: full
@@ -80,11 +81,6 @@ options:
     description:
       - Path of a manifest on the managed host holding the Deployment, updated with the same resources.
     type: path
-  wait_timeout:
-    description:
-      - Seconds to wait until the replicas are ready.
-    type: int
-    default: 300
 '''
 
 EXAMPLES = r'''
@@ -126,16 +122,17 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import scale
+from ansible_collections.quickbite.ops.plugins.module_utils.options import (argument_spec, platform_argument_spec,
+                                                                            wait_argument_spec)
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(
+    module = AnsibleModule(argument_spec=argument_spec(
+        platform_argument_spec(), wait_argument_spec(),
         service=dict(type='str', default='backend'),
         replicas=dict(type='int'),
         confirm=dict(type='str', default=''),
@@ -145,26 +142,20 @@ def main():
         resources=dict(type='dict'),
         container=dict(type='str'),
         manifest=dict(type='path'),
-        wait_timeout=dict(type='int', default=300),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_one_of=[('replicas', 'resources')], mutually_exclusive=[('replicas', 'resources')])
+    ), supports_check_mode=True,
+        required_one_of=[('replicas', 'resources')], mutually_exclusive=[('replicas', 'resources')])
+    run_module(module, scale_service)
+
+
+def scale_service(module):
     p = module.params
-    try:
-        adapter = get_adapter(module)
-        with target_lock(adapter, 'scale %s' % p['service'], module.check_mode):
-            if p['resources'] is not None:
-                result = scale.run_vertical(adapter, p['service'], p['container'], p['resources'],
-                                            p['manifest'], p['wait_timeout'], module.check_mode)
-            else:
-                guards = scale.Guards(p['stateful_services'], p['db_service'], p['replicated_services'], p['confirm'])
-                result = scale.run(adapter, p['service'], p['replicas'], p['wait_timeout'], module.check_mode,
-                                   guards)
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    for warning in result.pop('warnings', []):
-        module.warn(warning)
-    module.exit_json(**result)
+    adapter = factory.get_adapter(module)
+    with target_lock(adapter, 'scale %s' % p['service'], module.check_mode):
+        if p['resources'] is not None:
+            return scale.run_vertical(adapter, p['service'], p['container'], p['resources'],
+                                      p['manifest'], p['wait_timeout'], module.check_mode)
+        guards = scale.Guards(p['stateful_services'], p['db_service'], p['replicated_services'], p['confirm'])
+        return scale.run(adapter, p['service'], p['replicas'], p['wait_timeout'], module.check_mode, guards)
 
 
 if __name__ == '__main__':

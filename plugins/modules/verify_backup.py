@@ -26,6 +26,8 @@ author:
 extends_documentation_fragment:
   - quickbite.ops.platform
   - quickbite.ops.database
+  - quickbite.ops.database.login
+  - quickbite.ops.database.client
   - quickbite.ops.database_admin
   - quickbite.ops.database_access
   - quickbite.ops.backup_loading
@@ -101,35 +103,27 @@ report_lines:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils import options
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, restore, verify
 from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
-from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted, install_signal_handlers
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(connection.db_argument_spec())
-    spec.update(restore.admin_argument_spec())
-    spec.update(access_argument_spec())
-    spec.update(
+    module, adapter = connection.database_module(options.argument_spec(
+        options.platform_argument_spec(), options.database_argument_spec(), options.database_login_argument_spec(),
+        options.database_client_argument_spec(), options.database_admin_argument_spec(), access_argument_spec(),
+        options.backup_loading_argument_spec(),
         path=dict(type='path'),
         dest_dir=dict(type='path', default='/opt/quickbite/backups'),
         prefix=dict(type='str', default='quickbite'),
         database=dict(type='str', default='quickbite_test'),
         record=dict(type='bool', default=True),
-        allow_foreign_backup=dict(type='bool', default=False),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    connection.require_psycopg2(module)
-    install_signal_handlers()
+    ))
     p = module.params
     try:
-        adapter = connection.LazyAdapter(module)
         target = connection.resolve_target(module, adapter)
         path = p['path'] or verify.latest(p['dest_dir'], p['prefix'])
         client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))

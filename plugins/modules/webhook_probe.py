@@ -19,6 +19,7 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.backend
 attributes:
   check_mode:
     support: full
@@ -27,11 +28,6 @@ attributes:
     support: none
     description: Nothing is changed.
 options:
-  backend_url:
-    description:
-      - Base URL of the backend.
-    type: str
-    default: http://127.0.0.1:8080
   path:
     description:
       - Path of the webhook endpoint.
@@ -41,11 +37,6 @@ options:
     description:
       - The webhook secret to sign with; C(PAYMENT_WEBHOOK_SECRET) from the configuration when omitted.
     type: str
-  validate_certs:
-    description:
-      - Verify TLS certificates of O(backend_url).
-    type: bool
-    default: true
 '''
 
 EXAMPLES = r'''
@@ -65,35 +56,36 @@ checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec, register_secrets
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError, ConfigError
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
+from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets, run_module
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+from ansible_collections.quickbite.ops.plugins.module_utils.options import (argument_spec, backend_argument_spec,
+                                                                            platform_argument_spec)
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation import webhook
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(
-        backend_url=dict(type='str', default='http://127.0.0.1:8080'),
+    module = AnsibleModule(argument_spec=argument_spec(
+        platform_argument_spec(), backend_argument_spec(),
         path=dict(type='str', default='/api/payments/webhook'),
         secret=dict(type='str', no_log=True),
-        validate_certs=dict(type='bool', default=True),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    ), supports_check_mode=True)
+    run_module(module, probe)
+
+
+def probe(module):
+    """The two probes; a failed one fails the task with the evidence of each."""
     p = module.params
-    try:
-        secret = p['secret'] or get_adapter(module).get_config('PAYMENT_WEBHOOK_SECRET')
-        if not secret:
-            raise ConfigError('PAYMENT_WEBHOOK_SECRET is not set in the configuration; pass secret')
-        register_secrets(module, secret)
-        checks = webhook.probe(p['backend_url'].rstrip('/') + p['path'], secret, p['validate_certs'])
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
+    secret = p['secret'] or factory.get_adapter(module).get_config('PAYMENT_WEBHOOK_SECRET')
+    if not secret:
+        raise ConfigError('PAYMENT_WEBHOOK_SECRET is not set in the configuration; pass secret')
+    register_secrets(module, secret)
+    checks = webhook.probe(p['backend_url'].rstrip('/') + p['path'], secret, p['validate_certs'])
     report = [dict(check=c[0], ok=c[1], evidence=c[2]) for c in checks]
     failed = [c for c in checks if not c[1]]
     if failed:
-        module.fail_json(msg='webhook check failed: ' + '; '.join(c[2] for c in failed), checks=report)
-    module.exit_json(changed=False, checks=report, msg='webhook signature validation works: ' + '; '.join(c[2] for c in checks))
+        return dict(failed=True, msg='webhook check failed: ' + '; '.join(c[2] for c in failed), checks=report)
+    return dict(changed=False, checks=report, msg='webhook signature validation works: ' + '; '.join(c[2] for c in checks))
 
 
 if __name__ == '__main__':

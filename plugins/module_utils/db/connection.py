@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, QuickBite operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reaching QuickBite's PostgreSQL: the options every database module shares,
-their defaults read from the deployment's configuration (C(DB_*) keys of the
-env file or Secret), and libpq connections and environments.
+"""Reaching QuickBite's PostgreSQL: the database options (declared in
+options.py) with their defaults read from the deployment's configuration
+(C(DB_*) keys of the env file or Secret), and libpq connections and
+environments.
 
 Passwords never travel in argv: client programs get them through PGPASSWORD
 in their environment, psycopg2 through the connect() keywords; so do the TLS
@@ -20,9 +21,12 @@ __metaclass__ = type
 import os
 import traceback
 
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets
+from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import install_signal_handlers
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
+# The database options are declared in options.py; SSLMODES stays importable from here for db_password_rotate.
+from ansible_collections.quickbite.ops.plugins.module_utils.options import SSLMODES  # pylint: disable=unused-import
 
 # The one place psycopg2 is imported for the database modules: the others
 # take psycopg2 and sql (re-exported) from here; a module calls
@@ -39,7 +43,6 @@ except ImportError:
     PSYCOPG2_IMPORT_ERROR = traceback.format_exc()
 
 APPLICATION_NAME = 'quickbite.ops'
-SSLMODES = ('disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full')
 # PostgreSQL keeps NAMEDATALEN - 1 bytes of a name and silently drops the rest.
 NAME_MAX_BYTES = 63
 # Options that name a database or a role, and the variable a playbook sets them with.
@@ -58,18 +61,15 @@ def require_psycopg2(module):
         module.fail_json(msg=missing_required_lib('psycopg2'), exception=PSYCOPG2_IMPORT_ERROR)
 
 
-def db_argument_spec():
-    """Options documented in the quickbite.ops.database doc fragment; keep both in step."""
-    return dict(
-        db_host=dict(type='str', default='127.0.0.1'),
-        db_port=dict(type='int', default=5432),
-        db_name=dict(type='str'),
-        db_user=dict(type='str'),
-        db_password=dict(type='str', no_log=True),
-        db_sslmode=dict(type='str', default='prefer', choices=list(SSLMODES)),
-        db_sslrootcert=dict(type='path'),
-        connect_timeout=dict(type='int', default=10),
-    )
+def database_module(argument_spec):
+    """The start every backup and restore module's main() shares: the
+    AnsibleModule (check mode supported), psycopg2 required, SIGTERM, SIGINT
+    and SIGHUP turned into Interrupted so cleanup runs, and the platform
+    adapter, built on first use."""
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    require_psycopg2(module)
+    install_signal_handlers()
+    return module, LazyAdapter(module)
 
 
 def identifier_problem(value):

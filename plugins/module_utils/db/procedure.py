@@ -39,6 +39,7 @@ NEW, OLD = 'restored database', 'kept pre-restore database'
 
 
 def restore_argument_spec():
+    """pg_restore's own options; it merges the option groups of options.py too."""
     return dict(
         path=dict(type='path', required=True),
         confirm=dict(type='str', default=''),
@@ -47,12 +48,8 @@ def restore_argument_spec():
         writers=dict(type='list', elements='str', default=['backend']),
         pre_restore_backup=dict(type='bool', default=True),
         backup_dir=dict(type='path', default='/opt/quickbite/backups'),
-        backend_url=dict(type='str', default='http://127.0.0.1:8080'),
         health_check=dict(type='bool', default=True),
-        validate_certs=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=300),
         jobs=dict(type='int', default=2),
-        allow_foreign_backup=dict(type='bool', default=False),
     )
 
 

@@ -19,14 +19,6 @@ from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import f
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
 
 
-def admin_argument_spec():
-    return dict(
-        admin_user=dict(type='str', default='postgres'),
-        admin_password=dict(type='str', no_log=True),
-        admin_db=dict(type='str', default='postgres'),
-    )
-
-
 def admin_target(module, target, adapter):
     """The admin role's connection: it creates, drops and renames databases."""
     p = module.params

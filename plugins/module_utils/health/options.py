@@ -8,32 +8,27 @@ and the settings built from them."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.quickbite.ops.plugins.module_utils import _mask
+from ansible_collections.quickbite.ops.plugins.module_utils import _mask, options
 from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets
-from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import SSLMODES, check_identifier
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import check_identifier
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.health.service import ALL_CHECKS, HealthSettings
 
 
 def health_argument_spec():
-    return dict(
+    """Every option health_settings() reads: the backend, database and
+    database.login groups, and the health check's own options (documented
+    in the quickbite.ops.health doc fragment; change both together)."""
+    return options.argument_spec(
+        options.backend_argument_spec(), options.database_argument_spec(), options.database_login_argument_spec(),
         checks=dict(type='list', elements='str', choices=list(ALL_CHECKS), default=list(ALL_CHECKS)),
-        backend_url=dict(type='str', default='http://127.0.0.1:8080'),
         frontend_url=dict(type='str', default='http://127.0.0.1'),
         frontend_deep_route=dict(type='str', default='/some/deep/route'),
-        db_host=dict(type='str', default='127.0.0.1'),
-        db_port=dict(type='int', default=5432),
-        db_name=dict(type='str'),
-        db_user=dict(type='str'),
-        db_password=dict(type='str', no_log=True),
-        db_sslmode=dict(type='str', default='prefer', choices=list(SSLMODES)),
-        db_sslrootcert=dict(type='path'),
         redis_host=dict(type='str', default='127.0.0.1'),
         redis_port=dict(type='int', default=6379),
         redis_password=dict(type='str', no_log=True),
         request_timeout=dict(type='int', default=5),
         log_lines=dict(type='int', default=20),
-        validate_certs=dict(type='bool', default=True),
         mask_keys=dict(type='list', elements='str', default=list(_mask.DEFAULT_SECRET_KEYS), no_log=False),
     )
 
