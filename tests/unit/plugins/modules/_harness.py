@@ -23,7 +23,7 @@ Ansible would receive.
 Case keys: id, input (module args; ``{tmp}`` is a fresh directory),
 check_mode, diff, platform, backend, postgres, flyway, files, calls (default
 []: a refusal asks for no change), output (subset of the result;
-``msg_contains``, ``warnings_contain`` and ``report_contains`` list words), after (config, store,
+``msg_contains``, ``warnings_contain`` and ``report_contains`` list words), absent (keys the result lacks), after (config, store,
 replicas, logins ({role: a password that logs in}), files ({glob: [words in the one file]}), files_absent), xfail
 (a reason).
 """
@@ -524,7 +524,7 @@ class FakeFlywayTable(object):
         return name
 
     def repair(self, target, schema, backup, expected, comment):
-        self.calls.append(['flyway repair', backup, [r['installed_rank'] for r in expected]])
+        self.calls.append(['flyway repair', [r['installed_rank'] for r in expected]])  # the backup name has the time
         copied = len(self.rows)
         deleted = [r for r in self.rows if not r['success']]
         self.rows = [r for r in self.rows if r['success']]
@@ -763,6 +763,8 @@ def check(world, printed, result):
         assert result.get('failed') is True and result['rc'] == 1
     expected.pop('failed')
     _subset(expected, result, 'result')
+    for key in case.get('absent') or []:
+        assert key not in result, 'result has %s' % key
     assert world.adapter.calls == case.get('calls', []), 'calls: %r' % world.adapter.calls
     after = case.get('after') or {}
     for key, value in (after.get('config') or {}).items():
