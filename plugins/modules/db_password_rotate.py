@@ -105,6 +105,13 @@ checks:
   returned: always
   type: list
   elements: dict
+actions:
+  description: The names of the steps taken, in order (C(create) or C(resume), C(set external), C(set), C(restart),
+    C(test), C(finish); C(abandon), C(put back), C(restore external), C(drop); C(rollback)). In check mode, those a run
+    would take when its tests pass, from the same decision.
+  returned: always
+  type: list
+  elements: str
 report_lines:
   description: The outcome and each test with its evidence, as readable lines.
   returned: always
@@ -114,19 +121,12 @@ report_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec, register_secrets
-from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import (SSLMODES, check_identifier,
-                                                                                  check_identifier_options,
-                                                                                  require_psycopg2)
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
-from ansible_collections.quickbite.ops.plugins.module_utils.rotation import dbpassword, procedures
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import SSLMODES, require_psycopg2
+from ansible_collections.quickbite.ops.plugins.module_utils.rotation import engine, procedures, specs
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(procedures.rotation_argument_spec())
-    spec.update(
+    module = AnsibleModule(argument_spec=procedures.module_argument_spec(
         new_password=dict(type='str', no_log=True),
         db_host=dict(type='str', default='127.0.0.1'),
         db_port=dict(type='int', default=5432),
@@ -137,41 +137,12 @@ def main():
         admin_user=dict(type='str', default='postgres'),
         admin_password=dict(type='str', no_log=True),
         admin_db=dict(type='str', default='postgres'),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if module.params['abandon_pending'] and module.params['new_password']:
-        module.fail_json(msg='abandon_pending drops an interrupted rotation and sets no new password: it cannot be '
-                             'combined with new_password (rotate_db_password_abandon_pending with '
-                             'rotate_db_password_new)')
+    ), supports_check_mode=True)
+    procedures.refuse_together(module, 'abandon_pending', 'drops an interrupted rotation and sets no new password',
+                               dict(abandon_pending='rotate_db_password_abandon_pending',
+                                    new_password='rotate_db_password_new'))
     require_psycopg2(module)
-    p = module.params
-    try:
-        check_identifier_options(module)
-        adapter = get_adapter(module)
-        user = check_identifier(p['db_user'] or adapter.get_config('DB_USER') or 'quickbite',
-                                'quickbite_db_user (or DB_USER)')
-        tls = dict(sslmode=p['db_sslmode'], sslrootcert=p['db_sslrootcert'])
-        target = dict(host=p['db_host'], port=p['db_port'], user=user,
-                      dbname=check_identifier(p['db_name'] or adapter.get_config('DB_NAME') or 'quickbite',
-                                              'quickbite_db_name (or DB_NAME)'), **tls)
-        admin_password = p['admin_password'] or adapter.get_config('POSTGRES_PASSWORD')
-        register_secrets(module, admin_password)
-        admin = dict(host=p['db_host'], port=p['db_port'], dbname=p['admin_db'], user=p['admin_user'],
-                     password=admin_password, **tls)
-
-        def test(old, new):
-            checks = procedures.health_checks(adapter, p['backend_url'], p['wait_timeout'], p['validate_certs'])
-            return checks + dbpassword.login_checks(target, old, new)
-
-        result = procedures.execute(
-            module, adapter, 'DB_PASSWORD', p['new_password'] or None, test, abandon=p['abandon_pending'],
-            generate=dbpassword.new_password, validate=dbpassword.check_password,
-            hints=procedures.abandon_hints('rotate_db_password', 'rotate_db_password_new'),
-            set_external=lambda old, new: dbpassword.set_password(admin, user, new),
-            restore_external=lambda old, new: dbpassword.set_password(admin, user, old))
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    module.exit_json(**result)
+    engine.run_module(module, specs.db_password, module.params['new_password'] or None)
 
 
 if __name__ == '__main__':

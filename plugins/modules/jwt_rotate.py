@@ -107,6 +107,13 @@ msg:
   description: What happened.
   returned: always
   type: str
+actions:
+  description: The names of the steps taken, in order (C(create) or C(resume), C(set external), C(set), C(restart),
+    C(test), C(finish); C(abandon), C(put back), C(restore external), C(drop); C(rollback)). In check mode, those a run
+    would take when its tests pass, from the same decision.
+  returned: always
+  type: list
+  elements: str
 report_lines:
   description: The outcome and each test with its evidence, as readable lines.
   returned: always
@@ -116,109 +123,24 @@ report_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import fingerprint, platform_argument_spec, register_secrets
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
-from ansible_collections.quickbite.ops.plugins.module_utils.rotation import jwt, procedures
+from ansible_collections.quickbite.ops.plugins.module_utils.rotation import engine, procedures, specs
+
+SETS_NO_SECRET = dict(keep_previous='rotate_jwt_keep_previous', new_secret='rotate_jwt_new_secret')
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(procedures.rotation_argument_spec())
-    spec.update(
+    module = AnsibleModule(argument_spec=procedures.module_argument_spec(
         new_secret=dict(type='str', no_log=True),
         keep_previous=dict(type='bool', default=False),
         end_grace=dict(type='bool', default=False),
         probe_path=dict(type='str', default='/api/orders'),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    ), supports_check_mode=True)
     p = module.params
-    # Not mutually_exclusive: the role passes every option, false and empty included.
-    if p['abandon_pending'] and (p['keep_previous'] or p['new_secret']):
-        other = 'keep_previous' if p['keep_previous'] else 'new_secret'
-        module.fail_json(msg='abandon_pending drops an interrupted rotation and sets no new secret: it cannot be '
-                             'combined with %s (rotate_jwt_abandon_pending with rotate_jwt_%s)' % (other, other))
-    if p['end_grace'] and (p['keep_previous'] or p['new_secret']):
-        other = 'keep_previous' if p['keep_previous'] else 'new_secret'
-        module.fail_json(msg='end_grace ends a grace period and sets no new secret: it cannot be combined with %s '
-                             '(rotate_jwt_end_grace with rotate_jwt_%s)' % (other, other))
-    try:
-        adapter = get_adapter(module)
-        previous_now = adapter.get_config('JWT_SECRET_PREVIOUS')
-        register_secrets(module, previous_now)
-        url = p['backend_url'].rstrip('/') + p['probe_path']
-        if p['end_grace']:
-            module.exit_json(**end_grace(module, adapter, url, previous_now))
-        if adapter.store().load('JWT_SECRET_PREVIOUS'):
-            # Resumed later, that end would put back a previous secret older than this rotation's.
-            raise ConfigError('an end of the JWT grace period was interrupted in %s; run rotate-jwt.yml with '
-                              'rotate_jwt_end_grace=true to finish it first (add rotate_jwt_abandon_pending=true to '
-                              'drop it instead)' % adapter.describe())
-
-        def extra(old, new):
-            # Only the keys that must change: a Secret without JWT_SECRET_PREVIOUS keeps not having it.
-            if p['keep_previous']:
-                return {'JWT_SECRET_PREVIOUS': old}
-            return {'JWT_SECRET_PREVIOUS': ''} if previous_now else {}
-
-        def test(old, new):
-            checks = procedures.health_checks(adapter, p['backend_url'], p['wait_timeout'], p['validate_certs'])
-            if not all(c[1] for c in checks):
-                return checks
-            return checks + jwt.token_checks(url, old, new, p['keep_previous'], p['validate_certs'])
-
-        result = procedures.execute(module, adapter, 'JWT_SECRET', p['new_secret'] or None, test, extra=extra,
-                                    abandon=p['abandon_pending'], generate=jwt.new_secret,
-                                    hints=procedures.abandon_hints('rotate_jwt', 'rotate_jwt_new_secret'))
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    if result['outcome'] == 'rotated' and not p['abandon_pending']:
-        result['msg'] += ('; tokens signed with the old secret stay valid until the grace period is ended '
-                          '(end_grace, rotate_jwt_end_grace=true)' if p['keep_previous'] else
-                          '; every user must log in again (tokens signed with the old secret are refused)')
-        result['report_lines'][0] = result['msg']
-    module.exit_json(**result)
-
-
-def end_grace(module, adapter, url, previous_now):
-    """JWT_SECRET_PREVIOUS emptied through the rotation engine (resumable,
-    locked, audited, put back when the backend does not confirm it)."""
-    p = module.params
-    key = 'JWT_SECRET_PREVIOUS'
-    if not previous_now and not adapter.store().load(key) and not p['abandon_pending']:
-        msg = '%s is empty in %s: no grace period to end' % (key, adapter.describe())
-        return dict(changed=False, outcome='unchanged', secret=key, old_fingerprint=None, new_fingerprint=None,
-                    steps=[], checks=[], msg=msg, report_lines=[msg])
-    if adapter.store().load('JWT_SECRET'):
-        raise ConfigError('a rotation of JWT_SECRET was interrupted in %s; run rotate-jwt.yml without end_grace to '
-                          'finish it first' % adapter.describe())
-    current = adapter.get_config('JWT_SECRET')
-    register_secrets(module, current)
-
-    def test(old, new):
-        checks = procedures.health_checks(adapter, p['backend_url'], p['wait_timeout'], p['validate_certs'])
-        if not all(c[1] for c in checks):
-            return checks
-        if new is None:  # after a rollback the grace period is in force again
-            return checks + jwt.expect_tokens(url, [('token of JWT_SECRET accepted', current, 200),
-                                                    ('token of JWT_SECRET_PREVIOUS accepted again', old, 200)],
-                                              p['validate_certs'])
-        return checks + jwt.grace_end_checks(url, current, old, p['validate_certs'])
-
-    hints = dict(finish='run again with rotate_jwt_end_grace=true', abandon='rotate_jwt_abandon_pending',
-                 value='rotate_jwt_end_grace')
-    if module.check_mode:
-        result = procedures.execute(module, adapter, key, '', test, abandon=p['abandon_pending'], hints=hints)
-    else:
-        # The target's lock (re-entrant: the rotation engine takes it again inside).
-        with adapter.lock('end the JWT grace period'):
-            result = procedures.execute(module, adapter, key, '', test, abandon=p['abandon_pending'], hints=hints)
-    if result['outcome'] == 'rotated':
-        result['msg'] = ('ended the grace period: %s (%s) dropped, verified by the backend; tokens signed with it are '
-                         'refused, JWT_SECRET (%s) is unchanged' % (key, result['old_fingerprint'],
-                                                                    fingerprint(current)))
-        result['report_lines'][0] = result['msg']
-    return result
+    procedures.refuse_together(module, 'abandon_pending', 'drops an interrupted rotation and sets no new secret',
+                               dict(abandon_pending='rotate_jwt_abandon_pending', **SETS_NO_SECRET))
+    procedures.refuse_together(module, 'end_grace', 'ends a grace period and sets no new secret',
+                               dict(end_grace='rotate_jwt_end_grace', **SETS_NO_SECRET))
+    engine.run_module(module, specs.jwt_grace_end if p['end_grace'] else specs.jwt_secret, p['new_secret'] or None)
 
 
 if __name__ == '__main__':

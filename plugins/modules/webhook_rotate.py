@@ -61,6 +61,13 @@ checks:
   returned: always
   type: list
   elements: dict
+actions:
+  description: The names of the steps taken, in order (C(create) or C(resume), C(set external), C(set), C(restart),
+    C(test), C(finish); C(abandon), C(put back), C(restore external), C(drop); C(rollback)). In check mode, those a run
+    would take when its tests pass, from the same decision.
+  returned: always
+  type: list
+  elements: str
 report_lines:
   description: The outcome and each test with its evidence, as readable lines.
   returned: always
@@ -70,43 +77,18 @@ report_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
-from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
-from ansible_collections.quickbite.ops.plugins.module_utils.rotation import procedures, webhook
+from ansible_collections.quickbite.ops.plugins.module_utils.rotation import engine, procedures, specs
 
 
 def main():
-    spec = platform_argument_spec()
-    spec.update(procedures.rotation_argument_spec())
-    spec.update(
+    module = AnsibleModule(argument_spec=procedures.module_argument_spec(
         new_secret=dict(type='str', no_log=True),
         path=dict(type='str', default='/api/payments/webhook'),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_if=[('abandon_pending', False, ('new_secret',))])
-    if module.params['abandon_pending'] and module.params['new_secret']:
-        module.fail_json(msg='abandon_pending drops an interrupted rotation and sets no new secret: it cannot be '
-                             'combined with new_secret (rotate_webhook_secret_abandon_pending with '
-                             'rotate_webhook_secret_new)')
-    p = module.params
-    url = p['backend_url'].rstrip('/') + p['path']
-    try:
-        adapter = get_adapter(module)
-
-        def test(old, new):
-            checks = procedures.health_checks(adapter, p['backend_url'], p['wait_timeout'], p['validate_certs'])
-            if not all(c[1] for c in checks):
-                return checks
-            return checks + webhook.probe_until(url, new if new is not None else old, 10, p['validate_certs'])
-
-        result = procedures.execute(module, adapter, 'PAYMENT_WEBHOOK_SECRET', p['new_secret'], test,
-                                    abandon=p['abandon_pending'],
-                                    hints=procedures.abandon_hints('rotate_webhook_secret', 'rotate_webhook_secret_new',
-                                                                   value_required=True))
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    module.exit_json(**result)
+    ), supports_check_mode=True, required_if=[('abandon_pending', False, ('new_secret',))])
+    procedures.refuse_together(module, 'abandon_pending', 'drops an interrupted rotation and sets no new secret',
+                               dict(abandon_pending='rotate_webhook_secret_abandon_pending',
+                                    new_secret='rotate_webhook_secret_new'))
+    engine.run_module(module, specs.webhook_secret, module.params['new_secret'])
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation import engine
+from ansible_collections.quickbite.ops.plugins.module_utils.rotation.specs import SecretSpec
 
 
 class _Untouchable(object):
@@ -38,7 +39,7 @@ def test_appends_one_json_line_per_entry(tmp_path):
 
 def test_an_audit_log_planted_as_a_symlink_is_refused_before_anything_changes(tmp_path, victim):
     os.symlink(str(victim), str(tmp_path / 'audit.log'))
-    rotation = engine.Rotation(_Untouchable(), 'JWT_SECRET', str(tmp_path / 'audit.log'), 'tester', None, None)
+    rotation = engine.Rotation(_Untouchable(), SecretSpec('JWT_SECRET', None, None), str(tmp_path / 'audit.log'), 'tester')
     with pytest.raises(ConfigError, match='audit.log: it is a symlink'):
         rotation.run('new')
     assert victim.read_text() == 'root data\n'
@@ -48,7 +49,7 @@ def test_a_world_writable_audit_log_directory_is_refused(tmp_path):
     shared = tmp_path / 'shared'
     shared.mkdir()
     os.chmod(str(shared), 0o777)
-    rotation = engine.Rotation(_Untouchable(), 'JWT_SECRET', str(shared / 'audit.log'), 'tester', None, None)
+    rotation = engine.Rotation(_Untouchable(), SecretSpec('JWT_SECRET', None, None), str(shared / 'audit.log'), 'tester')
     with pytest.raises(ConfigError, match=r'rotate_\*_audit_log %s \(mode 0777\)' % shared):
         rotation.run('new')
     assert os.listdir(str(shared)) == []

@@ -9,6 +9,7 @@ import pytest
 from ansible_collections.quickbite.ops.plugins.module_utils.common import fingerprint
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation.engine import Rotation
+from ansible_collections.quickbite.ops.plugins.module_utils.rotation.specs import SecretSpec
 from tests.unit.fakes import FakeAdapter, FreeLock, MemoryStore
 
 
@@ -40,11 +41,20 @@ class _Adapter(FakeAdapter):
         return FreeLock()
 
 
-def _rotation(adapter, tmp_path, test=None, extra=None, apply=None):
-    def restart(adapter):
-        adapter.restarts += 1
-    return Rotation(adapter, 'JWT_SECRET', str(tmp_path / 'audit.log'), 'tester', apply=apply or restart,
-                    test=test or (lambda old, new: [('backend', True, 'ok')]), extra=extra)
+def _restart(adapter):
+    adapter.restarts += 1
+
+
+def _passed(old, new):
+    return [('backend', True, 'ok')]
+
+
+def _rotation(adapter, tmp_path, key='JWT_SECRET', test=None, apply=None, **spec):
+    """``spec``: the other SecretSpec fields (keep_previous=True keeps the old value as JWT_SECRET_PREVIOUS)."""
+    if spec.get('keep_previous'):
+        spec['previous_key'] = 'JWT_SECRET_PREVIOUS'
+    return Rotation(adapter, SecretSpec(key, apply or _restart, test or _passed, **spec), str(tmp_path / 'audit.log'),
+                    'tester')
 
 
 def _audit(tmp_path):
@@ -53,8 +63,9 @@ def _audit(tmp_path):
 
 def test_rotation_sets_restarts_tests_and_finishes(tmp_path):
     adapter = _Adapter(dict(JWT_SECRET='old', JWT_SECRET_PREVIOUS='x'))
-    result = _rotation(adapter, tmp_path, extra=lambda old, new: {'JWT_SECRET_PREVIOUS': old}).run('new')
+    result = _rotation(adapter, tmp_path, keep_previous=True).run('new')
     assert result['outcome'] == 'rotated' and result['changed']
+    assert result['actions'] == ['create', 'set', 'restart', 'test', 'finish']
     assert adapter.config == dict(JWT_SECRET='new', JWT_SECRET_PREVIOUS='old') and adapter.restarts == 1
     assert (result['old_fingerprint'], result['new_fingerprint']) == (fingerprint('old'), fingerprint('new'))
     assert adapter.store().data == {}, 'no pending state is left'
@@ -67,7 +78,7 @@ def test_same_value_is_unchanged_and_a_missing_key_is_an_error(tmp_path):
     adapter = _Adapter(dict(JWT_SECRET='same'))
     assert _rotation(adapter, tmp_path).run('same')['outcome'] == 'unchanged' and adapter.restarts == 0
     with pytest.raises(ConfigError, match='WEBHOOK is not set in test project; nothing to rotate'):
-        Rotation(adapter, 'WEBHOOK', str(tmp_path / 'a.log'), 'tester', apply=None, test=None).run('x')
+        Rotation(adapter, SecretSpec('WEBHOOK', None, None), str(tmp_path / 'a.log'), 'tester').run('x')
 
 
 def test_failed_test_puts_the_secret_and_the_other_keys_back(tmp_path):
@@ -78,7 +89,7 @@ def test_failed_test_puts_the_secret_and_the_other_keys_back(tmp_path):
         seen.append(new)
         return [('old token refused', new is None, 'answered 200')]
     with pytest.raises(VerificationError, match='rotation of JWT_SECRET rolled back: old token refused: answered 200'):
-        _rotation(adapter, tmp_path, test=test, extra=lambda old, new: {'JWT_SECRET_PREVIOUS': old}).run('new')
+        _rotation(adapter, tmp_path, test=test, keep_previous=True).run('new')
     assert adapter.config == dict(JWT_SECRET='old', JWT_SECRET_PREVIOUS='grace')
     assert adapter.restarts == 2 and seen == ['new', None]
     assert _audit(tmp_path)[-1]['outcome'] == 'rolled back' and adapter.store().data == {}
@@ -117,27 +128,26 @@ def test_abandon_puts_the_old_value_back_like_a_failed_test(tmp_path):
     def killed(adapter):
         raise KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
-        _rotation(adapter, tmp_path, apply=killed, extra=lambda old, new: {'JWT_SECRET_PREVIOUS': old}).run('new')
+        _rotation(adapter, tmp_path, apply=killed, keep_previous=True).run('new')
     assert adapter.config == dict(JWT_SECRET='new', JWT_SECRET_PREVIOUS='old')
-    plan = _rotation(adapter, tmp_path).plan_abandon()
+    plan = _rotation(adapter, tmp_path).plan(None, abandon=True)
     assert (plan['changed'], plan['outcome']) == (True, 'would abandon') and adapter.config['JWT_SECRET'] == 'new'
-    result = _rotation(adapter, tmp_path, extra=lambda old, new: {'JWT_SECRET_PREVIOUS': old}).abandon()
+    result = _rotation(adapter, tmp_path, keep_previous=True).run(None, abandon=True)
     assert (result['changed'], result['outcome']) == (True, 'abandoned')
     assert result['msg'] == ('abandoned the interrupted rotation of JWT_SECRET (new %s): the old value (%s) is in place '
                              'again and the service is healthy' % (fingerprint('new'), fingerprint('old')))
     assert adapter.config == dict(JWT_SECRET='old', JWT_SECRET_PREVIOUS='grace') and adapter.store().data == {}
     assert _audit(tmp_path)[-1]['outcome'] == 'abandoned'
-    nothing = _rotation(adapter, tmp_path).abandon()
+    nothing = _rotation(adapter, tmp_path).run(None, abandon=True)
     assert (nothing['changed'], nothing['outcome']) == (False, 'unchanged')
-    assert _rotation(adapter, tmp_path).plan_abandon()['changed'] is False
+    assert _rotation(adapter, tmp_path).plan(None, abandon=True)['changed'] is False
 
 
 def test_check_mode_and_the_run_decide_changed_the_same_way(tmp_path):
-    """One decision (_decide) for both: the same value is no change in check mode too."""
+    """One decision (decide) for both: the same value is no change in check mode too."""
     for value, changed in (('same', False), ('other', True), (None, True)):
         adapter = _Adapter(dict(JWT_SECRET='same'))
-        rotation = _rotation(adapter, tmp_path)
-        rotation.generate = lambda: 'generated'
+        rotation = _rotation(adapter, tmp_path, generate=lambda: 'generated')
         planned = rotation.plan(value)
         assert adapter.config == dict(JWT_SECRET='same') and adapter.restarts == 0
         assert planned['changed'] is changed and rotation.run(value)['changed'] is changed, value
@@ -146,9 +156,8 @@ def test_check_mode_and_the_run_decide_changed_the_same_way(tmp_path):
 def test_a_value_the_configuration_cannot_hold_is_refused_before_any_change(tmp_path):
     adapter = _Adapter(dict(JWT_SECRET='old'), refuse='two\nlines')
     calls = []
-    rotation = Rotation(adapter, 'JWT_SECRET', str(tmp_path / 'audit.log'), 'tester', apply=calls.append,
-                        test=None, set_external=lambda old, new: calls.append('external'),
-                        hints=dict(value='rotate_x_new'))
+    rotation = _rotation(adapter, tmp_path, apply=calls.append, set_external=lambda old, new: calls.append('external'),
+                         hints=dict(value='rotate_x_new'))
     for call in (rotation.plan, rotation.run):
         with pytest.raises(ConfigError, match=r'^refusing to write JWT_SECRET: cannot be written \(the new value: '
                                               r'rotate_x_new\)$'):
@@ -164,8 +173,7 @@ def test_failures_report_changed_when_something_changed(tmp_path):
 
     def refused(old, new):
         raise ConfigError('password authentication failed')
-    rotation = _rotation(adapter, tmp_path)
-    rotation.set_external = refused
+    rotation = _rotation(adapter, tmp_path, set_external=refused)
     with pytest.raises(VerificationError, match='stopped before changing anything') as failed:
         rotation.run('new')
     assert failed.value.details['changed'] is False and adapter.restarts == 2
@@ -185,13 +193,13 @@ def test_a_put_back_value_is_read_back_before_the_rollback_claims_it(tmp_path):
 
 def test_check_mode_plans_without_changing_and_an_emptied_key_reads_empty(tmp_path):
     adapter = _Adapter(dict(JWT_SECRET_PREVIOUS='grace'))
-    rotation = Rotation(adapter, 'JWT_SECRET_PREVIOUS', str(tmp_path / 'audit.log'), 'tester',
-                        apply=lambda a: None, test=lambda old, new: [('token refused', True, '401')])
+    rotation = _rotation(adapter, tmp_path, key='JWT_SECRET_PREVIOUS', apply=lambda a: None,
+                         test=lambda old, new: [('token refused', True, '401')])
     plan = rotation.plan('')
     assert plan['msg'] == 'would rotate JWT_SECRET_PREVIOUS (now %s) to empty, then restart and test' % fingerprint('grace')
     assert adapter.config == dict(JWT_SECRET_PREVIOUS='grace') and not (tmp_path / 'audit.log').exists()
-    assert Rotation(adapter, 'JWT_SECRET_PREVIOUS', str(tmp_path / 'audit.log'), 'tester', apply=None, test=None,
-                    generate=lambda: 'random').plan(None)['msg'].endswith('to a new random value, then restart and test')
+    assert _rotation(adapter, tmp_path, key='JWT_SECRET_PREVIOUS', generate=lambda: 'random').plan(None)[
+        'msg'].endswith('to a new random value, then restart and test')
     result = rotation.run('')
     assert result['new_fingerprint'] == 'empty' and adapter.config['JWT_SECRET_PREVIOUS'] == ''
     assert _audit(tmp_path)[-1]['new'] == 'empty'
