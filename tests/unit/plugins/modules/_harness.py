@@ -47,7 +47,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.quickbite.ops.plugins.module_utils import _http
 from ansible_collections.quickbite.ops.plugins.module_utils import _mask
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError
-from ansible_collections.quickbite.ops.plugins.module_utils.platform import base
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import base, factory
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import LockedError
 
 from tests.unit.fakes import MemoryStore
@@ -587,12 +587,17 @@ class FakeClock(object):
 
 # --------------------------------------------------------------------------- files
 def make_files(root, spec):
-    """``files:`` {relative path: text, or {text, mode}}; a backup made by
-    pg_backup comes with ``backup: <name>`` (a plain, uncompressed script with
-    its manifest and sha256 sidecar)."""
+    """``files:`` {relative path: text, or {text, mode}, or {dir: true,
+    mode}}; ``{backup: true, started, database}`` is a backup as pg_backup
+    makes it (a plain, uncompressed script with its manifest and sha256
+    sidecar)."""
     for name, value in (spec or {}).items():
         if isinstance(value, dict) and value.get('backup'):
             _backup(os.path.join(root, name), value)
+            continue
+        if isinstance(value, dict) and value.get('dir'):
+            os.makedirs(os.path.join(root, name))
+            os.chmod(os.path.join(root, name), value.get('mode', 0o700))
             continue
         text, mode = (value.get('text', ''), value.get('mode', 0o600)) if isinstance(value, dict) else (value, 0o600)
         path = os.path.join(root, name)
@@ -619,7 +624,7 @@ def _backup(path, spec):
     manifest = dict(tool='quickbite.ops.pg_backup', database=spec.get('database', 'quickbite'), format='plain',
                     compression='none', file=os.path.basename(path), size=len(data), sha256=digest,
                     flyway_version='3', flyway_failed_rows=0, tables={'orders': 2},
-                    started='2026-11-29T08:00:00+00:00', verification=None)
+                    started=spec.get('started', '2026-11-29T08:00:00+00:00'), verification=None)
     with open(path + '.manifest.json', 'w') as handle:
         json.dump(manifest, handle)
     with open(path + '.sha256', 'w') as handle:
@@ -674,6 +679,11 @@ class World(object):
             return self.adapter
         # The factory, and wherever a module or module_utils imported it from
         # there (import the module under test before this).
+        def real_adapter(*args, **kwargs):
+            raise AssertionError('a real platform adapter was built: patch where this module gets it')
+        for kind in ('compose', 'k8s'):
+            monkeypatch.setattr(_real_class(kind), '__init__', real_adapter)
+        monkeypatch.setattr(factory, 'get_adapter', get_adapter)  # imported there at run time (LazyAdapter)
         for name, loaded in list(sys.modules.items()):
             if name.startswith('ansible_collections.quickbite.ops.') and callable(getattr(loaded, 'get_adapter', None)):
                 monkeypatch.setattr(loaded, 'get_adapter', get_adapter)
