@@ -265,10 +265,13 @@ class Adapter(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def restart(self, service, recreate=False):
-        """Compose: ``restart`` or, with ``recreate``, ``up -d --no-deps
-        --force-recreate`` at the current scale; Kubernetes: a rolling restart
-        through the pod template (see rolling_restart). Returns workload()
-        as it was."""
+        """Compose: every container of the service restarted in place (the
+        Engine's restart call, or ``compose restart`` when lifecycle hooks or
+        a remote daemon need the CLI) or, with ``recreate``, ``up -d
+        --no-deps --force-recreate`` at the current scale; Kubernetes: a
+        rolling restart through the pod template (see rolling_restart).
+        Records what ran before (Compose image history) and returns
+        workload() as it was; does not wait."""
 
     def restart_stack(self):
         """Restart the whole target in one step (restarts_whole_stack; Compose:
