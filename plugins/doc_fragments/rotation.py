@@ -10,11 +10,6 @@ class ModuleDocFragment(object):
     # Paired with rotation.procedures.rotation_argument_spec(); change both together.
     DOCUMENTATION = r'''
 options:
-  backend_url:
-    description:
-      - Base URL of the backend, for health and the tests.
-    type: str
-    default: http://127.0.0.1:8080
   audit_log:
     description:
       - File the audit line is appended to, on the host that runs the module. Its directory (created 0750 when
@@ -27,16 +22,6 @@ options:
       - Who runs the rotation, for the audit line (the AWX user, for instance).
     type: str
     default: unknown
-  wait_timeout:
-    description:
-      - Seconds the restart and the tests may take.
-    type: int
-    default: 300
-  validate_certs:
-    description:
-      - Verify TLS certificates of O(backend_url).
-    type: bool
-    default: true
   abandon_pending:
     description:
       - "Drop an interrupted rotation instead of rotating: the old value is put back (the configuration's bytes as
@@ -48,9 +33,9 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Says what would rotate (with the fingerprint of the current value) and changes nothing; C(changed)
-      is decided by the same comparison as a real run (no change for the value already in force), and what a run
-      would refuse is refused.
+    description: Says what would rotate (with the fingerprint of the current value) and the steps a run would take
+      (RV(actions)), and changes nothing; C(changed) and the steps come from the same decision as a real run (no
+      change for the value already in force), and what a run would refuse is refused.
   diff_mode:
     support: none
     description: Secrets have no diff; fingerprints are returned instead.

@@ -23,7 +23,11 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.backend
+  - quickbite.ops.wait
   - quickbite.ops.rotation
+  - quickbite.ops.database
+  - quickbite.ops.database_admin
 requirements:
   - psycopg2 on the host that runs the module.
 options:
@@ -34,48 +38,6 @@ options:
         line of the env file; anything else is refused before any change.
       - Resuming an interrupted rotation with another value is refused.
     type: str
-  db_host:
-    description:
-      - Database host as reached from the host that runs the module.
-    type: str
-    default: 127.0.0.1
-  db_port:
-    description:
-      - Database port.
-    type: int
-    default: 5432
-  db_name:
-    description:
-      - Database name; C(DB_NAME) from the configuration when omitted.
-    type: str
-  db_user:
-    description:
-      - The application role whose password rotates; C(DB_USER) from the configuration when omitted.
-    type: str
-  db_sslmode:
-    description:
-      - libpq's C(sslmode) for every connection (the admin one and the login checks).
-    type: str
-    default: prefer
-    choices: [disable, allow, prefer, require, verify-ca, verify-full]
-  db_sslrootcert:
-    description:
-      - PEM file of the certificate authorities for O(db_sslmode=verify-ca) or O(db_sslmode=verify-full).
-    type: path
-  admin_user:
-    description:
-      - Role used to change the password.
-    type: str
-    default: postgres
-  admin_password:
-    description:
-      - Password of O(admin_user); C(POSTGRES_PASSWORD) from the configuration when omitted.
-    type: str
-  admin_db:
-    description:
-      - Database the admin connection opens.
-    type: str
-    default: postgres
 '''
 
 EXAMPLES = r'''
@@ -101,14 +63,16 @@ new_fingerprint:
   returned: always
   type: str
 checks:
-  description: The tests run after the change, each with C(check), C(ok) and C(evidence).
+  description: The tests run after the change, each with C(check), C(ok) and C(evidence). C(health actuator) and
+    C(health platform), then C(login with the new password) and C(login with the old password refused) (C(login with
+    the restored password) after a put-back).
   returned: always
   type: list
   elements: dict
 actions:
-  description: The names of the steps taken, in order (C(create) or C(resume), C(set external), C(set), C(restart),
-    C(test), C(finish); C(abandon), C(put back), C(restore external), C(drop); C(rollback)). In check mode, those a run
-    would take when its tests pass, from the same decision.
+  description: The names of the steps taken, in order (C(create) or C(resume), C(set external) (the role's
+    password), C(set), C(restart), C(test), C(finish); C(abandon), C(put back), C(restore external) or C(drop);
+    C(rollback)). In check mode, those a run would take when its tests pass, from the same decision.
   returned: always
   type: list
   elements: str
@@ -121,22 +85,15 @@ report_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import SSLMODES, require_psycopg2
+from ansible_collections.quickbite.ops.plugins.module_utils import options
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import require_psycopg2
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation import engine, procedures, specs
 
 
 def main():
     module = AnsibleModule(argument_spec=procedures.module_argument_spec(
+        options.database_argument_spec(), options.database_admin_argument_spec(),
         new_password=dict(type='str', no_log=True),
-        db_host=dict(type='str', default='127.0.0.1'),
-        db_port=dict(type='int', default=5432),
-        db_name=dict(type='str'),
-        db_user=dict(type='str'),
-        db_sslmode=dict(type='str', default='prefer', choices=list(SSLMODES)),
-        db_sslrootcert=dict(type='path'),
-        admin_user=dict(type='str', default='postgres'),
-        admin_password=dict(type='str', no_log=True),
-        admin_db=dict(type='str', default='postgres'),
     ), supports_check_mode=True)
     procedures.refuse_together(module, 'abandon_pending', 'drops an interrupted rotation and sets no new password',
                                dict(abandon_pending='rotate_db_password_abandon_pending',

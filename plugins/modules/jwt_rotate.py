@@ -31,6 +31,8 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.backend
+  - quickbite.ops.wait
   - quickbite.ops.rotation
 options:
   new_secret:
@@ -94,7 +96,10 @@ new_fingerprint:
   returned: always
   type: str
 checks:
-  description: The tests run after the change, each with C(check), C(ok) and C(evidence).
+  description: The tests run after the change, each with C(check), C(ok) and C(evidence). C(health actuator) and
+    C(health platform), then C(new token accepted) and C(old token refused) (C(old token still accepted
+    (JWT_SECRET_PREVIOUS)) with O(keep_previous)); with O(end_grace), C(token of JWT_SECRET accepted) and C(token of
+    the dropped JWT_SECRET_PREVIOUS refused). After a put-back, the old value's token accepted.
   returned: always
   type: list
   elements: dict
@@ -108,9 +113,9 @@ msg:
   returned: always
   type: str
 actions:
-  description: The names of the steps taken, in order (C(create) or C(resume), C(set external), C(set), C(restart),
-    C(test), C(finish); C(abandon), C(put back), C(restore external), C(drop); C(rollback)). In check mode, those a run
-    would take when its tests pass, from the same decision.
+  description: The names of the steps taken, in order (C(create) or C(resume), C(set), C(restart), C(test),
+    C(finish); C(abandon), C(put back) or C(drop); C(rollback)). In check mode, those a run would take when its tests
+    pass, from the same decision.
   returned: always
   type: list
   elements: str

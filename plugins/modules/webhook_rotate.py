@@ -20,6 +20,8 @@ author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
   - quickbite.ops.platform
+  - quickbite.ops.backend
+  - quickbite.ops.wait
   - quickbite.ops.rotation
 options:
   new_secret:
@@ -57,14 +59,16 @@ new_fingerprint:
   returned: always
   type: str
 checks:
-  description: The tests run after the change, each with C(check), C(ok) and C(evidence).
+  description: The tests run after the change, each with C(check), C(ok) and C(evidence). C(health actuator) and
+    C(health platform), then C(signed test event accepted) and C(wrongly signed event refused), signed with the new
+    secret (with the old one after a put-back).
   returned: always
   type: list
   elements: dict
 actions:
-  description: The names of the steps taken, in order (C(create) or C(resume), C(set external), C(set), C(restart),
-    C(test), C(finish); C(abandon), C(put back), C(restore external), C(drop); C(rollback)). In check mode, those a run
-    would take when its tests pass, from the same decision.
+  description: The names of the steps taken, in order (C(create) or C(resume), C(set), C(restart), C(test),
+    C(finish); C(abandon), C(put back) or C(drop); C(rollback)). In check mode, those a run would take when its tests
+    pass, from the same decision.
   returned: always
   type: list
   elements: str

@@ -16,14 +16,15 @@ log, with fingerprints only. Check mode and a run take one decision
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
 import hmac
 import json
 import os
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
+from ansible_collections.quickbite.ops.plugins.module_utils import _safefs, common
 from ansible_collections.quickbite.ops.plugins.module_utils.common import fingerprint, register_secrets
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError, VerificationError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
 
 
@@ -58,13 +59,11 @@ def append_audit(path, entry):
 def run_module(module, build, new_value=None):
     """The whole of a rotation module after its options are parsed:
     ``build(module, adapter)`` declares the secret (a specs builder), then
-    rotate(); typed errors become fail_json."""
-    try:
+    rotate(); common.run_module turns typed errors into fail_json."""
+    def work(module):
         adapter = get_adapter(module)
-        result = rotate(module, adapter, build(module, adapter), new_value, module.params['abandon_pending'])
-    except QuickbiteError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    module.exit_json(**result)
+        return rotate(module, adapter, build(module, adapter), new_value, module.params['abandon_pending'])
+    common.run_module(module, work)
 
 
 def rotate(module, adapter, spec, new_value=None, abandon=False):
@@ -80,14 +79,6 @@ def rotate(module, adapter, spec, new_value=None, abandon=False):
     if result['outcome'] == 'rotated' and spec.done:
         result['msg'] = result['report_lines'][0] = spec.done(result)
     return result
-
-
-class _Unlocked(object):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 class Rotation(object):
@@ -251,7 +242,7 @@ class Rotation(object):
         gate = self._gate(abandon)
         if gate:
             return self._quiet(gate)
-        with self.adapter.lock(self.spec.lock) if self.spec.lock else _Unlocked():
+        with self.adapter.lock(self.spec.lock) if self.spec.lock else contextlib.nullcontext():
             append_audit(self.audit_log, None)  # an unsafe audit log is refused before anything changes
             with self.adapter.lock('rotate %s' % self.secret):
                 return self._run(self._decide(new_value, abandon))

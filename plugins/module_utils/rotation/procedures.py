@@ -8,7 +8,7 @@ check afterwards."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils import options
 from ansible_collections.quickbite.ops.plugins.module_utils.health import backend
 
 # The backend's health after a rotation: health.backend, shared with db/.
@@ -30,23 +30,20 @@ def recreate(services, timeout, backend_url=None, validate_certs=True):
 
 
 def rotation_argument_spec():
-    """Options every rotation module has (documented in each module)."""
+    """The rotation options; doc fragment quickbite.ops.rotation."""
     return dict(
-        backend_url=dict(type='str', default='http://127.0.0.1:8080'),
         audit_log=dict(type='path', default='/var/log/quickbite-ops/rotation.log'),
         operator=dict(type='str', default='unknown'),
-        wait_timeout=dict(type='int', default=300),
-        validate_certs=dict(type='bool', default=True),
         abandon_pending=dict(type='bool', default=False),
     )
 
 
-def module_argument_spec(**options):
-    """The platform options, the options above and a module's own ``options``."""
-    spec = platform_argument_spec()
-    spec.update(rotation_argument_spec())
-    spec.update(options)
-    return spec
+def module_argument_spec(*groups, **own):
+    """A rotation module's argument_spec: the platform, backend, wait and
+    rotation option groups, the module's other ``groups`` and its ``own``
+    options (the fragments its DOCUMENTATION extends, in the same order)."""
+    return options.argument_spec(options.platform_argument_spec(), options.backend_argument_spec(),
+                                 options.wait_argument_spec(), rotation_argument_spec(), *groups, **own)
 
 
 def refuse_together(module, option, does, variables):
