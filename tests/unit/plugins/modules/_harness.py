@@ -696,6 +696,10 @@ class World(object):
         monkeypatch.setattr(flyway, 'table', self.flyway)
         monkeypatch.setattr(time, 'time', self.clock.time)
         monkeypatch.setattr(time, 'sleep', self.clock.sleep)
+        # The database modules turn SIGTERM/SIGINT/SIGHUP into exceptions: not
+        # in the test process.
+        import signal
+        monkeypatch.setattr(signal, 'signal', lambda signum, handler: signal.getsignal(signum))
         # Warnings are kept per process until a module exits: none from an earlier case.
         from ansible.module_utils.common import warnings
         monkeypatch.setattr(warnings, '_global_warnings', {})
