@@ -12,8 +12,8 @@ short_description: Restart QuickBite services, the whole stack, or one container
 version_added: 0.1.0
 description:
   - The runbook's Service Restart section on either platform, then a wait until the service is back.
-  - "Compose: C(docker compose restart <service>); when the service's configuration changed (its compose config hash,
-    which covers the env file, differs from the running containers'), or O(mode=recreate), C(up -d --no-deps
+  - "Compose: C(docker compose restart <service>); when the service's configuration changed (Compose's own verdict:
+    C(--dry-run up) would recreate it, so an edited env file is noticed), or O(mode=recreate), C(up -d --no-deps
     --force-recreate) keeping the replica count. The whole stack: C(down) then C(up -d) with the env file."
   - "Kubernetes: a rolling restart (the C(kubectl.kubernetes.io/restartedAt) annotation on the pod template), then
     kubectl's completion rules: observed generation caught up, every replica updated, no old replica left, every
