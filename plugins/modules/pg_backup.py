@@ -25,7 +25,8 @@ description:
     measurement on a 1 GB QuickBite-like database: as fast as C(pg_dump) can read, smaller than the runbook's
     C(pg_dump | gzip), and restored faster. PostgreSQL 15 compresses custom archives only with gzip (about 2 times
     slower), and an uncompressed custom archive compressed in the stream comes out larger (every row carries a length
-    header). See the README for the figures. Custom and directory archives remain available for selective restores."
+    header). The figures are in benchmarks/backup/README.md. Custom and directory archives remain available for
+    selective restores."
   - "Retention after success only: keeps the newest O(keep_last) and those younger than O(keep_days), and never
     deletes the newest backup or the newest verified one. Check mode lists what would be written and deleted."
   - Runs under a lock on O(dest_dir), so two backups (a scheduled one and a manual one) never overlap.
