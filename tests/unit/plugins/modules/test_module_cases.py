@@ -16,6 +16,12 @@ CASES = [pytest.param(name, case.values[0], id='%s-%s' % (name, case.id), marks=
          for name in TABLES for case in _harness.load_cases(name)]
 
 
+def test_every_module_has_a_case_table():
+    modules = os.path.join(_harness.HERE, '..', '..', '..', '..', 'plugins', 'modules')
+    names = sorted(name[:-3] for name in os.listdir(modules) if name.endswith('.py') and name != '__init__.py')
+    assert TABLES == names
+
+
 @pytest.mark.parametrize('name, case', CASES)
 def test_module_case(name, case, tmp_path, monkeypatch):
     module = importlib.import_module(PACKAGE + name)  # before World patches what it imported
