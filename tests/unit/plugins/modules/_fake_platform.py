@@ -1,0 +1,265 @@
+"""The platform a module's case table describes (``platform:``), behind the
+adapter interface: an in-memory stand-in for the Compose or Kubernetes
+adapter that records every change it is asked for. See _harness.py."""
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError, PlatformError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import base
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import LockedError
+
+from tests.unit.fakes import MemoryStore
+
+SERVICES = ('backend', 'frontend', 'postgres', 'redis')
+
+
+# --------------------------------------------------------------------------- platform
+class FakeAdapter(base.Adapter):
+    """The platform as the table describes it. ``platform:`` keys:
+    services ({name: {replicas, ready, image, image_id, revision, pinned,
+    config_changed, state, logs, resources, wait_fails}}), config, store,
+    history ({service: [{image, image_id} or {revision, image}]}),
+    locked_by (a holder: lock() refuses), fail ({method: message})."""
+
+    RECORDED = ('set_config', 'restart', 'restart_stack', 'delete_replica', 'scale', 'set_resources', 'rollback',
+                'unpin', 'stop', 'start', 'wait', 'lock')
+
+    def __init__(self, world):
+        spec = world.get('platform') or {}
+        self.calls = []
+        self.backend = None
+        services = spec.get('services')
+        if services is None:
+            services = dict((name, {}) for name in SERVICES)
+        self.state = {}
+        for name, given in services.items():
+            entry = dict(replicas=1, image='quickbite/%s:1' % name, image_id='sha256:%s1' % name, revision=None,
+                         pinned=None, config_changed=False, state='running', logs=[], wait_fails=None)
+            if self.platform == 'k8s':
+                entry['revision'] = '1'
+            entry.update(given or {})
+            entry.setdefault('ready', entry['replicas'] if entry['state'] == 'running' else 0)
+            self.state[name] = entry
+        self.config = dict(spec.get('config') or {})
+        self.history_ = dict(spec.get('history') or {})
+        self.fail = dict(spec.get('fail') or {})
+        self.locked_by = spec.get('locked_by')
+        self.memory = MemoryStore()
+        for key, value in (spec.get('store') or {}).items():
+            self.memory.save(key, value)
+
+    # -- recording
+    def _record(self, *call):
+        self.calls.append(list(call))
+        message = self.fail.get(call[0])
+        if message:
+            raise PlatformError(message)
+
+    def _known(self, service):
+        if service not in self.state:
+            raise NotFoundError('service %s not found in %s' % (service, self.describe()))
+        return self.state[service]
+
+    # -- reading
+    def describe(self):
+        return 'compose project in /opt/quickbite' if self.platform == 'compose' else 'namespace quickbite'
+
+    def target_name(self):
+        return 'quickbite'
+
+    def stack_restart_effect(self):
+        if self.platform == 'compose':
+            return 'takes every service of compose project quickbite down and up again (QuickBite is down meanwhile)'
+        return 'restarts every Deployment of namespace quickbite'
+
+    def exec_spawn(self, service, user=None):
+        raise ConfigError('quickbite_db_access exec is not available in these tests')
+
+    def service_names(self):
+        return list(self.state)
+
+    def deployment_name(self, service):
+        return base.DEFAULT_DEPLOYMENTS.get(service, service)
+
+    def _service(self, name):
+        entry = self._known(name)
+        replicas = []
+        for index in range(max(entry['replicas'], 1 if entry['state'] != 'running' else 0)):
+            ready = index < entry['ready']
+            replicas.append(base.replica('%s-%d' % (name, index + 1), entry['state'] if not ready or
+                                         entry['state'] != 'running' else 'running', ready,
+                                         health='healthy' if ready else 'unhealthy', image=entry['image'],
+                                         exit_code=1 if entry['state'] == 'exited' else None))
+        desired = entry['replicas'] if self.platform == 'k8s' else None
+        return base.judge_service(name, self.deployment_name(name), desired, replicas)
+
+    def services(self, names=None, detail=True):
+        return [self._service(name) for name in (names or list(self.state))]
+
+    def logs(self, service, tail=100, since=None, previous=False, selector=None):
+        if selector:
+            return [dict(source='%s-1' % name, lines=list(entry['logs'])) for name, entry in self.state.items()
+                    if entry.get('labels') and selector in entry['labels']]
+        entry = self._known(service)
+        previous = previous and getattr(self, 'has_previous_log', self.platform == 'k8s')
+        if previous and not entry.get('previous_logs'):
+            raise PlatformError('%s-1 has no previous container' % service)
+        lines = list(entry.get('previous_logs') if previous else entry['logs'])
+        return [dict(source='%s-1' % service, lines=lines[-tail:] if tail else lines)] if lines or entry['replicas'] \
+            else []
+
+    def workload(self, service):
+        entry = self._known(service)
+        return dict(service=service, image=entry['image'], image_id=entry['image_id'], revision=entry['revision'],
+                    replicas=entry['replicas'], ready=entry['ready'], config_changed=entry['config_changed'],
+                    pinned=entry['pinned'])
+
+    def history(self, service):
+        return list(self.history_.get(service, []))
+
+    def get_config(self, key):
+        if 'get_config' in self.fail:
+            raise PlatformError(self.fail['get_config'])
+        return self.config.get(key)
+
+    def config_items(self):
+        if 'config_items' in self.fail:
+            raise PlatformError(self.fail['config_items'])
+        return dict(self.config)
+
+    def check_config(self, key, value):
+        if '\n' in value or '\r' in value:
+            raise ConfigError('%s cannot hold a line break in %s' % (key, self.describe()))
+
+    def store(self):
+        return self.memory
+
+    def lock(self, procedure, ttl=3600):
+        self._record('lock', procedure)
+        if self.locked_by:
+            raise LockedError('refusing to %s: another run holds the lock of %s: %s; nothing was changed'
+                              % (procedure, self.describe(), self.locked_by))
+        return _Free()
+
+    def container_resources(self, service, container=None):
+        if self.platform == 'compose':
+            return base.Adapter.container_resources(self, service, container)
+        entry = self._known(service)
+        return container or service, dict(entry.get('resources') or {})
+
+    def rollback_target(self, service, to=None):
+        entry = self._known(service)
+        history = self.history(service)
+        key = 'revision' if self.platform == 'k8s' else 'image_id'
+        current = entry['revision'] if self.platform == 'k8s' else entry['image_id']
+        if to is not None:
+            found = [h for h in history if str(h.get(key)) == str(to) or h.get('image') == to]
+        else:
+            found = [h for h in history if str(h.get(key)) != str(current)][-1:]
+        if not found:
+            raise NotFoundError('no recorded %s of %s to roll back to%s' % (
+                'revision' if self.platform == 'k8s' else 'image', service, ' matching %s' % to if to else ''))
+        target = found[-1]
+        label = 'revision %s' % target['revision'] if self.platform == 'k8s' else target['image']
+        return dict(target=target, label=label, changes=str(target.get(key)) != str(current))
+
+    # -- changing
+    def set_config(self, key, value):
+        self._record('set_config', key)
+        self.config[key] = value
+
+    def restart(self, service, recreate=False):
+        before = self.workload(service)
+        self._record('restart', service, 'recreate' if recreate else 'restart')
+        if self.platform == 'k8s':
+            self.state[service]['revision'] = str(int(self.state[service]['revision']) + 1)
+        if service == 'backend' and self.backend is not None:
+            self.backend.restarted(self.config)
+        return before
+
+    def restart_stack(self):
+        if not getattr(self, 'restarts_whole_stack', self.platform == 'compose'):
+            return base.Adapter.restart_stack(self)
+        before = dict((name, self.workload(name)) for name in self.state)
+        self._record('restart_stack')
+        if self.backend is not None:
+            self.backend.restarted(self.config)
+        return before
+
+    def delete_replica(self, name):
+        for service, entry in self.state.items():
+            if name in ['%s-%d' % (service, i + 1) for i in range(entry['replicas'])]:
+                self._record('delete_replica', name)
+                return service, [] if self.platform == 'compose' else [name]
+        raise NotFoundError('no container or pod named %s in %s' % (name, self.describe()))
+
+    def scale(self, service, replicas):
+        before = self.workload(service)
+        self._record('scale', service, replicas)
+        self.state[service].update(replicas=replicas, ready=replicas)
+        return before
+
+    def set_resources(self, service, container, resources):
+        self._record('set_resources', service, container)
+        self.state[service]['resources'] = resources
+
+    def rollback(self, service, target):
+        self._record('rollback', service)
+        entry = self.state[service]
+        for key in ('image', 'image_id', 'revision'):
+            if target['target'].get(key) is not None:
+                entry[key] = target['target'][key]
+
+    def unpin(self, service):
+        if not getattr(self, 'pins_images', self.platform == 'compose'):
+            return base.Adapter.unpin(self, service)
+        before = self.workload(service)
+        self._record('unpin', service)
+        self.state[service]['pinned'] = None
+        return before
+
+    def stop(self, service):
+        self._record('stop', service)
+        entry = self.state[service]
+        token = dict(replicas=entry['replicas'])
+        entry.update(replicas=0, ready=0)
+        return token
+
+    def start(self, service, token):
+        self._record('start', service)
+        self.state[service].update(replicas=token['replicas'], ready=token['replicas'])
+
+    def wait(self, service, timeout, replicas=None, gone=None, endpoint=None):
+        self._record('wait', service)
+        entry = self.state[service]
+        if entry['wait_fails']:
+            raise self.timeout_error(service, 'become ready', timeout, [entry['wait_fails']], None)
+        return self._service(service)
+
+
+def real_class(kind):
+    if kind == 'compose':
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform.compose import ComposeAdapter
+        return ComposeAdapter
+    from ansible_collections.quickbite.ops.plugins.module_utils.platform.kubernetes import KubernetesAdapter
+    return KubernetesAdapter
+
+
+_CLASSES = {}
+
+
+def make_adapter(world, kind):
+    """A FakeAdapter declaring the capabilities (plain class attributes:
+    platform, rolling_restart...) the real adapter of ``kind`` declares."""
+    kind = (world.get('platform') or {}).get('kind', kind)
+    if kind not in _CLASSES:
+        real = real_class(kind)
+        declared = dict((name, value) for name, value in vars(real).items()
+                        if not name.startswith('_') and isinstance(value, (bool, str)))
+        _CLASSES[kind] = type('Fake%sAdapter' % real.__name__, (FakeAdapter,), declared)
+    return _CLASSES[kind](world)
+
+
+class _Free(object):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
