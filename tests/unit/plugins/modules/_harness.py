@@ -160,12 +160,14 @@ class World(object):
     def _patch(self, monkeypatch):
         def get_adapter(module):
             return self.adapter
-        # The factory, and wherever a module or module_utils imported it from
-        # there (import the module under test before this).
+
         def real_adapter(*args, **kwargs):
             raise AssertionError('a real platform adapter was built: patch where this module gets it')
+
         for kind in ('compose', 'k8s'):
             monkeypatch.setattr(real_class(kind), '__init__', real_adapter)
+        # The factory, and wherever a module or module_utils imported it from
+        # there (import the module under test before this).
         monkeypatch.setattr(factory, 'get_adapter', get_adapter)  # imported there at run time (LazyAdapter)
         for name, loaded in list(sys.modules.items()):
             if name.startswith('ansible_collections.quickbite.ops.') and callable(getattr(loaded, 'get_adapter', None)):
