@@ -2,8 +2,8 @@
 # Copyright: (c) 2026, QuickBite operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helpers shared by every module: secret fingerprints and masking, and the
-end of main() (typed errors turned into fail_json, warnings, exit_json).
-Option groups are in options.py."""
+end of main() (the target's adapter and lock, typed errors turned into
+fail_json, warnings, exit_json). Option groups are in options.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -11,6 +11,8 @@ __metaclass__ = type
 import hashlib
 
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 # Option specs moved to options.py; still importable from here for the rotation modules until they import options.
 from ansible_collections.quickbite.ops.plugins.module_utils.options import platform_argument_spec  # pylint: disable=unused-import
 
@@ -47,3 +49,15 @@ def run_module(module, work):
     if result.pop('failed', False):
         module.fail_json(**result)
     module.exit_json(**result)
+
+
+def run_on_target(module, procedure, work):
+    """run_module for a procedure that changes the target: ``work(module,
+    adapter)`` gets the adapter of the module's platform options and runs
+    holding the target's lock (none in check mode, which changes nothing);
+    ``procedure`` names it for a run the lock refuses."""
+    def locked(module):
+        adapter = factory.get_adapter(module)
+        with target_lock(adapter, procedure, module.check_mode):
+            return work(module, adapter)
+    run_module(module, locked)

@@ -83,29 +83,24 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
+from ansible_collections.quickbite.ops.plugins.module_utils import options
+from ansible_collections.quickbite.ops.plugins.module_utils.common import run_on_target
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import rollback
-from ansible_collections.quickbite.ops.plugins.module_utils.options import (argument_spec, platform_argument_spec,
-                                                                            wait_argument_spec)
-from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
-from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(
-        platform_argument_spec(), wait_argument_spec(),
+    module = AnsibleModule(argument_spec=options.argument_spec(
+        options.platform_argument_spec(), options.wait_argument_spec(),
         service=dict(type='str', default='backend'),
         to=dict(type='str'),
         unpin=dict(type='bool', default=False),
     ), supports_check_mode=True)
-    run_module(module, roll_back)
+    run_on_target(module, 'roll back %s' % module.params['service'], roll_back)
 
 
-def roll_back(module):
+def roll_back(module, adapter):
     p = module.params
-    adapter = factory.get_adapter(module)
-    with target_lock(adapter, 'roll back %s' % p['service'], module.check_mode):
-        return rollback.run(adapter, p['service'], p['to'], p['unpin'], p['wait_timeout'], module.check_mode)
+    return rollback.run(adapter, p['service'], p['to'], p['unpin'], p['wait_timeout'], module.check_mode)
 
 
 if __name__ == '__main__':

@@ -122,12 +122,10 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
+from ansible_collections.quickbite.ops.plugins.module_utils.common import run_on_target
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import scale
 from ansible_collections.quickbite.ops.plugins.module_utils.options import (argument_spec, platform_argument_spec,
                                                                             wait_argument_spec)
-from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
-from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 
 
 def main():
@@ -144,18 +142,16 @@ def main():
         manifest=dict(type='path'),
     ), supports_check_mode=True,
         required_one_of=[('replicas', 'resources')], mutually_exclusive=[('replicas', 'resources')])
-    run_module(module, scale_service)
+    run_on_target(module, 'scale %s' % module.params['service'], scale_service)
 
 
-def scale_service(module):
+def scale_service(module, adapter):
     p = module.params
-    adapter = factory.get_adapter(module)
-    with target_lock(adapter, 'scale %s' % p['service'], module.check_mode):
-        if p['resources'] is not None:
-            return scale.run_vertical(adapter, p['service'], p['container'], p['resources'],
-                                      p['manifest'], p['wait_timeout'], module.check_mode)
-        guards = scale.Guards(p['stateful_services'], p['db_service'], p['replicated_services'], p['confirm'])
-        return scale.run(adapter, p['service'], p['replicas'], p['wait_timeout'], module.check_mode, guards)
+    if p['resources'] is not None:
+        return scale.run_vertical(adapter, p['service'], p['container'], p['resources'],
+                                  p['manifest'], p['wait_timeout'], module.check_mode)
+    guards = scale.Guards(p['stateful_services'], p['db_service'], p['replicated_services'], p['confirm'])
+    return scale.run(adapter, p['service'], p['replicas'], p['wait_timeout'], module.check_mode, guards)
 
 
 if __name__ == '__main__':

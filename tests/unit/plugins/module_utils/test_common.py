@@ -73,3 +73,55 @@ def test_run_module_lets_other_errors_through():
         raise KeyError('bug')
     with pytest.raises(KeyError):
         run_module(_Module(), work)
+
+
+class _LockingAdapter(object):
+    def __init__(self):
+        self.events = []
+
+    def lock(self, procedure):
+        adapter = self
+
+        class _Held(object):
+            def __enter__(self):
+                adapter.events.append('lock %s' % procedure)
+
+            def __exit__(self, *exc):
+                adapter.events.append('release')
+                return False
+        return _Held()
+
+
+def _run_on_target(monkeypatch, check_mode, work):
+    from ansible_collections.quickbite.ops.plugins.module_utils import common
+    adapter = _LockingAdapter()
+    monkeypatch.setattr(common.factory, 'get_adapter', lambda module: adapter)
+    module = _Module()
+    module.check_mode = check_mode
+    with pytest.raises(_Exit) as info:
+        common.run_on_target(module, 'scale backend', work)
+    return info.value.args, adapter.events
+
+
+def test_run_on_target_runs_the_work_under_the_target_lock(monkeypatch):
+    def work(module, adapter):
+        adapter.events.append('work')
+        return dict(changed=True)
+    (how, result), events = _run_on_target(monkeypatch, False, work)
+    assert (how, result, events) == ('exit', dict(changed=True), ['lock scale backend', 'work', 'release'])
+
+
+def test_run_on_target_takes_no_lock_in_check_mode(monkeypatch):
+    def work(module, adapter):
+        adapter.events.append('work')
+        return dict(changed=True)
+    (how, result), events = _run_on_target(monkeypatch, True, work)
+    assert (how, events) == ('exit', ['work'])
+
+
+def test_run_on_target_releases_the_lock_and_fails_on_a_typed_error(monkeypatch):
+    def work(module, adapter):
+        raise ConfigError('service nope not found; set scale_service to one of backend, frontend')
+    (how, result), events = _run_on_target(monkeypatch, False, work)
+    assert how == 'fail' and result['msg'].startswith('service nope not found')
+    assert events == ['lock scale backend', 'release']
