@@ -20,7 +20,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import podexec, tables
+from . import podexec, tables, watchlist
 from .core import RESOURCES, ApiError, Emulator
 
 CONTROL_PREFIX = '/_emulator'
@@ -299,14 +299,20 @@ class Handler(BaseHTTPRequestHandler):
         em = self.emulator
         match = em._matcher(q.get('labelSelector'), q.get('fieldSelector'))
         watcher = Watcher(plural, namespace, match)
+        send_initial = watchlist.initial_events(q)
         rv = q.get('resourceVersion')
         since = rv if rv not in (None, '', '0') else None
         if since is not None and not since.isdigit():
             raise ApiError(400, 'BadRequest', 'invalid resource version %r' % since)
+        if send_initial:     # watch-list: the state now (NotOlderThan the rv), then the changes
+            since = None
         with em._lock:
-            initial = [] if since is not None else \
-                em.api_list(plural, namespace, q.get('labelSelector'), q.get('fieldSelector'))['items']
+            listing = em.api_list(plural, namespace, q.get('labelSelector'), q.get('fieldSelector'))
+            initial = [] if since is not None or send_initial is False else listing['items']
             fresh = em.add_watcher(watcher, since)
+        end_bookmark = None
+        if send_initial and _flag(q.get('allowWatchBookmarks', 'false')):
+            end_bookmark = watchlist.initial_events_end(RESOURCES[plural], listing['metadata']['resourceVersion'])
         if not fresh:
             gone = ApiError(410, 'Expired', 'too old resource version: %s' % since).status()
             initial, watcher = [], None
@@ -330,6 +336,8 @@ class Handler(BaseHTTPRequestHandler):
             for obj in initial:
                 obj['apiVersion'], obj['kind'] = res.api_version, res.kind
                 chunk(json.dumps({'type': 'ADDED', 'object': obj}).encode() + b'\n')
+            if end_bookmark is not None:
+                chunk(json.dumps({'type': 'BOOKMARK', 'object': end_bookmark}).encode() + b'\n')
             while not watcher.closed:
                 left = deadline - time.time()
                 if left <= 0:
