@@ -13,8 +13,6 @@ import hashlib
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
-# Option specs moved to options.py; still importable from here for the rotation modules until they import options.
-from ansible_collections.quickbite.ops.plugins.module_utils.options import platform_argument_spec  # pylint: disable=unused-import
 
 
 def fingerprint(secret):

@@ -25,8 +25,6 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import install_signal_handlers
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
-# The database options are declared in options.py; SSLMODES stays importable from here for db_password_rotate.
-from ansible_collections.quickbite.ops.plugins.module_utils.options import SSLMODES  # pylint: disable=unused-import
 
 # The one place psycopg2 is imported for the database modules: the others
 # take psycopg2 and sql (re-exported) from here; a module calls
