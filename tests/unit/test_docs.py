@@ -100,7 +100,7 @@ def test_relative_links_resolve(path):
     for target in LINK.findall(_without_code(_read(path))):
         if re.match(r'^[a-z][a-z0-9+.-]*:', target):
             continue  # http(s), mailto: not checked here
-        file_part, _, anchor = target.partition('#')
+        file_part, anchor = (target.split('#', 1) + [''])[:2]
         dest = os.path.normpath(os.path.join(os.path.dirname(path), file_part)) if file_part else path
         if not os.path.exists(dest):
             broken.append('%s (no such file)' % target)
