@@ -45,6 +45,7 @@ from . import logs as loglines
 from .patching import PatchError, apply_patch
 from .selectors import (SelectorError, parse_field_selector, parse_label_selector,
                         selector_matches, selector_to_string)
+from .statefulsets import StatefulSetController, sts_defaults
 
 NAMESPACE = 'quickbite'
 SECRET_NAME = 'quickbite-secrets'
@@ -90,9 +91,12 @@ RESOURCES = {r.plural: r for r in [
     Resource('events', '', 'v1', 'Event', short=('ev',)),
     Resource('deployments', 'apps', 'v1', 'Deployment', True, ('scale', 'status'), ('deploy',)),
     Resource('replicasets', 'apps', 'v1', 'ReplicaSet', True, ('scale', 'status'), ('rs',)),
+    Resource('statefulsets', 'apps', 'v1', 'StatefulSet', True, ('scale', 'status'), ('sts',)),
+    Resource('controllerrevisions', 'apps', 'v1', 'ControllerRevision'),
 ]}
-WITH_STATUS = {'deployments', 'replicasets', 'pods', 'namespaces', 'services'}
-WITH_GENERATION = {'deployments', 'replicasets'}
+WITH_STATUS = {'deployments', 'replicasets', 'statefulsets', 'pods', 'namespaces', 'services'}
+WITH_GENERATION = {'deployments', 'replicasets', 'statefulsets'}
+WORKLOADS = ('deployments', 'replicasets', 'statefulsets')
 
 
 class ApiError(Exception):
@@ -234,13 +238,13 @@ class PodSim(object):
         return self.restart_base + 1 + int(max(now - self.crash_since, 0) / interval)
 
 
-class Emulator(object):
+class Emulator(StatefulSetController):
     """The emulated cluster.  Every public method is thread-safe."""
 
     def __init__(self, secrets=None, pod_start_delay=0.2, tick=0.05, progress_deadline_seconds=None,
                  crash_interval=0.5, pod_terminate_delay=0.0, token=None, namespace=NAMESPACE,
                  seed=True, history_size=20000, max_events=1000, watch_cache_size=5000, exec_backends=None,
-                 exec_protocols=('v5.channel.k8s.io', 'v4.channel.k8s.io')):
+                 exec_protocols=('v5.channel.k8s.io', 'v4.channel.k8s.io'), statefulsets=(), sidecars=None):
         self.secret_values = dict(DEFAULT_SECRETS)
         self.secret_values.update(secrets or {})
         self.pod_start_delay = float(pod_start_delay)
@@ -251,6 +255,9 @@ class Emulator(object):
         self.token = token
         self.namespace = namespace
         self.seed_enabled = seed
+        # seed shape (seed.py): workloads made StatefulSets, sidecar containers per workload
+        self.seed_statefulsets = tuple(statefulsets or ())
+        self.seed_sidecars = sidecars
         # pod exec (podexec.py): target (pod, Deployment or app label) -> argv prefix that runs the
         # command for real; configuration, so reset() keeps it.
         self.exec_backends = dict(exec_backends or {})
@@ -329,7 +336,7 @@ class Emulator(object):
             self._notify('DELETED', plural, dict(obj, metadata=meta))
             if plural == 'pods':
                 self._sims.pop(meta['uid'], None)
-            for child_plural in ('replicasets', 'pods'):
+            for child_plural in ('replicasets', 'controllerrevisions', 'pods'):
                 for child in list(self._iter(child_plural, meta.get('namespace', ''))):
                     if any(ref.get('uid') == meta['uid'] for ref in child['metadata'].get('ownerReferences') or []):
                         self._remove(child_plural, child)
@@ -416,6 +423,10 @@ class Emulator(object):
             spec.setdefault('replicas', 1)
             default_pod_spec(spec.setdefault('template', {}).setdefault('spec', {}))
             obj.setdefault('status', {'replicas': 0})
+        elif plural == 'statefulsets':
+            spec = sts_defaults(obj.setdefault('spec', {}))
+            default_pod_spec(spec.setdefault('template', {}).setdefault('spec', {}))
+            obj.setdefault('status', {'replicas': 0, 'availableReplicas': 0})
         elif plural == 'pods':
             spec = default_pod_spec(obj.setdefault('spec', {}))
             spec.setdefault('serviceAccountName', 'default')
@@ -445,7 +456,7 @@ class Emulator(object):
     def _validate(self, plural, obj, old=None):
         res = RESOURCES[plural]
         name = obj['metadata']['name']
-        if plural in ('deployments', 'replicasets'):
+        if plural in WORKLOADS:
             spec = obj.get('spec') or {}
             selector = spec.get('selector')
             if not selector or not (selector.get('matchLabels') or selector.get('matchExpressions')):
@@ -462,6 +473,11 @@ class Emulator(object):
             if spec.get('replicas') is not None and int(spec['replicas']) < 0:
                 raise invalid(res, name, 'spec.replicas: Invalid value: %s: must be greater than or equal to 0'
                               % spec['replicas'])
+        if plural == 'statefulsets':
+            strategy = (obj.get('spec') or {}).get('updateStrategy') or {}
+            if strategy.get('type') != 'RollingUpdate' and strategy.get('rollingUpdate') is not None:
+                raise invalid(res, name, "spec.updateStrategy.rollingUpdate: Invalid value: %s: only allowed for "
+                              "updateStrategy 'RollingUpdate'" % json.dumps(strategy['rollingUpdate']))
         if plural == 'pods' and not (obj.get('spec') or {}).get('containers'):
             raise invalid(res, name, 'spec.containers: Required value')
 
@@ -665,7 +681,7 @@ class Emulator(object):
     # ---------------------------------------------------------------- scale
 
     def _scale_target(self, plural, namespace, name):
-        if plural not in ('deployments', 'replicasets'):
+        if plural not in WORKLOADS:
             raise ApiError(404, 'NotFound', 'the server could not find the requested resource')
         obj = self._objs.get((plural, namespace, name))
         if obj is None:
@@ -825,10 +841,14 @@ class Emulator(object):
                 self._sync_deployment(d, now)
             for rs in list(self._iter('replicasets')):
                 self._sync_replicaset(rs, now)
+            for sts in sorted(self._iter('statefulsets'), key=lambda o: o['metadata']['name']):
+                self._sync_statefulset(sts, now)
             for pod in list(self._iter('pods')):
                 self._kubelet(pod, now)
             for rs in list(self._iter('replicasets')):
                 self._rs_status(rs, now)
+            for sts in list(self._iter('statefulsets')):
+                self._sts_status(sts, now)
             for d in list(self._iter('deployments')):
                 self._deployment_status(d, now)
             if self._fake_now is None:
@@ -1191,6 +1211,9 @@ class Emulator(object):
                 dref = next((r for r in rs['metadata'].get('ownerReferences') or []
                              if r.get('kind') == 'Deployment'), None)
                 sim.deployment = dref['name'] if dref else None
+        sts_ref = next((r for r in pod['metadata'].get('ownerReferences') or [] if r.get('kind') == 'StatefulSet'), None)
+        if sts_ref is not None:
+            sim.deployment = sts_ref['name']     # the workload: fault targets name it
         pod['spec']['nodeName'] = 'emulator-node-1'
         pod['status'] = {'phase': 'Pending', 'qosClass': self._qos(pod),
                          'conditions': [{'type': 'PodScheduled', 'status': 'True', 'lastProbeTime': None,
@@ -1430,9 +1453,9 @@ class Emulator(object):
                     'metadata': {'name': SECRET_NAME, 'labels': {'app.kubernetes.io/part-of': 'quickbite'}},
                     'type': 'Opaque',
                     'data': {k: base64.b64encode(str(v).encode()).decode() for k, v in self.secret_values.items()}})
-                from .seed import seed_deployments
-                for body in seed_deployments():
-                    self.api_create('deployments', self.namespace, body)
+                from .seed import seed_workloads
+                for plural, body in seed_workloads(self.seed_statefulsets, self.seed_sidecars):
+                    self.api_create(plural, self.namespace, body)
                 for dummy in range(8):  # pods need SEED_START_SECONDS of emulated time to start
                     self.reconcile()
                     self._fake_now += 2

@@ -73,3 +73,49 @@ def seed_deployments():
         pg,
         _deployment('redis', 1, redis),
     ]
+
+
+SIDECAR = {'name': 'log-shipper', 'image': 'fluent/fluent-bit:3.1',
+           'resources': {'requests': {'cpu': '10m', 'memory': '16Mi'}, 'limits': {'cpu': '100m', 'memory': '64Mi'}}}
+
+
+def _sidecar(value):
+    """A sidecar container from an option value: True/None (the default log shipper), a name, or a dict
+    (``first: True`` puts it before the main container, as some injectors do)."""
+    if value in (None, True):
+        return dict(SIDECAR), False
+    if isinstance(value, str):
+        return dict(SIDECAR, name=value), False
+    value = dict(value)
+    first = bool(value.pop('first', False))
+    return dict(SIDECAR, **value), first
+
+
+def as_statefulset(deployment):
+    """The same workload as a StatefulSet (serviceName = its name, OrderedReady, RollingUpdate)."""
+    spec = deployment['spec']
+    return {'metadata': deployment['metadata'], 'spec': {
+        'replicas': spec['replicas'], 'serviceName': deployment['metadata']['name'],
+        'selector': spec['selector'], 'template': spec['template'],
+        'podManagementPolicy': 'OrderedReady', 'revisionHistoryLimit': spec.get('revisionHistoryLimit', 10),
+        'updateStrategy': {'type': 'RollingUpdate', 'rollingUpdate': {'partition': 0}}}}
+
+
+def seed_workloads(statefulsets=(), sidecars=None):
+    """[(plural, body)]: the seed Deployments, those named in ``statefulsets`` as StatefulSets, with the
+    sidecars of ``sidecars`` ({workload: True | name | container dict}, or a list of workload names)."""
+    if sidecars is not None and not isinstance(sidecars, dict):
+        sidecars = {name: True for name in sidecars}
+    out = []
+    for body in seed_deployments():
+        name = body['metadata']['name']
+        if sidecars and name in sidecars:
+            container, first = _sidecar(sidecars[name])
+            containers = body['spec']['template']['spec']['containers']
+            containers.insert(0 if first else len(containers), container)
+        out.append(('statefulsets', as_statefulset(body)) if name in statefulsets else ('deployments', body))
+    unknown = set(statefulsets or ()) | set(sidecars or ())
+    unknown -= {b['metadata']['name'] for b in seed_deployments()}
+    if unknown:
+        raise ValueError('no seed workload named %s' % ', '.join(sorted(unknown)))
+    return out
