@@ -4,8 +4,8 @@ checks each module's merged documentation against its argument_spec too)."""
 import yaml
 import pytest
 
-from ansible_collections.quickbite.ops.plugins.doc_fragments import (backend, backup_loading, database, database_admin,
-                                                                    health, platform, wait)
+from ansible_collections.quickbite.ops.plugins.doc_fragments import (
+    backend, backup_loading, database, database_admin, health, platform, wait)
 from ansible_collections.quickbite.ops.plugins.module_utils import options
 from ansible_collections.quickbite.ops.plugins.module_utils.health.options import health_argument_spec
 
