@@ -3,8 +3,13 @@
 # copy the tracked files (no ignore files, no symlink back to the checkout).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-dest=$root/build/sanity/ansible_collections/quickbite/ops
-rm -rf "$dest" && mkdir -p "$dest"
+# A directory of its own per run: two runs at once (make test's lanes, several
+# engineers) must not delete each other's copy.
+mkdir -p "$root/build"
+work=$(mktemp -d "$root/build/sanity.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+dest=$work/ansible_collections/quickbite/ops
+mkdir -p "$dest"
 cd "$root"
 # ansible-test --venv fetches get-pip.py from a host that is not reachable here.
 pip_version=$("$root/.venv/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages; from ansible_test._internal.host_configs import NativePythonConfig; print(get_venv_packages(NativePythonConfig(version="3.11"))["pip"])' 2>/dev/null || echo 24.2)
@@ -16,4 +21,4 @@ git ls-files -co --exclude-standard -z | grep -zv '^\.collections/' | grep -zv '
 # so ansible-test lists its files instead of ignoring them all.
 cd "$dest"
 git init -q . && git add -A
-exec "$root/.venv/bin/ansible-test" sanity --venv --python 3.11 --color no "$@"
+"$root/.venv/bin/ansible-test" sanity --venv --python 3.11 --color no "$@"
