@@ -45,6 +45,8 @@ from . import logs as loglines
 from .patching import PatchError, apply_patch
 from .selectors import (SelectorError, parse_field_selector, parse_label_selector,
                         selector_matches, selector_to_string)
+from .hang import HangFault
+from .phases import PodPhases, terminal
 from .statefulsets import StatefulSetController, sts_defaults
 
 NAMESPACE = 'quickbite'
@@ -231,6 +233,7 @@ class PodSim(object):
         self.started_logged = False
         self.unready_logged = False
         self.backoff_events = 0
+        self.terminal = None            # (phase or 'Evicted', time) once ended (phases.py)
 
     def restart_count(self, now, interval):
         if self.crash_since is None:
@@ -238,7 +241,7 @@ class PodSim(object):
         return self.restart_base + 1 + int(max(now - self.crash_since, 0) / interval)
 
 
-class Emulator(StatefulSetController):
+class Emulator(StatefulSetController, PodPhases, HangFault):
     """The emulated cluster.  Every public method is thread-safe."""
 
     def __init__(self, secrets=None, pod_start_delay=0.2, tick=0.05, progress_deadline_seconds=None,
@@ -274,6 +277,7 @@ class Emulator(StatefulSetController):
         self._event_log = collections.deque(maxlen=watch_cache_size)
         self.requests = collections.deque(maxlen=2000)
         self.ticks = 0
+        self._init_hang()
         self._init_state()
         if seed:
             self._seed()
@@ -916,6 +920,8 @@ class Emulator(StatefulSetController):
         rs_annotations = {DESIRED: str(desired),
                           MAX_REPLICAS: str(desired + (surge if strategy == 'RollingUpdate' else 0))}
         if spec.get('paused'):
+            # the controller only scales a paused Deployment (sync, not rolloutRolling): no new ReplicaSet
+            self._scale_paused(new_rs, old_rss, desired)
             return
         d_annotations = dict((d['metadata'].get('annotations') or {}))
         progress_reason = None
@@ -981,6 +987,12 @@ class Emulator(StatefulSetController):
         else:
             self._rolling(d, new_rs, old_rss, desired)
         self._cleanup_history(d, new_rs, old_rss)
+
+    def _scale_paused(self, new_rs, old_rss, desired):
+        active = [rs for rs in old_rss + ([new_rs] if new_rs else []) if rs['spec'].get('replicas', 0)]
+        target = active[0] if len(active) == 1 else (new_rs if not active else None)
+        if target is not None and target['spec'].get('replicas', 0) != desired:
+            self._set_rs(target, replicas=desired)
 
     def _recreate(self, d, new_rs, old_rss, desired):
         active_old = False
@@ -1113,6 +1125,9 @@ class Emulator(StatefulSetController):
         if d['spec'].get('paused'):
             if prog is None or prog['reason'] != 'DeploymentPaused':
                 new_prog = ('Unknown', 'DeploymentPaused', 'Deployment is paused', True)
+        elif prog is not None and prog['reason'] == 'DeploymentPaused':
+            new_prog = ('Unknown', 'DeploymentResumed', 'Deployment is resumed', True)
+            self._progress[uid] = now
         elif not complete_cond:
             if (status.get('updatedReplicas', 0) == desired and status.get('replicas', 0) == desired
                     and available == desired):
@@ -1152,7 +1167,7 @@ class Emulator(StatefulSetController):
     # -------------------------------------------------- replicaset controller
 
     def _sync_replicaset(self, rs, now):
-        pods = [p for p in self._owned('pods', rs) if not p['metadata'].get('deletionTimestamp')]
+        pods = [p for p in self._owned('pods', rs) if not p['metadata'].get('deletionTimestamp') and not terminal(p)]
         want = rs['spec'].get('replicas', 1)
         if len(pods) < want:
             for dummy in range(want - len(pods)):
@@ -1239,7 +1254,7 @@ class Emulator(StatefulSetController):
         return 'Guaranteed' if guaranteed else 'Burstable'
 
     def _rs_status(self, rs, now):
-        pods = [p for p in self._owned('pods', rs) if not p['metadata'].get('deletionTimestamp')]
+        pods = [p for p in self._owned('pods', rs) if not p['metadata'].get('deletionTimestamp') and not terminal(p)]
         min_ready = rs['spec'].get('minReadySeconds', 0) or 0
         ready = [p for p in pods if self._pod_ready(p)]
         available = 0
@@ -1285,6 +1300,8 @@ class Emulator(StatefulSetController):
             sim = self._register_pod(copy.deepcopy(pod), now)
         if sim.delete_at is not None and now >= sim.delete_at:
             self._remove('pods', pod)
+            return
+        if sim.terminal is not None:      # ended: the status stays as the kubelet last wrote it
             return
         images = {c['name']: c.get('image', '') for c in pod['spec'].get('containers') or []}
         name = pod['metadata']['name']
@@ -1474,6 +1491,9 @@ class Emulator(StatefulSetController):
                 w.close()
             self._watchers = []
             self._init_state()
+            self.set_hang(on=False)
+            with self._hang_changed:
+                self._hangs = []
             if self.seed_enabled:
                 self._seed()
             self._wake.set()
@@ -1576,6 +1596,9 @@ class Emulator(StatefulSetController):
         ApiError where the API server refuses the upgrade."""
         with self._lock:
             pod, container = self._pod_container(namespace, name, container)
+            if terminal(pod):
+                raise ApiError(400, 'BadRequest', 'cannot exec into a container in a completed pod; current phase is '
+                               '%s' % pod['status']['phase'])
             statuses = {cs['name']: cs for cs in (pod.get('status') or {}).get('containerStatuses') or []}
             if 'running' not in ((statuses.get(container) or {}).get('state') or {}):
                 raise ApiError(400, 'BadRequest', 'unable to upgrade connection: container not found ("%s")'

@@ -20,6 +20,8 @@ def spring(t, level, thread, logger, message, app='quickbite-backend'):
 
 def kind_of(image):
     image = (image or '').lower()
+    if 'fluent-bit' in image:       # the default sidecar (a log shipper)
+        return 'fluent-bit'
     for kind in ('postgres', 'redis', 'frontend', 'nginx'):
         if kind in image:
             return 'frontend' if kind == 'nginx' else kind
@@ -58,6 +60,15 @@ def startup_lines(image, pod_name, start, ready, version=None):
             (at(0.6), '1:M %s * Running mode=standalone, port=6379.' % stamp(at(0.6))),
             (at(0.8), '1:M %s * Server initialized' % stamp(at(0.8))),
             (at(1.0), '1:M %s * Ready to accept connections tcp' % stamp(at(1.0))),
+        ]
+    if kind == 'fluent-bit':
+        def stamp(t):
+            return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime('[%Y/%m/%d %H:%M:%S]')
+
+        return [
+            (at(0.0), '%s [ info] [fluent bit] version=%s, commit=0000000000, pid=1' % (stamp(at(0.0)), version)),
+            (at(0.5), '%s [ info] [input:tail:tail.0] initializing' % stamp(at(0.5))),
+            (at(1.0), '%s [ info] [sp] stream processor started' % stamp(at(1.0))),
         ]
     if kind == 'frontend':
         def stamp(t):

@@ -153,6 +153,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if path.startswith(CONTROL_PREFIX):
                 return self._control(method, path[len(CONTROL_PREFIX):], q)
+            if em.hold_if_hung(method, path, em._stop):
+                self.close_connection = True      # never answered
+                return
             if em.token is not None:
                 auth = self.headers.get('Authorization', '')
                 if auth != 'Bearer ' + em.token:
@@ -397,6 +400,12 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     em.append_log(body['target'], body.get('lines') or [], body.get('container'),
                                   body.get('namespace'))
+                return self._send(200, {'ok': True})
+            if method == 'POST' and cmd == 'hang':
+                em.set_hang(body.get('path'), body.get('on', True), body.get('methods'))
+                return self._send(200, {'ok': True, 'hung': em.hung})
+            if method == 'POST' and cmd == 'phase':
+                em.set_pod_phase(body['target'], body['phase'], body.get('namespace'))
                 return self._send(200, {'ok': True})
             if method == 'POST' and cmd == 'clear_history':
                 em.clear_history(body.get('deployment'), body.get('namespace'))
