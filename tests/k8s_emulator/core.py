@@ -95,6 +95,7 @@ RESOURCES = {r.plural: r for r in [
     Resource('replicasets', 'apps', 'v1', 'ReplicaSet', True, ('scale', 'status'), ('rs',)),
     Resource('statefulsets', 'apps', 'v1', 'StatefulSet', True, ('scale', 'status'), ('sts',)),
     Resource('controllerrevisions', 'apps', 'v1', 'ControllerRevision'),
+    Resource('leases', 'coordination.k8s.io', 'v1', 'Lease'),
 ]}
 WITH_STATUS = {'deployments', 'replicasets', 'statefulsets', 'pods', 'namespaces', 'services'}
 WITH_GENERATION = {'deployments', 'replicasets', 'statefulsets'}
@@ -482,6 +483,12 @@ class Emulator(StatefulSetController, PodPhases, HangFault):
             if strategy.get('type') != 'RollingUpdate' and strategy.get('rollingUpdate') is not None:
                 raise invalid(res, name, "spec.updateStrategy.rollingUpdate: Invalid value: %s: only allowed for "
                               "updateStrategy 'RollingUpdate'" % json.dumps(strategy['rollingUpdate']))
+        if plural == 'leases':
+            spec = obj.get('spec') or {}
+            for field, least in (('leaseDurationSeconds', 1), ('leaseTransitions', 0)):
+                if spec.get(field) is not None and int(spec[field]) < least:
+                    raise invalid(res, name, 'spec.%s: Invalid value: %s: must be greater than %s' % (
+                        field, spec[field], 'or equal to 0' if least == 0 else '0'))
         if plural == 'pods' and not (obj.get('spec') or {}).get('containers'):
             raise invalid(res, name, 'spec.containers: Required value')
 
@@ -632,12 +639,13 @@ class Emulator(StatefulSetController, PodPhases, HangFault):
             new.setdefault('metadata', {})['resourceVersion'] = patch_rv
             return self._write(plural, namespace, name, new, old, subresource, dry_run)
 
-    def api_delete(self, plural, namespace, name, grace_period=None, dry_run=False):
+    def api_delete(self, plural, namespace, name, grace_period=None, dry_run=False, preconditions=None):
         res = self._res(plural)
         with self._lock:
             obj = self._objs.get((plural, namespace if res.namespaced else '', name))
             if obj is None:
                 raise not_found(res, name)
+            self._check_preconditions(res, obj, preconditions or {})
             out = self._out(plural, obj)
             if dry_run:
                 return out
@@ -647,6 +655,18 @@ class Emulator(StatefulSetController, PodPhases, HangFault):
             return {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Success',
                     'details': {'name': name, 'group': res.group, 'kind': res.plural,
                                 'uid': obj['metadata']['uid']}}
+
+    @staticmethod
+    def _check_preconditions(res, obj, preconditions):
+        """DeleteOptions.preconditions (uid, resourceVersion): 409 Conflict as the registry words it."""
+        meta = obj['metadata']
+        for field, label in (('uid', 'UID'), ('resourceVersion', 'ResourceVersion')):
+            want = preconditions.get(field)
+            if want is not None and want != meta.get(field):
+                raise ApiError(409, 'Conflict', 'Operation cannot be fulfilled on %s "%s": Precondition failed: '
+                               '%s in precondition: %s, %s in object meta: %s' % (
+                                   res.qualified, meta['name'], label, want, label, meta.get(field)),
+                               {'name': meta['name'], 'group': res.group, 'kind': res.plural})
 
     def api_delete_collection(self, plural, namespace, label_selector=None, field_selector=None):
         res = self._res(plural)

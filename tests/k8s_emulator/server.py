@@ -75,6 +75,17 @@ def _discovery_resources(group, version):
     return out
 
 
+def _groups():
+    """The API groups served (apps first, as kubectl lists them), all at version v1."""
+    names = sorted({res.group for res in RESOURCES.values() if res.group})
+    return sorted(names, key=lambda n: n != 'apps')
+
+
+def _group(name):
+    version = {'groupVersion': '%s/v1' % name, 'version': 'v1'}
+    return {'name': name, 'versions': [version], 'preferredVersion': version}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'k8s-emulator/1.0'
@@ -186,16 +197,17 @@ class Handler(BaseHTTPRequestHandler):
         elif path == '/api/v1':
             self._send(200, {'kind': 'APIResourceList', 'groupVersion': 'v1',
                              'resources': _discovery_resources('', 'v1')})
-        elif path in ('/apis', '/apis/apps'):
-            group = {'name': 'apps', 'versions': [{'groupVersion': 'apps/v1', 'version': 'v1'}],
-                     'preferredVersion': {'groupVersion': 'apps/v1', 'version': 'v1'}}
-            if path == '/apis':
-                self._send(200, {'kind': 'APIGroupList', 'apiVersion': 'v1', 'groups': [group]})
-            else:
-                self._send(200, dict(group, kind='APIGroup', apiVersion='v1'))
-        elif path == '/apis/apps/v1':
-            self._send(200, {'kind': 'APIResourceList', 'apiVersion': 'v1', 'groupVersion': 'apps/v1',
-                             'resources': _discovery_resources('apps', 'v1')})
+        elif path == '/apis':
+            self._send(200, {'kind': 'APIGroupList', 'apiVersion': 'v1', 'groups': [
+                _group(name) for name in _groups()]})
+        elif path.startswith('/apis/') and path.count('/') == 2 and path[6:] in _groups():
+            self._send(200, dict(_group(path[6:]), kind='APIGroup', apiVersion='v1'))
+        elif path.startswith('/apis/') and path.count('/') == 3 and path[6:].split('/')[0] in _groups():
+            group, version = path[6:].split('/')
+            if version != 'v1':
+                return False
+            self._send(200, {'kind': 'APIResourceList', 'apiVersion': 'v1', 'groupVersion': '%s/v1' % group,
+                             'resources': _discovery_resources(group, 'v1')})
         elif path in ('/healthz', '/readyz', '/livez'):
             self._send(200, 'ok', 'text/plain')
         else:
@@ -295,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
         if method == 'DELETE':
             body = self._body() or {}
             grace = q.get('gracePeriodSeconds', body.get('gracePeriodSeconds'))
-            return self._send(200, em.api_delete(plural, namespace, name, grace, dry_run))
+            return self._send(200, em.api_delete(plural, namespace, name, grace, dry_run, body.get('preconditions')))
         raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
 
     def _watch(self, plural, namespace, q):
