@@ -127,6 +127,11 @@ class ComposeCLI(object):
             if not os.path.isfile(path):
                 raise ConfigError('compose file %s not found; set quickbite_compose_files' % path)
 
+    @property
+    def checked(self):
+        """Whether preflight() has passed in this run."""
+        return self._checked
+
     def preflight(self):
         if self._checked:
             return

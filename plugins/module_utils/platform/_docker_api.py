@@ -176,4 +176,4 @@ def ps_row(summary):
     return dict(ID=summary.get('Id'), Name=_canonical_name(summary), Image=summary.get('Image'),
                 ImageID=summary.get('ImageID'),
                 Project=labels.get(PROJECT_LABEL), Service=labels.get(SERVICE_LABEL), State=state,
-                Status=status, Health=health, ExitCode=exit_code)
+                Status=status, Health=health, ExitCode=exit_code, Labels=labels)

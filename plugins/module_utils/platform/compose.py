@@ -10,61 +10,23 @@ __metaclass__ = type
 import os
 import re
 import subprocess
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.quickbite.ops.plugins.module_utils import envfile
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import (
-    Adapter, judge_service, ready_by_endpoint, replica)
+    Adapter, judge_service, ready_by_endpoint)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_cli import ComposeCLI
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_read import ComposeReader
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._docker_api import (
-    EngineError, local_engine, ps_row, service_containers)
+    EngineError, local_engine, service_containers)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_state import ComposeState
 
 _LOG_PREFIX = re.compile(r'^(\S+)\s+\| ?(.*)$')
 # Lifecycle hooks run by the compose CLI around a restart (2.30+): with any
 # of them in the files, the restart goes through the CLI so they still run.
 _HOOKS = re.compile(r'^\s*(pre_stop|post_start)\s*:', re.MULTILINE)
-
-
-def _readiness(status, health):
-    """(ready, reason) of a container in ``status`` with Docker health ``health``
-    (None: no healthcheck). A stopped container keeps its last health status:
-    state comes first."""
-    if status != 'running':
-        return False, status
-    if health in (None, 'healthy'):
-        return True, None
-    return False, 'health starting' if health == 'starting' else health
-
-
-def replica_from_inspect(info):
-    state = info.get('State', {})
-    health = (state.get('Health') or {}).get('Status')
-    status = 'restarting' if state.get('Restarting') else state.get('Status', 'unknown')
-    ready, reason = _readiness(status, health)
-    return replica(
-        name=info.get('Name', '').lstrip('/'), state=status, ready=ready, health=health,
-        restart_count=info.get('RestartCount', 0), image=info.get('Config', {}).get('Image'),
-        exit_code=state.get('ExitCode') if status != 'running' else None, reason=reason,
-        image_id=info.get('Image'))
-
-
-def _healthy_row(row):
-    return row.get('State') == 'running' and row.get('Health') in ('', 'healthy', None)
-
-
-def replica_from_ps(row):
-    """A container as ``ps`` (or the Engine's list) shows it: state, health
-    and exit code; no restart count there."""
-    state = row.get('State') or 'unknown'
-    health = row.get('Health') or None
-    ready, reason = _readiness(state, health)
-    return replica(name=row.get('Name'), state=state, ready=ready, health=health, restart_count=0, image=row.get('Image'),
-                   exit_code=row.get('ExitCode') if state != 'running' else None, reason=reason,
-                   image_id=row.get('ImageID'))
 
 
 def group_log_lines(text):
@@ -100,13 +62,11 @@ class ComposeAdapter(Adapter):
         self.state = ComposeState(params['project_dir'])
         self.cli.extra_files = [self.state.override_path]
         self.cli.cache_dir = self.state.dir
-        # Container lists straight from the local daemon when the CLI would ask
-        # the same one (the project name must be known to filter on it).
-        self.engine = local_engine() if params.get('project_name') else None
-        self._known = None
-        self._known_future = None
-        self._lock = threading.Lock()
-        self._seen = {}
+        # Every read goes through the reader (_compose_read): container lists
+        # straight from the local daemon when the CLI would ask the same one
+        # (the project name must be known to filter on it), and one cache
+        # (ReadCache) that every write below invalidates.
+        self.reader = ComposeReader(self.cli, local_engine() if params.get('project_name') else None)
 
     def describe(self):
         return 'compose project in %s' % self.cli.project_dir
@@ -120,82 +80,12 @@ class ComposeAdapter(Adapter):
             self.target_name())
 
     def services(self, names=None, detail=True, inspect=True):
-        """With ``detail=False`` (the health check) containers that ``ps`` shows
-        running and healthy are not inspected: restart counts, image IDs and
-        config hashes matter only for the others, and inspect is one more
-        CLI round trip. ``inspect=False`` (polls while waiting) inspects none."""
-        self.cli.check_local()
-        containers = self._evident(names)
-        if containers is None and self._known is None:
-            # Independent calls side by side: each docker compose start costs ~0.2 s.
-            # The version check guards the CLI's output formats and the commands
-            # that change something (ComposeCLI.run checks it first): the health
-            # view (detail=False) needs it only when the engine does not answer.
-            with ThreadPoolExecutor(max_workers=3) as pool:
-                checked = pool.submit(self.cli.preflight) if self.engine is None or detail else None
-                known_future = pool.submit(self._service_names)
-                containers = self._ps()
-                if checked is not None:
-                    checked.result()
-                known_future.result()
-        elif containers is None:
-            containers = self._ps()
-        known = self._known
-        if names and known is not None:
-            unknown = [n for n in names if n not in known]
-            if unknown:
-                raise NotFoundError('unknown service(s) %s; the compose file defines %s'
-                                    % (', '.join(unknown), ', '.join(known)))
-        wanted = names or known
-        mine = [c for c in containers if c.get('Service') in wanted]
-        look = [c['ID'] for c in mine if inspect and (detail or not _healthy_row(c))]
-        infos = {i['Id']: i for i in self.cli.inspect(look)}
-        result = []
-        for name in wanted:
-            reps = []
-            for container in mine:
-                if container.get('Service') != name:
-                    continue
-                info = infos.get(container['ID']) or _match_prefix(infos, container['ID'])
-                if info:
-                    reps.append(replica_from_inspect(info))
-                elif container['ID'] not in look:
-                    reps.append(replica_from_ps(container))
-            result.append(judge_service(name, name, None, sorted(reps, key=lambda r: r['name'])))
-        return result
-
-    def _evident(self, names):
-        """Engine rows when every named service has containers that Compose
-        labelled for this project: such a service plainly exists, so the service
-        list (a compose call) is not needed to check the names. Else None."""
-        if self._known is not None or not names or self.engine is None:
-            return None
-        containers = self._ps()
-        if self.engine is None or not set(names) <= set(c.get('Service') for c in containers):
-            return None
-        return containers
-
-    def _service_names(self):
-        """``config --services``, once per run: the files do not change under it."""
-        if self._known is None:
-            self._known = self._service_list().result()
-        return self._known
-
-    def _service_list(self):
-        """The ``config --services`` call, started once, in the background."""
-        with self._lock:
-            if self._known_future is None:
-                self._known_future = ThreadPoolExecutor(max_workers=1).submit(self.cli.services, False)
-        return self._known_future
-
-    def _ps(self):
-        """``compose ps --all`` rows, from the Engine API when the daemon is local."""
-        if self.engine is not None:
-            try:
-                return [ps_row(c) for c in self.engine.project_containers(self.cli.project_name)]
-            except EngineError:
-                self.engine = None  # the CLI reports what is wrong, if anything is
-        return self.cli.ps(False)
+        """One snapshot (ComposeReader.snapshot: ``detail=False`` inspects only
+        containers the list does not show healthy, ``inspect=False`` none),
+        judged service by service."""
+        snapshot = self.reader.snapshot(names, detail, inspect)
+        return [judge_service(name, name, None, [c.replica() for c in snapshot.of(name)])
+                for name in snapshot.services]
 
     def logs(self, service, tail=100, since=None, previous=False, selector=None):
         args = ['logs', '--no-color']
@@ -222,6 +112,7 @@ class ComposeAdapter(Adapter):
     def set_config(self, key, value):
         """Rewrite the value of ``key`` in the env file (through a symlink, to
         its target), atomically, keeping every other byte, the mode and the owner."""
+        self.reader.cache.written()
         envfile.set_value(self.cli.env_file, key, value)
 
     def check_config(self, key, value):
@@ -232,6 +123,7 @@ class ComposeAdapter(Adapter):
         return envfile.snapshot(self.cli.env_file, keys)
 
     def restore_config(self, snapshot):
+        self.reader.cache.written()
         envfile.restore(self.cli.env_file, snapshot)
 
     def store(self):
@@ -248,36 +140,34 @@ class ComposeAdapter(Adapter):
     # ---------------------------------------------------------------- changes
 
     def service_names(self):
-        if self._known is None:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                checked = pool.submit(self.cli.preflight)  # side by side, as in services()
-                self._service_names()
-                checked.result()
-        self.cli.preflight()
-        return list(self._known)
+        """The compose files' services, with the version check (a change follows)."""
+        return list(self.reader.service_names(checked=True))
 
     def workload(self, service):
+        """Kept (ReadCache) until the next write: the change right after a
+        plan starts from what the plan read, and asks --dry-run once."""
+        cached = self.reader.cache.get('workload', service)
+        if cached is not None:
+            return cached
         current = self._current(service)
         current['config_changed'] = bool(current['replicas']) and self._would_recreate(service, current['replicas'])
-        return current
+        return self.reader.cache.put('workload', service, current)
 
     def _current(self, service):
-        """Image and replicas now; kept until the next change (_record), so a
-        change right after a plan does not read them, or ask --dry-run, again."""
+        """Image and replicas now."""
         # The Engine's list carries image reference and ID; inspect only when it
         # shows an ID where the reference was (the tag has moved on since).
-        state = self.services([service], inspect=self.engine is None)[0]
+        state = self.services([service], inspect=self.reader.engine is None)[0]
         live = [r for r in state['replicas'] if r['state'] in ('running', 'restarting', 'created')]
-        if self.engine is not None and [r for r in live if not r.get('image_id') or _is_image_id(r.get('image'))]:
+        if self.reader.engine is not None and [r for r in live if not r.get('image_id') or _is_image_id(r.get('image'))]:
             state = self.services([service])[0]
             live = [r for r in state['replicas'] if r['state'] in ('running', 'restarting', 'created')]
         ids = sorted(set(r['image_id'] for r in live if r.get('image_id')))
         refs = sorted(set(r['image'] for r in live if r.get('image')))
-        self._seen[service] = current = dict(
+        return dict(
             service=service, image=refs[0] if len(refs) == 1 else refs, image_id=ids[0] if len(ids) == 1 else ids,
             revision=None, replicas=len(live), ready=len([r for r in live if r['ready']]),
             pinned=self.state.pins().get(service))
-        return current
 
     def _would_recreate(self, service, replicas):
         """Compose's own verdict (``--dry-run up``): ``config --hash`` does not
@@ -287,19 +177,17 @@ class ComposeAdapter(Adapter):
         return rc == 0 and bool(re.search(r'Container \S+\s+Recreate\b', out + err))
 
     def _record(self, service, action):
-        # Every change starts here: what the plan read just before, else a fresh
-        # read (a recreate the caller decided on needs no --dry-run verdict).
-        current = self._seen.pop(service, None) or self._current(service)
-        self._seen.pop(service, None)
+        # Every change to a service starts here: what the plan read just before,
+        # else a fresh read (a recreate the caller decided on needs no --dry-run
+        # verdict); what was read about the service is not served after it.
+        current = self.reader.cache.get('workload', service) or self._current(service)
+        self.reader.cache.written(service)
         if current['image_id'] and not isinstance(current['image_id'], list):
             self.state.record(service, current['image'], current['image_id'], action)
         return current
 
     def restart(self, service, recreate=False):
         before = self._record(service, 'recreate' if recreate else 'restart')
-        # The health check that follows a restart needs the service list: read
-        # it while Compose restarts.
-        self._service_list()
         if recreate:
             # --scale keeps the replica count: a bare `up` would go back to the file's.
             self.cli.run(['up', '-d', '--no-deps', '--force-recreate',
@@ -313,17 +201,18 @@ class ComposeAdapter(Adapter):
         for each of the service's containers, side by side as Compose makes
         them. False (nothing done) when the CLI must do it: no local engine,
         lifecycle hooks in the files, or the list cannot be read."""
-        if self.engine is None or self.cli.files_use(_HOOKS):
+        engine = self.reader.engine
+        if engine is None or self.cli.files_use(_HOOKS):
             return False
         try:
-            ids = [c['Id'] for c in service_containers(self.engine.project_containers(self.cli.project_name), service)]
+            ids = [c['Id'] for c in service_containers(engine.project_containers(self.cli.project_name), service)]
         except EngineError:
             return False
         if not ids:
             return False  # let the CLI say what it says about a service without containers
         self.cli.preflight()  # the compose version check guards every change
         with ThreadPoolExecutor(max_workers=min(len(ids), 8)) as pool:
-            failures = [f.exception() for f in [pool.submit(self.engine.restart, i) for i in ids]]
+            failures = [f.exception() for f in [pool.submit(engine.restart, i) for i in ids]]
         failed = [str(exc) for exc in failures if exc is not None]
         if failed:
             raise PlatformError('restart of %s failed: %s' % (service, '; '.join(failed)))
@@ -331,6 +220,7 @@ class ComposeAdapter(Adapter):
 
     def restart_stack(self):
         before = dict((name, self._record(name, 'stack restart')) for name in self.service_names())
+        self.reader.cache.written()
         self.cli.run(['down'])
         self.cli.run(['up', '-d'])
         return before
@@ -367,11 +257,13 @@ class ComposeAdapter(Adapter):
         state = self.services([service])[0]
         replicas = len([r for r in state['replicas'] if r['state'] in ('running', 'restarting')])
         if replicas:
+            self.reader.cache.written(service)
             self.cli.run(['stop', service])
         return dict(service=service, replicas=replicas)
 
     def start(self, service, token):
         if token['replicas']:
+            self.reader.cache.written(service)
             self.cli.run(['start', service])
 
     def wait(self, service, timeout, replicas=None, gone=None, endpoint=None, sleep=time.sleep):
@@ -426,6 +318,7 @@ class ComposeAdapter(Adapter):
         """Pin ``service`` to the target image (an override file) and recreate it."""
         current = self._record(service, 'rollback')
         self.state.set_pin(service, self._stable_reference(target['target']))
+        self.reader.cache.written()  # a compose file changed
         self.cli.run(['up', '-d', '--no-deps', '--force-recreate',
                       '--scale', '%s=%d' % (service, max(current['replicas'], 1)), service])
 
@@ -433,6 +326,7 @@ class ComposeAdapter(Adapter):
         current = self.workload(service)
         self._record(service, 'unpin')
         self.state.set_pin(service, None)
+        self.reader.cache.written()  # a compose file changed
         self.cli.run(['up', '-d', '--no-deps', '--force-recreate',
                       '--scale', '%s=%d' % (service, max(current['replicas'], 1)), service])
         return current
@@ -461,10 +355,3 @@ def _pick_image(history, current_id, wanted=None):
 
 def _is_image_id(reference):
     return bool(re.match(r'^(sha256:)?[0-9a-f]{12,64}$', reference or ''))
-
-
-def _match_prefix(infos, short_id):
-    for full, info in infos.items():
-        if full.startswith(short_id):
-            return info
-    return None

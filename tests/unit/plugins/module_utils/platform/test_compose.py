@@ -10,6 +10,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.errors import NotFou
 from ansible_collections.quickbite.ops.plugins.module_utils.platform import compose
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_cli import (
     parse_json_stream, parse_version)
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_read import ComposeReader
 from tests.unit.fakes import FakeModule
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'fixtures', 'compose')
@@ -42,7 +43,7 @@ def _adapter_and_module(tmp_path, version='2.40.3', compose_version='Docker Comp
     params = dict(project_dir=str(tmp_path), compose_files=['docker-compose.prod.yml'],
                   env_file='.env.prod', project_name='quickbite')
     adapter = compose.ComposeAdapter(module, params)
-    adapter.engine = engine  # None: the CLI path, whatever daemon this machine has
+    adapter.reader = ComposeReader(adapter.cli, engine)  # None: the CLI path, whatever daemon this machine has
     adapter.cli.cache_dir = None  # every run asks, whatever compose this machine has
     return adapter, module
 

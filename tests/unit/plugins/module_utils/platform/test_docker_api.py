@@ -120,7 +120,7 @@ def test_engine_failure_falls_back_to_compose_ps(tmp_path):
     engine = FakeEngine(error='docker socket /var/run/docker.sock: [Errno 13] Permission denied')
     adapter, module = _adapter_and_module(tmp_path, engine=engine)
     assert all(s['ok'] for s in adapter.services())
-    assert [c for c in module.calls if 'ps' in c] and adapter.engine is None
+    assert [c for c in module.calls if 'ps' in c] and adapter.reader.engine is None
 
 
 @pytest.mark.parametrize('environ, context, expected', [
@@ -250,7 +250,7 @@ def test_a_restart_right_after_the_plan_asks_compose_once(tmp_path):
     assert before is planned
     assert len([c for c in module.calls if '--dry-run' in c]) == 1
     # The restart itself is the Engine call compose restart makes, not the CLI.
-    assert adapter.engine.restarted == [c['Id'] for c in _containers('starting')
+    assert adapter.reader.engine.restarted == [c['Id'] for c in _containers('starting')
                                         if c['Labels']['com.docker.compose.service'] == 'backend']
     assert not [c for c in module.calls if 'restart' in c]
     with open(str(tmp_path / '.quickbite-ops' / 'history.json')) as handle:
