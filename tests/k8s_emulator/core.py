@@ -47,6 +47,7 @@ from .selectors import (SelectorError, parse_field_selector, parse_label_selecto
                         selector_matches, selector_to_string)
 from .hang import HangFault
 from .phases import PodPhases, terminal
+from .rbac import Rbac
 from .statefulsets import StatefulSetController, sts_defaults
 
 NAMESPACE = 'quickbite'
@@ -96,6 +97,10 @@ RESOURCES = {r.plural: r for r in [
     Resource('statefulsets', 'apps', 'v1', 'StatefulSet', True, ('scale', 'status'), ('sts',)),
     Resource('controllerrevisions', 'apps', 'v1', 'ControllerRevision'),
     Resource('leases', 'coordination.k8s.io', 'v1', 'Lease'),
+    Resource('roles', 'rbac.authorization.k8s.io', 'v1', 'Role'),
+    Resource('rolebindings', 'rbac.authorization.k8s.io', 'v1', 'RoleBinding'),
+    Resource('clusterroles', 'rbac.authorization.k8s.io', 'v1', 'ClusterRole', False),
+    Resource('clusterrolebindings', 'rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', False),
 ]}
 WITH_STATUS = {'deployments', 'replicasets', 'statefulsets', 'pods', 'namespaces', 'services'}
 WITH_GENERATION = {'deployments', 'replicasets', 'statefulsets'}
@@ -242,13 +247,14 @@ class PodSim(object):
         return self.restart_base + 1 + int(max(now - self.crash_since, 0) / interval)
 
 
-class Emulator(StatefulSetController, PodPhases, HangFault):
+class Emulator(StatefulSetController, PodPhases, HangFault, Rbac):
     """The emulated cluster.  Every public method is thread-safe."""
 
     def __init__(self, secrets=None, pod_start_delay=0.2, tick=0.05, progress_deadline_seconds=None,
                  crash_interval=0.5, pod_terminate_delay=0.0, token=None, namespace=NAMESPACE,
                  seed=True, history_size=20000, max_events=1000, watch_cache_size=5000, exec_backends=None,
-                 exec_protocols=('v5.channel.k8s.io', 'v4.channel.k8s.io'), statefulsets=(), sidecars=None):
+                 exec_protocols=('v5.channel.k8s.io', 'v4.channel.k8s.io'), statefulsets=(), sidecars=None,
+                 rbac=False, service_account_tokens=None, rbac_objects=(), exec_create_check=True):
         self.secret_values = dict(DEFAULT_SECRETS)
         self.secret_values.update(secrets or {})
         self.pod_start_delay = float(pod_start_delay)
@@ -278,6 +284,7 @@ class Emulator(StatefulSetController, PodPhases, HangFault):
         self._event_log = collections.deque(maxlen=watch_cache_size)
         self.requests = collections.deque(maxlen=2000)
         self.ticks = 0
+        self._init_auth(rbac, service_account_tokens, rbac_objects, exec_create_check)
         self._init_hang()
         self._init_state()
         if seed:
@@ -1493,6 +1500,7 @@ class Emulator(StatefulSetController, PodPhases, HangFault):
                 from .seed import seed_workloads
                 for plural, body in seed_workloads(self.seed_statefulsets, self.seed_sidecars):
                     self.api_create(plural, self.namespace, body)
+                self._seed_auth()
                 for dummy in range(8):  # pods need SEED_START_SECONDS of emulated time to start
                     self.reconcile()
                     self._fake_now += 2

@@ -20,7 +20,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import podexec, tables, watchlist
+from . import podexec, rbac, tables, tls as tlsutil, watchlist
 from .core import RESOURCES, ApiError, Emulator
 
 CONTROL_PREFIX = '/_emulator'
@@ -167,11 +167,7 @@ class Handler(BaseHTTPRequestHandler):
             if em.hold_if_hung(method, path, em._stop):
                 self.close_connection = True      # never answered
                 return
-            if em.token is not None:
-                auth = self.headers.get('Authorization', '')
-                if auth != 'Bearer ' + em.token:
-                    self._body()
-                    raise ApiError(401, 'Unauthorized', 'Unauthorized')
+            self._user = em.authenticate(self.headers.get('Authorization', ''))
             if method == 'GET' and self._discovery(path):
                 return
             self._resource(method, path, q)
@@ -249,6 +245,9 @@ class Handler(BaseHTTPRequestHandler):
         em = self.emulator
         res, namespace, name, sub = self._route(path)
         plural = res.plural
+        em.authorize(self._user, rbac.request_verb(method, name, q, sub), res, namespace, name, sub)
+        if sub == 'exec' and method == 'GET' and em.exec_create_check:
+            em.authorize(self._user, 'create', res, namespace, name, sub)   # the WebSocket upgrade's compound check
         dry_run = 'dryRun' in q
         ctype = self.headers.get('Content-Type', '')
         table = tables.wants_table(self.headers.get('Accept'))
@@ -431,11 +430,25 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    ssl_context = None
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if self.ssl_context is not None:  # the handshake happens in the handler thread, on the first read
+            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (OSError, ValueError)):  # TLS refusals, resets: quiet
+            ThreadingHTTPServer.handle_error(self, request, client_address)
 
 
-def make_server(emulator, host='127.0.0.1', port=0):
+def make_server(emulator, host='127.0.0.1', port=0, tls=None):
+    """``tls``: {'cert', 'key'} paths (tls.make_certificates) to serve HTTPS."""
     handler = type('BoundHandler', (Handler,), {'emulator': emulator})
     server = _Server((host, port), handler)
+    if tls:
+        server.ssl_context = tlsutil.server_context(tls)
     server.exec_sessions = set()  # live pod exec sessions (podexec.py), killed on stop
     return server
 
@@ -446,7 +459,7 @@ clusters:
 - name: {context}
   cluster:
     server: {url}
-    insecure-skip-tls-verify: true
+    {trust}
 users:
 - name: {context}
   user:
@@ -462,14 +475,16 @@ preferences: {{}}
 """
 
 
-def write_kubeconfig(path, url, context='quickbite-emulator', namespace='quickbite', token=None):
+def write_kubeconfig(path, url, context='quickbite-emulator', namespace='quickbite', token=None, ca=None):
+    """``ca``: path of the CA certificate to trust (else ``insecure-skip-tls-verify``)."""
     path = os.path.expanduser(str(path))
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     tmp = path + '.tmp%d' % os.getpid()
     with open(tmp, 'w') as fh:
         fh.write(KUBECONFIG.format(url=url, context=context, namespace=namespace,
-                                   token=token or 'emulator-dummy-token'))
+                                   token=token or 'emulator-dummy-token',
+                                   trust='certificate-authority: %s' % ca if ca else 'insecure-skip-tls-verify: true'))
     os.replace(tmp, path)  # atomic: a waiting test never reads half a file
     return path
 
@@ -483,14 +498,15 @@ class EmulatorThread(object):
     ``k8s.write_kubeconfig(path)``.  Keyword arguments go to ``Emulator``.
     """
 
-    def __init__(self, host='127.0.0.1', port=0, **options):
+    def __init__(self, host='127.0.0.1', port=0, tls=None, **options):
         self.emulator = Emulator(**options)
         self.host, self._port = host, port
+        self.tls = tls      # {'ca', 'cert', 'key'} (tls.make_certificates): HTTPS
         self._server = None
         self._thread = None
 
     def start(self):
-        self._server = make_server(self.emulator, self.host, self._port)
+        self._server = make_server(self.emulator, self.host, self._port, self.tls)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.1},
                                         name='k8s-emulator-http', daemon=True)
         self._thread.start()
@@ -519,18 +535,22 @@ class EmulatorThread(object):
 
     @property
     def url(self):
-        return 'http://%s:%d' % (self.host, self.port)
+        return '%s://%s:%d' % ('https' if self.tls else 'http', self.host, self.port)
 
-    def write_kubeconfig(self, path, context='quickbite-emulator', namespace='quickbite'):
-        return write_kubeconfig(path, self.url, context, namespace, self.emulator.token)
+    def write_kubeconfig(self, path, context='quickbite-emulator', namespace='quickbite', token=None):
+        """A kubeconfig for this server (the admin token unless ``token``; the CA when serving TLS)."""
+        return write_kubeconfig(path, self.url, context, namespace, token or self.emulator.token,
+                                self.tls['ca'] if self.tls else None)
 
-    def api_client(self):
+    def api_client(self, token=None):
         """A ``kubernetes.client.ApiClient`` for this server (imports the client lazily)."""
         from kubernetes import client
         cfg = client.Configuration()
         cfg.host = self.url
-        cfg.verify_ssl = False
-        cfg.api_key = {'authorization': 'Bearer ' + (self.emulator.token or 'emulator-dummy-token')}
+        cfg.verify_ssl = bool(self.tls)
+        if self.tls:
+            cfg.ssl_ca_cert = self.tls['ca']
+        cfg.api_key = {'authorization': 'Bearer ' + (token or self.emulator.token or 'emulator-dummy-token')}
         return client.ApiClient(cfg)
 
 
@@ -553,6 +573,8 @@ def main(argv=None):
     serve.add_argument('--progress-deadline', type=float, default=None,
                        help='override every Deployment progressDeadlineSeconds (seconds)')
     serve.add_argument('--token', default=None, help='require this bearer token (default: accept any)')
+    serve.add_argument('--tls-dir', default=None,
+                       help='serve HTTPS with a CA and server certificate created in this directory (ca.crt)')
     serve.add_argument('--exec-backend', action='append', default=[], metavar='TARGET=JSON_ARGV',
                        help='pod exec in TARGET (pod, Deployment or app label) runs this argv prefix plus the '
                             'command on this host, e.g. postgres=\'["docker","exec","-i","pg"]\' (repeatable)')
@@ -561,7 +583,8 @@ def main(argv=None):
     backends = dict((target, json.loads(argv)) for target, argv in (item.split('=', 1) for item in args.exec_backend))
     if args.host not in ('127.0.0.1', 'localhost', '::1') and not args.host.startswith('127.'):
         parser.error('the emulator only binds to loopback addresses')
-    thread = EmulatorThread(host=args.host, port=args.port, secrets=secrets, namespace=args.namespace,
+    tls = tlsutil.make_certificates(args.tls_dir) if args.tls_dir else None
+    thread = EmulatorThread(host=args.host, port=args.port, tls=tls, secrets=secrets, namespace=args.namespace,
                             pod_start_delay=args.pod_start_delay, tick=args.tick,
                             crash_interval=args.crash_interval, pod_terminate_delay=args.pod_terminate_delay,
                             progress_deadline_seconds=args.progress_deadline, token=args.token,
