@@ -234,3 +234,45 @@ def test_kubectl_with_the_service_account_token(k8s, em, version):
     proc = kubectl_bin.run(KUBECTLS[version], k8s.ops_kubeconfig, 'rollout', 'status', 'deployment/redis',
                            '--timeout=10s')
     assert proc.returncode == 0 and 'successfully rolled out' in proc.stdout, proc.stderr
+
+
+def test_serve_command_with_tls_rbac_statefulsets_and_sidecars(tmp_path):
+    """The foreground server (Molecule, a shell) takes the same options."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    rbac_file = tmp_path / 'rbac.json'
+    rbac_file.write_text(json.dumps([ROLE, BINDING]))
+    kubeconfig = tmp_path / 'kubeconfig'
+    proc = subprocess.Popen([sys.executable, '-m', 'tests.k8s_emulator', 'serve', '--port', '0', '--kubeconfig',
+                             str(kubeconfig), '--token', ADMIN_TOKEN, '--tls-dir', str(tmp_path / 'pki'),
+                             '--statefulset', 'postgres', '--sidecar', 'quickbite-backend',
+                             '--service-account', 'quickbite-ops=' + OPS_TOKEN, '--rbac', str(rbac_file)],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 15
+        while not kubeconfig.exists() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        api_client = config.new_client_from_config(config_file=str(kubeconfig))
+        url = api_client.configuration.host
+        assert url.startswith('https://') and (tmp_path / 'pki' / 'ca.crt').exists()
+        apps = client.AppsV1Api(api_client)
+        assert apps.read_namespaced_stateful_set('postgres', NS).spec.replicas == 1
+        assert [c.name for c in apps.read_namespaced_deployment('quickbite-backend', NS)
+                .spec.template.spec.containers] == ['backend', 'log-shipper']
+        api_client.close()
+        ops_cfg = client.Configuration()
+        ops_cfg.host, ops_cfg.ssl_ca_cert = url, str(tmp_path / 'pki' / 'ca.crt')
+        ops_cfg.api_key = {'authorization': 'Bearer ' + OPS_TOKEN}
+        ops_client = client.ApiClient(ops_cfg)
+        assert client.CoreV1Api(ops_client).list_namespaced_pod(NS).items
+        assert 'cannot list resource "secrets"' in forbidden(client.CoreV1Api(ops_client).list_namespaced_secret, NS)
+        ops_client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=10)[0].decode()
+    assert proc.returncode == 0, out
+    assert 'listening on https://127.0.0.1:' in out

@@ -8,7 +8,6 @@ wheel installs into the virtualenv (1.35+ lists through watch-list streams).
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -41,12 +40,6 @@ def kubectls():
                     found.setdefault(version, path)
         _FOUND = dict(sorted(found.items(), key=lambda kv: tuple(int(x) for x in kv[0].split('.'))))
     return dict(_FOUND)
-
-
-def newest():
-    """Path of the newest kubectl found, or None."""
-    found = kubectls()
-    return list(found.values())[-1] if found else shutil.which('kubectl')
 
 
 def run(path, kubeconfig, *args, **kwargs):

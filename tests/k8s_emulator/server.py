@@ -554,6 +554,19 @@ class EmulatorThread(object):
         return client.ApiClient(cfg)
 
 
+def _load_objects(path):
+    with open(path) as fh:
+        text = fh.read()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        import yaml
+        data = [d for d in yaml.safe_load_all(text) if d]
+        if len(data) == 1 and isinstance(data[0], list):
+            data = data[0]
+    return data if isinstance(data, list) else [data]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m tests.k8s_emulator',
                                      description='Kubernetes API emulator for the quickbite.ops tests')
@@ -575,6 +588,14 @@ def main(argv=None):
     serve.add_argument('--token', default=None, help='require this bearer token (default: accept any)')
     serve.add_argument('--tls-dir', default=None,
                        help='serve HTTPS with a CA and server certificate created in this directory (ca.crt)')
+    serve.add_argument('--statefulset', action='append', default=[], metavar='WORKLOAD',
+                       help='seed this workload (postgres, redis) as a StatefulSet (repeatable)')
+    serve.add_argument('--sidecar', action='append', default=[], metavar='WORKLOAD',
+                       help='add the log-shipper sidecar container to this seed workload (repeatable)')
+    serve.add_argument('--service-account', action='append', default=[], metavar='NAME=TOKEN',
+                       help='a bearer token for ServiceAccount NAME (repeatable)')
+    serve.add_argument('--rbac', metavar='FILE', default=None,
+                       help='enforce RBAC; FILE (JSON or YAML list) holds Role/RoleBinding/ClusterRole objects')
     serve.add_argument('--exec-backend', action='append', default=[], metavar='TARGET=JSON_ARGV',
                        help='pod exec in TARGET (pod, Deployment or app label) runs this argv prefix plus the '
                             'command on this host, e.g. postgres=\'["docker","exec","-i","pg"]\' (repeatable)')
@@ -584,11 +605,14 @@ def main(argv=None):
     if args.host not in ('127.0.0.1', 'localhost', '::1') and not args.host.startswith('127.'):
         parser.error('the emulator only binds to loopback addresses')
     tls = tlsutil.make_certificates(args.tls_dir) if args.tls_dir else None
+    rbac_objects = _load_objects(args.rbac) if args.rbac else ()
     thread = EmulatorThread(host=args.host, port=args.port, tls=tls, secrets=secrets, namespace=args.namespace,
                             pod_start_delay=args.pod_start_delay, tick=args.tick,
                             crash_interval=args.crash_interval, pod_terminate_delay=args.pod_terminate_delay,
                             progress_deadline_seconds=args.progress_deadline, token=args.token,
-                            exec_backends=backends)
+                            exec_backends=backends, statefulsets=args.statefulset, sidecars=args.sidecar,
+                            service_account_tokens=dict(item.split('=', 1) for item in args.service_account),
+                            rbac=bool(args.rbac), rbac_objects=rbac_objects)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())
