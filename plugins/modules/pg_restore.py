@@ -166,10 +166,10 @@ report_lines:
 '''
 
 from ansible_collections.quickbite.ops.plugins.module_utils import options
-from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, restore
+from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, loading
 from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted
-from ansible_collections.quickbite.ops.plugins.module_utils.db.procedure import RestoreRun, restore_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.db.restore import RestoreRun, restore_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 
@@ -189,7 +189,7 @@ def main():
     run = None
     try:
         target = connection.resolve_target(module, adapter)
-        client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
+        client = make_client(module, adapter, target, loading.admin_target(module, target, adapter))
         run = RestoreRun(module, adapter.get(), client)
         with target_lock(adapter, 'restore database %s' % target.dbname, module.check_mode):
             result = run.plan() if module.check_mode else run.run()

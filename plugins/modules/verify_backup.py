@@ -104,7 +104,7 @@ report_lines:
 '''
 
 from ansible_collections.quickbite.ops.plugins.module_utils import options
-from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, restore, verify
+from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, loading, verify
 from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
@@ -126,7 +126,7 @@ def main():
     try:
         target = connection.resolve_target(module, adapter)
         path = p['path'] or verify.latest(p['dest_dir'], p['prefix'])
-        client = make_client(module, adapter, target, restore.admin_target(module, target, adapter))
+        client = make_client(module, adapter, target, loading.admin_target(module, target, adapter))
         if module.check_mode:
             # The refusals a run would make before touching anything: scratch name, foreign backup, unmarked database.
             verify.check_inputs(path, target.dbname, p['database'], p['allow_foreign_backup'])

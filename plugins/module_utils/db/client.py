@@ -65,7 +65,7 @@ class Client(object):
         if self.in_container:
             from ansible_collections.quickbite.ops.plugins.module_utils.db.exec_sql import ExecAdmin
             return ExecAdmin(self.spawn, self.target.port, self.target.user, timeout=self.exec_timeout)
-        from ansible_collections.quickbite.ops.plugins.module_utils.db.restore import Admin
+        from ansible_collections.quickbite.ops.plugins.module_utils.db.loading import Admin
         return Admin(self.admin_target, self.target.user)
 
     def require_files_here(self, what):

@@ -10,7 +10,7 @@ values, indexes, constraints) in one session, once every COPY has ended.
 Decompression, parsing here, the COPY sessions and the server's backends run
 side by side, so a load uses more than one core. It is not one transaction:
 the database is a fresh one whose result is checked before it is used, and a
-failed load is rolled back by the procedure (db/procedure.py).
+failed load is rolled back by the procedure (db/restore.py).
 
 A dump is split only along what pg_dump itself writes: a COPY block is taken
 out only when it follows pg_dump's ``-- Data for Name: ...; Type: TABLE
@@ -424,7 +424,7 @@ def _split_after_data(text, tablespace):
 
 def plain_load(path, comp, client, dbname, jobs, decompress_argv):
     """A ParallelLoad of plain dump ``path`` into ``dbname`` (as its owner, restore.owner_stage)."""
-    from ansible_collections.quickbite.ops.plugins.module_utils.db.restore import owner_stage, psql_guard
+    from ansible_collections.quickbite.ops.plugins.module_utils.db.loading import owner_stage, psql_guard
     guard = psql_guard(path, comp, client)
 
     def psql():

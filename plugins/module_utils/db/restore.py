@@ -1,214 +1,321 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, QuickBite operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Loading a backup into a database, and the database-level steps around it
-(create, drop, rename, compare with the manifest), through an admin
-connection. Every statement names databases with sql.Identifier."""
+"""pg_restore's procedure: refuse early, stop the writers, keep a way back,
+restore, compare with the manifest, bring the writers back, check health.
+
+``replace`` is the runbook's restore: drop the database, create it, load the
+backup. A pre-restore backup is taken first, and a failed load or check puts
+it back, so a failure never leaves an empty database behind.
+
+``swap`` (safe mode) loads into ``<db>_restore_<ts>`` while the application
+keeps running, checks it, and only then stops the writers for two renames;
+the old database stays as ``<db>_pre_restore_<ts>``. It needs room for two
+copies. Derived names are shortened to PostgreSQL's 63 bytes and checked
+(db/names.py); one that exists already is refused, never dropped.
+
+Every step is recorded first (db/restore_state.py). Any exception, SIGTERM
+included, puts things back before it is re-raised; a run killed outright
+leaves the record, and the next run settles it: it finishes when the
+restored database is in place, and otherwise puts the original back (the
+pre-restore backup, or the swap renamed back), starts the writers with the
+replica counts recorded before they were stopped, and says what it found
+and did."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import binascii
-import os
+import datetime
+import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db import integrity
-from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import first_line, psycopg2, sql
-from ansible_collections.quickbite.ops.plugins.module_utils.db.integrity import DECOMPRESS
-from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage
-from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import flyway_state, row_counts
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
+from ansible_collections.quickbite.ops.plugins.module_utils.db import integrity, loading
+from ansible_collections.quickbite.ops.plugins.module_utils.db.backup import BackupRun, backup_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.db.names import swap_names
+from ansible_collections.quickbite.ops.plugins.module_utils.db.restore_state import DONE, RestoreState
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError, VerificationError
+from ansible_collections.quickbite.ops.plugins.module_utils.health.backend import health_checks
 
-
-def admin_target(module, target, adapter):
-    """The admin role's connection: it creates, drops and renames databases."""
-    p = module.params
-    password = p['admin_password'] or adapter.get_config('POSTGRES_PASSWORD')
-    if password:
-        module.no_log_values.add(password)
-    return target.login(p['admin_db'], p['admin_user'], password)
+NEW, OLD = 'restored database', 'kept pre-restore database'
 
 
-class Admin(object):
-    def __init__(self, target, owner):
-        self.target = target
-        self.owner = owner
+def restore_argument_spec():
+    """pg_restore's own options; it merges the option groups of options.py too."""
+    return dict(
+        path=dict(type='path', required=True),
+        confirm=dict(type='str', default=''),
+        mode=dict(type='str', default='replace', choices=['replace', 'swap']),
+        stop_writers=dict(type='bool', default=True),
+        writers=dict(type='list', elements='str', default=['backend']),
+        pre_restore_backup=dict(type='bool', default=True),
+        backup_dir=dict(type='path', default='/opt/quickbite/backups'),
+        health_check=dict(type='bool', default=True),
+        jobs=dict(type='int', default=2),
+    )
 
-    def _execute(self, what, statement, params=None, dbname=None):
-        conn = self.target.connect(dbname=dbname)
+
+class RestoreRun(object):
+    def __init__(self, module, adapter, client):
+        self.module = module
+        self.adapter = adapter
+        self.client = client
+        self.target = client.target
+        self.p = module.params
+        self.db = client.admin()
+        self.stamp = datetime.datetime.now().strftime('%Y%m%d_%H%M%S')
+        self.state = RestoreState(adapter.store(), self.target.dbname)
+        self.names = {}
+        self.writers = []
+        self.result = dict(changed=False, database=self.target.dbname, path=self.p['path'], mode=self.p['mode'],
+                           steps=[], checks=[])
+
+    def step(self, text):
+        self.result['steps'].append(text)
+
+    # -- before anything changes ----------------------------------------------
+    def preflight(self):
+        name = self.target.dbname
+        jobs = self.p.get('jobs')
+        if jobs is not None and jobs < 1:
+            raise ConfigError('refusing restore_db_jobs=%d: it is the number of connections that load the backup; '
+                              'set it to 1 (one transaction) or more; nothing was touched' % jobs)
+        exists = self.db.exists(name)
+        if exists and self.p['confirm'] != name:
+            raise ConfigError('restoring over database %s destroys its current data: set restore_db_confirm to %s '
+                              'to confirm (it is now %s); nothing was touched'
+                              % (name, name, repr(self.p['confirm']) if self.p['confirm'] else 'empty'))
+        if self.p['mode'] == 'swap':
+            self.names = swap_names(name, self.stamp)
+            for role, derived in sorted(self.names.items()):
+                if self.db.exists(derived):
+                    raise ConfigError('refusing to restore in swap mode: database %s (the %s this restore would '
+                                      'create) exists already, and this run did not create it; nothing was touched. '
+                                      'Look at what it holds, then drop or rename it yourself, or use '
+                                      'restore_db_mode=replace' % (derived, role))
+        fmt, comp, manifest, lines = integrity.check(self.p['path'], self.client,
+                                                     allow_foreign=self.p.get('allow_foreign_backup', False))
+        self.result['checks'].extend(dict(check='backup reads back whole', ok=True, evidence=line) for line in lines)
+        return exists, fmt, comp, manifest
+
+    def plan(self):
+        if self.state.load():
+            data = self.state.data
+            self.result['changed'] = True
+            self.step('would settle the interrupted restore of %s into %s (%s mode, phase "%s", started %s): %s'
+                      % (data['path'], data['database'], data['mode'], data['phase'], data['since'],
+                         self._settle_plan(data)))
+            return self.result
+        exists, fmt, comp, manifest = self.preflight()
+        name = self.target.dbname
+        if self.p['mode'] == 'swap':
+            self.step('would load %s into %s, check it, stop %s, rename %s to %s and the new one to %s'
+                      % (self.p['path'], self.names[NEW], self._writers_text(), name, self.names[OLD], name))
+        else:
+            self.step('would stop %s' % self._writers_text())
+            if exists and self.p['pre_restore_backup']:
+                self.step('would back up %s into %s first' % (name, self.p['backup_dir']))
+            self.step('would drop and recreate %s and load %s (%s, %s)' % (name, self.p['path'], fmt, comp))
+        return self.result
+
+    def _writers_text(self):
+        return ', '.join(self.p['writers']) if self.p['stop_writers'] and self.p['writers'] else 'no writers'
+
+    @staticmethod
+    def _settle_plan(data):
+        phase = data['phase']
+        if phase in DONE:
+            return 'the restored database is in place; would start the writers again'
+        if phase in ('started', 'writers stopped'):
+            return 'the database was not touched; would start the writers again'
+        if phase == 'loading':
+            if data.get('pre_restore_backup'):
+                return 'would put %s back from the pre-restore backup %s' % (data['database'],
+                                                                             data['pre_restore_backup'])
+            return 'there is no pre-restore backup: %s stays empty or partial' % data['database']
+        return 'would put the original %s back and drop %s' % (data['database'], data['names'][NEW])
+
+    # -- the run ------------------------------------------------------------------
+    def run(self):
+        started = time.time()
+        with self.adapter.lock('restore database %s' % self.target.dbname):  # re-entrant: the module holds it too
+            if self.state.load():
+                return self._resume()
+            exists, fmt, comp, manifest = self.preflight()
+            self.state.begin(mode=self.p['mode'], database=self.target.dbname, path=self.p['path'],
+                             stamp=self.stamp, existed=exists, names=self.names)
+            try:
+                if self.p['mode'] == 'swap':
+                    self._swap(fmt, comp, manifest, exists)
+                else:
+                    self._stop_writers()
+                    self._replace(fmt, comp, manifest, exists)
+            except BaseException as exc:  # KeyboardInterrupt, SystemExit and Interrupted (SIGTERM) too
+                replacement = self._put_back(exc)
+                if replacement is not None:
+                    raise replacement
+                raise
+            self._start_writers(self.writers)
+            self.state.clear()
+        if self.p['health_check'] and self.writers:
+            self._health()
+        self.result['duration'] = round(time.time() - started, 1)
+        return self.result
+
+    def _put_back(self, exc):
+        """Settle a failed run; the error to raise instead of ``exc`` (None: re-raise it)."""
+        msg = getattr(exc, 'msg', None) or str(exc) or exc.__class__.__name__
         try:
-            with conn.cursor() as cur:
-                cur.execute(statement, params)
-                return cur.fetchall() if cur.description else None
-        except psycopg2.Error as exc:
-            raise PlatformError('%s failed: %s' % (what, first_line(exc)))
-        finally:
-            conn.close()
-
-    def exists(self, name):
-        return bool(self._execute('looking up database %s' % name,
-                                  'SELECT 1 FROM pg_database WHERE datname = %s', (name,)))
-
-    def create(self, name):
-        self._execute('CREATE DATABASE %s' % name, sql.SQL('CREATE DATABASE {} OWNER {}').format(
-            sql.Identifier(name), sql.Identifier(self.owner)))
-
-    def drop(self, name):
-        # FORCE (PostgreSQL 13+) ends the sessions still connected, as the runbook's drop would need.
-        self._execute('DROP DATABASE %s' % name, sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(
-            sql.Identifier(name)))
-
-    def rename(self, old, new):
-        self._execute('terminating sessions on %s' % old,
-                      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s '
-                      'AND pid <> pg_backend_pid()', (old,))
-        self._execute('renaming database %s to %s' % (old, new), sql.SQL('ALTER DATABASE {} RENAME TO {}').format(
-            sql.Identifier(old), sql.Identifier(new)))
-
-    def comment(self, name):
-        """COMMENT ON DATABASE of ``name`` (None without one or without the database)."""
-        rows = self._execute('reading the comment of database %s' % name,
-                             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                             (name,))
-        return rows[0][0] if rows else None
-
-    def set_comment(self, name, text):
-        self._execute('COMMENT ON DATABASE %s' % name, sql.SQL('COMMENT ON DATABASE {} IS {}').format(
-            sql.Identifier(name), sql.Literal(text)))
-
-    def inspect(self, name):
-        """(row counts, newest Flyway version, failed Flyway rows) of database ``name``."""
-        conn = self.target.connect(dbname=name)
-        try:
-            with conn.cursor() as cur:
-                version, failed = flyway_state(cur)
-                return row_counts(cur), version, failed
-        except psycopg2.Error as exc:
-            raise PlatformError('reading database %s failed: %s' % (name, first_line(exc)))
-        finally:
-            conn.close()
-
-
-def _psql_restricts(client):
-    """Whether the psql that loads knows \\restrict (PostgreSQL 13.22, 14.19,
-    15.14, 16.10, 17.6 and later): its own list of commands says."""
-    known = getattr(client, '_psql_restricts', None)
-    if known is None:
-        pipe = Pipeline([client.stage('psql', ['--help=commands'])])
-        try:
-            out = pipe.start()
-            text = out.read()
-            out.close()
-            pipe.wait()
-        except PipelineError:
-            text = b''
-        known = b'\\restrict' in text
-        client._psql_restricts = known
-    return known
-
-
-def psql_guard(path, comp, client):
-    """A random key for psql's own \\restrict mode when the dump does not
-    start it itself (pg_dump before 15.14) and psql knows it: then psql
-    refuses every meta-command of the dump, whatever the scan (integrity)
-    may have missed. None when the dump restricts psql itself or psql cannot."""
-    if integrity.own_restrict_key(path, comp) or not _psql_restricts(client):
+            outcome, text = self._settle()
+        except BaseException as second:  # the record stays for the next run
+            return VerificationError('restore of %s failed (%s) and so did putting things back (%s); what was done '
+                                     'is recorded (%s): run the restore again to finish putting it back'
+                                     % (self.p['path'], msg, getattr(second, 'msg', None) or second, self.state.key),
+                                     **self.result)
+        self.result['outcome'] = outcome
+        self.step(text)
+        if isinstance(exc, QuickbiteError):
+            return VerificationError('restore of %s failed: %s. %s' % (self.p['path'], msg, text[0].upper() + text[1:]),
+                                     **self.result)
         return None
-    return binascii.hexlify(os.urandom(16)).decode('ascii')
 
+    def _resume(self):
+        data = self.state.data
+        self.result.update(changed=True, resumed=dict((k, data.get(k)) for k in ('phase', 'mode', 'path', 'since')))
+        self.writers = data['writers']
+        self.step('found an interrupted restore of %s into %s (%s mode, phase "%s", started %s)'
+                  % (data['path'], data['database'], data['mode'], data['phase'], data['since']))
+        outcome, text = self._settle()
+        self.result['outcome'] = outcome
+        self.step(text)
+        if self.p['health_check'] and self.writers:
+            self._health()
+        if outcome == 'restored':
+            return self.result
+        raise VerificationError('found an interrupted restore of %s and settled it: %s; nothing else was done. Run '
+                                'the restore again to restore %s' % (data['path'], text, self.p['path']),
+                                **self.result)
 
-def owner_stage(client, program, args, dbname, guard=None):
-    """``program`` (psql or pg_restore) loading into ``dbname`` as the
-    database's owner (the application role), never the superuser: over libpq
-    it connects as the owner; in the container peer authentication admits
-    only postgres, so it takes the owner's role first (pg_restore --role,
-    psql SET ROLE), which a hostile dump could undo: there the meta-command
-    scan and \\restrict (``guard``) are the guards."""
-    owner = client.target.user
-    first = ['-c', '\\restrict %s' % guard] if guard else []
-    if client.in_container:
-        if program == 'pg_restore':
-            return client.stage(program, ['--role=%s' % owner] + list(args), dbname=dbname)
-        first += ['-c', 'SET ROLE "%s"' % owner.replace('"', '""')]
-    if first:
-        args = list(args) + first + ['-f', '-']
-    return client.stage(program, args, dbname=dbname, as_admin=False)
+    def _settle(self):
+        """Finish or put back what the record says was under way, start the
+        writers it stopped, forget the record: (outcome, what was done)."""
+        data = self.state.data
+        if data['mode'] == 'swap':
+            outcome = self._settle_swap(data)
+        else:
+            outcome = self._settle_replace(data)
+        self._start_writers(data['writers'])
+        self.state.clear()
+        return outcome
 
+    def _settle_replace(self, data):
+        name, phase = data['database'], data['phase']
+        if phase in DONE:
+            return 'restored', 'database %s holds the restored backup %s (checked)' % (name, data['path'])
+        if phase in ('started', 'writers stopped'):
+            return 'original', 'database %s was not touched' % name
+        pre = data.get('pre_restore_backup')
+        if not pre:
+            return 'empty', ('there was no pre-restore backup: database %s is empty or partial; restore a good '
+                             'backup now' % name)
+        self.db.drop(name)
+        self.db.create(name)
+        pre_fmt, pre_comp, pre_manifest = integrity.describe(pre)
+        self._load_and_check(name, pre_fmt, pre_comp, pre_manifest, path=pre)
+        return 'original', 'database %s was put back from the pre-restore backup %s' % (name, pre)
 
-def load_stages(path, fmt, comp, client, dbname, jobs=1):
-    """Pipeline stages that load backup ``path`` into the existing, empty
-    database ``dbname``, as its owner (owner_stage); (stages, source file or
-    None). Archives go through stdin wherever they can, so the same stages
-    work on this host and in the container."""
-    restore = ['--no-password', '--exit-on-error']
-    if fmt == 'plain':
-        psql = owner_stage(client, 'psql', ['--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
-                                            '--single-transaction'], dbname, psql_guard(path, comp, client))
-        if comp == 'none':
-            return [psql], path
-        return [Stage(DECOMPRESS[comp], label=comp), psql], path
-    if fmt == 'directory':
-        client.require_files_here('restoring a directory-format backup')
-        extra = ['--jobs=%d' % jobs] if jobs > 1 else ['--single-transaction']
-        return [owner_stage(client, 'pg_restore', restore + extra + [path], dbname)], None
-    pg_restore = owner_stage(client, 'pg_restore', restore + ['--single-transaction'], dbname)
-    if comp == 'zstd':
-        return [Stage(DECOMPRESS['zstd'], label='zstd'), pg_restore], path
-    return [pg_restore], path
+    def _settle_swap(self, data):
+        name, phase = data['database'], data['phase']
+        new, old = data['names'][NEW], data['names'][OLD]
+        live, has_new = self.db.exists(name), self.db.exists(new)
+        if phase in DONE or (phase == 'swapping' and live and not has_new):
+            kept = ', the old one is kept as %s' % old if data['existed'] else ''
+            return 'restored', 'database %s holds the restored backup %s%s' % (name, data['path'], kept)
+        done = []
+        if phase == 'swapping' and not live and data['existed'] and self.db.exists(old):
+            self.db.rename(old, name)
+            done.append('renamed %s back to %s' % (old, name))
+        if has_new and new in data['created']:
+            self.db.drop(new)  # created by this restore (recorded before CREATE DATABASE)
+            done.append('dropped %s, which this restore had created' % new)
+        return 'original', 'database %s is the original one%s' % (name, ' (%s)' % '; '.join(done) if done else '')
 
+    def _stop_writers(self):
+        if not self.p['stop_writers']:
+            return
+        for service in self.p['writers']:
+            seen = self.adapter.services([service], detail=False)[0]
+            running = len([r for r in seen['replicas'] if r['state'] in ('running', 'restarting')])
+            entry = dict(service=service, replicas=seen['desired'] if seen['desired'] is not None else running)
+            self.writers.append(entry)
+            self.state.save(writers=self.writers)  # the count is known before the stop
+            entry.update(self.adapter.stop(service))
+            self.state.save(writers=self.writers)
+            self.step('stopped %s (%d replica(s))' % (service, entry['replicas']))
+        self.state.save('writers stopped')
 
-def load(path, fmt, comp, client, dbname, jobs=1):
-    """Load and return the pipeline (its duration and stages). With ``jobs``
-    above 1 a plain dump loads over that many connections (parallel_load)."""
-    if fmt == 'plain' and jobs > 1:
-        from ansible_collections.quickbite.ops.plugins.module_utils.db.parallel_load import plain_load
-        pipe = plain_load(path, comp, client, dbname, jobs, DECOMPRESS.get(comp))
-        try:
-            return pipe.run()
-        except PipelineError as exc:
-            raise PipelineError('loading %s into database %s failed: %s' % (path, dbname, exc.msg),
-                                stages=pipe.report())
-    stages, source = load_stages(path, fmt, comp, client, dbname, jobs)
-    pipe = Pipeline(stages, source=source)
-    try:
-        out = pipe.start()
-        while out.read1(1 << 16):
-            pass
-        out.close()
-    except BaseException:
-        pipe.kill()
-        raise
-    try:
-        pipe.wait()
-    except PipelineError as exc:
-        raise PipelineError('loading %s into database %s failed: %s' % (path, dbname, exc.msg), stages=pipe.report())
-    return pipe
+    def _start_writers(self, entries):
+        for entry in entries:
+            if entry['replicas']:
+                self.adapter.start(entry['service'], entry)
+                self.adapter.wait(entry['service'], self.p['wait_timeout'], replicas=entry['replicas'])
+                self.step('started %s again (%d replica(s) ready)' % (entry['service'], entry['replicas']))
 
+    def _health(self):
+        checks = health_checks(self.adapter, self.p['backend_url'], self.p['wait_timeout'], self.p['validate_certs'])
+        self.result['checks'].extend(dict(check=c[0], ok=c[1], evidence=c[2]) for c in checks)
+        failed = [c for c in checks if not c[1]]
+        if failed:
+            raise VerificationError('the database was restored but the backend is not healthy: %s' % '; '.join(
+                '%s (%s)' % (c[0], c[2]) for c in failed), **self.result)
+        self.step('health check passed')
 
-def compare(manifest, counts, version, failed):
-    """Checks of a restored database against the manifest: [(check, ok, evidence)]."""
-    checks = [('no failed Flyway migrations', not failed,
-               'flyway_schema_history has %s failed row(s)' % (failed or 0) if version is not None
-               else 'no flyway_schema_history table')]
-    if manifest is None:
-        checks.append(('manifest', True, 'no manifest (a backup not made by pg_backup): row counts not compared'))
-        return checks
-    want = manifest.get('flyway_version')
-    checks.append(('Flyway version matches the manifest', want == version,
-                   'restored %s, manifest %s' % (version, want)))
-    tables = manifest.get('tables')
-    if tables is None:
-        checks.append(('row counts', True, 'the backup recorded no row counts'))
-        return checks
-    wrong = ['%s: %s restored, %s at backup' % (name, counts.get(name, 'missing'), rows)
-             for name, rows in sorted(tables.items()) if counts.get(name) != rows]
-    extra = sorted(set(counts) - set(tables))
-    if extra:
-        wrong.append('tables not in the backup: %s' % ', '.join(extra))
-    checks.append(('row counts of %d tables match the manifest' % len(tables), not wrong,
-                   '; '.join(wrong) if wrong else '%d rows in all' % sum(tables.values())))
-    return checks
+    def _load_and_check(self, dbname, fmt, comp, manifest, path=None):
+        loading.load(path or self.p['path'], fmt, comp, self.client, dbname, self.p.get('jobs') or 1)
+        counts, version, failed = self.db.inspect(dbname)
+        checks = loading.compare(manifest, counts, version, failed)
+        self.result['checks'].extend(dict(check=c[0], ok=c[1], evidence=c[2]) for c in checks)
+        bad = [c for c in checks if not c[1]]
+        if bad:
+            raise VerificationError('the %s database does not match its backup: %s' % (
+                'restored' if path is None else 'put back', '; '.join('%s (%s)' % (c[0], c[2]) for c in bad)))
+        self.result.update(tables=counts, flyway_version=version, rows=sum(counts.values()))
 
+    def _pre_backup(self):
+        params = dict((key, spec.get('default')) for key, spec in backup_argument_spec().items())
+        params.update(dest_dir=self.p['backup_dir'], prefix='%s-pre-restore' % self.target.dbname)
+        run = BackupRun(self.client, params).run()
+        self.result['pre_restore_backup'] = run['path']
+        self.step('backed up %s to %s first' % (self.target.dbname, run['path']))
+        return run['path']
 
-def require_distinct(live, other, option):
-    if other == live:
-        raise ConfigError('%s must not be the live database %s' % (option, live))
+    def _replace(self, fmt, comp, manifest, exists):
+        name = self.target.dbname
+        pre = self._pre_backup() if exists and self.p['pre_restore_backup'] else None
+        self.state.save('loading', pre_restore_backup=pre)  # before the drop: a rerun puts it back
+        self.result['changed'] = True
+        self.db.drop(name)
+        self.db.create(name)
+        self.step('dropped and recreated %s' % name)
+        started = time.time()
+        self._load_and_check(name, fmt, comp, manifest)
+        self.state.save('loaded')
+        self.step('loaded %s into %s in %.1f s' % (self.p['path'], name, time.time() - started))
+
+    def _swap(self, fmt, comp, manifest, exists):
+        name = self.target.dbname
+        new, old = self.names[NEW], self.names[OLD]
+        self.state.save('loading new', created=[new])  # recorded before it exists: only this run drops it
+        self.db.create(new)
+        self.result['changed'] = True
+        started = time.time()
+        self._load_and_check(new, fmt, comp, manifest)
+        self.state.save('loaded new')
+        self.step('loaded %s into %s in %.1f s and checked it' % (self.p['path'], new, time.time() - started))
+        self._stop_writers()
+        self.state.save('swapping')
+        if exists:
+            self.db.rename(name, old)
+            self.result['kept_as'] = old
+        self.db.rename(new, name)
+        self.state.save('swapped')
+        self.step('swapped: %s is the restored database%s' % (
+            name, ', the old one is kept as %s (drop it once you are satisfied)' % old if exists else ''))

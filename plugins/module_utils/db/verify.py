@@ -18,7 +18,7 @@ import datetime
 import os
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db import archive, integrity, restore
+from ansible_collections.quickbite.ops.plugins.module_utils.db import archive, integrity, loading
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError
 
 OPTION_FOREIGN = 'verify_backup_allow_foreign_backup'
@@ -99,10 +99,10 @@ def verify(path, client, live_db, scratch_db, record=True, allow_foreign=False):
         created = True
         db.set_comment(scratch_db, '%s %s pid %d' % (
             MARK, datetime.datetime.now().astimezone().isoformat(timespec='seconds'), os.getpid()))
-        pipe = restore.load(path, fmt, comp, client, scratch_db)
+        pipe = loading.load(path, fmt, comp, client, scratch_db)
         counts, version, failed = db.inspect(scratch_db)
         checks.append(('restores into %s' % scratch_db, True, 'loaded in %.1f s' % pipe.duration))
-        checks.extend(restore.compare(manifest, counts, version, failed))
+        checks.extend(loading.compare(manifest, counts, version, failed))
     except QuickbiteError as exc:
         checks.append(('backup restores', False, exc.msg))
     except BaseException as exc:  # Interrupted, or an error the checks do not catch: say what changed

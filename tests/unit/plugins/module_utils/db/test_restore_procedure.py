@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db import procedure
+from ansible_collections.quickbite.ops.plugins.module_utils.db import restore as procedure
 from ansible_collections.quickbite.ops.plugins.module_utils.db.names import swap_names
 from ansible_collections.quickbite.ops.plugins.module_utils.db.restore_state import state_key
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
@@ -106,7 +106,7 @@ def world(monkeypatch):
                 return dict(path='/b/pre.sql.zst')
         return _Run()
 
-    monkeypatch.setattr(procedure.restore, 'load', load)
+    monkeypatch.setattr(procedure.loading, 'load', load)
     monkeypatch.setattr(procedure.integrity, 'check', lambda path, client, **kw: ('plain', 'zstd', None, ['ok']))
     monkeypatch.setattr(procedure.integrity, 'describe', lambda path: ('plain', 'zstd', None))
     monkeypatch.setattr(procedure, 'BackupRun', backup_run)
