@@ -44,17 +44,20 @@ def _external():
     return _spec(set_external=lambda old, new: None, restore_external=lambda old, new: None)
 
 
+def _interrupt(*args):
+    raise KeyboardInterrupt
+
+
 def _killed(phase):
     """A rotation of JWT_SECRET from 'old' to 'new' killed at ``phase``:
-    'created' (before anything changed), 'set' (after the configuration)."""
+    'created' (before anything changed), 'set' (after the configuration,
+    at the restart)."""
     def prepare(adapter, spec, audit_log):
-        def killed(adapter):
-            raise KeyboardInterrupt
-        rotation = Rotation(adapter, SecretSpec(spec.key, killed, None, set_external=spec.set_external,
+        rotation = Rotation(adapter, SecretSpec(spec.key, _interrupt, None, set_external=spec.set_external,
                                                 previous_key=spec.previous_key, keep_previous=spec.keep_previous),
                             audit_log, 'tester')
         if phase == 'created':
-            rotation._set_test_finish = lambda pending: (_ for _ in ()).throw(KeyboardInterrupt())
+            rotation._set_test_finish = _interrupt
         with pytest.raises(KeyboardInterrupt):
             rotation.run('new')
     return prepare
