@@ -18,7 +18,9 @@ class FakeBackend(object):
     """QuickBite's backend and frontend over HTTP. ``backend:`` keys: down
     (nothing answers), actuator (UP/DOWN), env (the environment it runs with;
     default: the configuration), ignores_restart (keeps that environment
-    when restarted), redirect (every answer a 302)."""
+    when restarted), redirect (every answer a 302), answers ({'METHOD
+    /path': [status, body as data, or null for nothing answering]}: other
+    servers, such as Prometheus and Alertmanager)."""
 
     def __init__(self, world, config):
         spec = world.get('backend') or {}
@@ -27,6 +29,7 @@ class FakeBackend(object):
         self.ignores_restart = spec.get('ignores_restart', False)
         self.redirect = spec.get('redirect')
         self.env = dict(spec.get('env', config))
+        self.answers = spec.get('answers') or {}
         self.requests = []
 
     def restarted(self, config):
@@ -36,6 +39,11 @@ class FakeBackend(object):
     def request(self, url, method='GET', data=None, headers=None, timeout=5, validate_certs=True):
         path = urlparse(url).path
         self.requests.append((method, path))
+        if '%s %s' % (method, path) in self.answers:
+            answer = self.answers['%s %s' % (method, path)]
+            if answer is None:
+                raise urllib.error.URLError(ConnectionRefusedError(111, 'Connection refused'))
+            return answer[0], answer[1] if isinstance(answer[1], bytes) else json.dumps(answer[1]).encode()
         if self.down:
             raise urllib.error.URLError(ConnectionRefusedError(111, 'Connection refused'))
         if self.redirect:
