@@ -6,7 +6,8 @@ at start-up. Secrets are never logged.
 
 Endpoints: GET /actuator/health, GET /actuator/info, POST /api/auth/login,
 GET /api/orders (Bearer JWT), POST /api/payments/webhook (X-Razorpay-Signature),
-GET /ws (WebSocket echo).
+GET /ws (WebSocket echo), GET /actuator/prometheus (Micrometer's text format),
+GET/POST /actuator/faults (switches the tests flip).
 """
 import base64
 import binascii
@@ -410,6 +411,101 @@ def health():
     return overall, {"status": overall, "components": comps}
 
 
+# --------------------------------------------------------------------------- metrics
+# /actuator/prometheus as Micrometer's Prometheus registry writes it, fed by the
+# requests served: http_server_requests_seconds (a histogram, as with
+# management.metrics.distribution.percentiles-histogram.http.server.requests=true),
+# and the application's own meters: quickbite.payments (counter, tag outcome),
+# quickbite.payment.webhooks (counter, tag outcome) and
+# quickbite.websocket.sessions.active (gauge).
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
+_metrics_lock = threading.Lock()
+_requests = {}  # (method, uri, status, outcome, exception) -> [count, sum, max, [bucket counts]]
+_counters = {"quickbite_payments_total": {}, "quickbite_payment_webhooks_total": {}}
+_ws_sessions = set()
+
+# Switches the tests flip (POST /actuator/faults, JSON; GET shows them; reset on restart):
+# delay_ms (every non-actuator request answers that much later), fail_payments (payment
+# events count as failures), webhook_errors (the webhook answers 500), drop_websockets
+# (open WebSocket sessions are closed and new ones refused).
+FAULTS = {"delay_ms": 0, "fail_payments": False, "webhook_errors": False, "drop_websockets": False}
+
+
+def _outcome(status):
+    if status < 200:
+        return "INFORMATIONAL"
+    if status < 300:
+        return "SUCCESS"
+    if status < 400:
+        return "REDIRECTION"
+    return "CLIENT_ERROR" if status < 500 else "SERVER_ERROR"
+
+
+def record_request(method, uri, status, seconds):
+    key = (method, uri, str(status), _outcome(status), "None")
+    with _metrics_lock:
+        entry = _requests.setdefault(key, [0, 0.0, 0.0, [0] * len(BUCKETS)])
+        entry[0] += 1
+        entry[1] += seconds
+        entry[2] = max(entry[2], seconds)
+        for i, bound in enumerate(BUCKETS):
+            if seconds <= bound:
+                entry[3][i] += 1
+
+
+def count(name, outcome):
+    with _metrics_lock:
+        _counters[name][outcome] = _counters[name].get(outcome, 0) + 1
+
+
+def _labels(pairs):
+    return ",".join(f'{k}="{v}"' for k, v in pairs)
+
+
+def prometheus_text():
+    names = ("method", "uri", "status", "outcome", "exception")
+    out = ["# HELP http_server_requests_seconds  ", "# TYPE http_server_requests_seconds histogram"]
+    with _metrics_lock:
+        requests = sorted((k, (v[0], v[1], v[2], list(v[3]))) for k, v in _requests.items())
+        counters = {n: dict(c) for n, c in _counters.items()}
+        sessions = len(_ws_sessions)
+    for key, (n, total, _max, buckets) in requests:
+        lab = _labels(zip(names, key))
+        out += [f'http_server_requests_seconds_bucket{{{lab},le="{b}"}} {c}' for b, c in zip(BUCKETS, buckets)]
+        out += [f'http_server_requests_seconds_bucket{{{lab},le="+Inf"}} {n}',
+                f"http_server_requests_seconds_count{{{lab}}} {n}",
+                f"http_server_requests_seconds_sum{{{lab}}} {total}"]
+    out += ["# HELP http_server_requests_seconds_max  ", "# TYPE http_server_requests_seconds_max gauge"]
+    out += [f"http_server_requests_seconds_max{{{_labels(zip(names, k))}}} {v[2]}" for k, v in requests]
+    for name, help_text in (("quickbite_payments_total", "Payments by outcome"),
+                            ("quickbite_payment_webhooks_total", "Payment webhooks by outcome")):
+        out += [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]
+        out += [f'{name}{{outcome="{o}"}} {float(c)}' for o, c in sorted(counters[name].items())]
+    out += ["# HELP quickbite_websocket_sessions_active Open WebSocket sessions",
+            "# TYPE quickbite_websocket_sessions_active gauge",
+            f"quickbite_websocket_sessions_active {float(sessions)}",
+            "# HELP process_uptime_seconds The uptime of the Java virtual machine",
+            "# TYPE process_uptime_seconds gauge",
+            f"process_uptime_seconds {time.monotonic() - START}"]
+    return ("\n".join(out) + "\n").encode()
+
+
+def set_faults(body):
+    changes = json.loads(body or b"{}")
+    if not isinstance(changes, dict) or set(changes) - set(FAULTS):
+        raise ValueError("unknown switch; known: " + ", ".join(sorted(FAULTS)))
+    with _metrics_lock:
+        FAULTS.update(changes)
+        drop = FAULTS["drop_websockets"]
+        sessions = list(_ws_sessions) if drop else []
+    for sock in sessions:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    log("WARN", "c.q.backend.web.FaultsEndpoint", "Faults now " + json.dumps(FAULTS, sort_keys=True))
+
+
 # --------------------------------------------------------------------------- JWT
 def _b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -469,6 +565,11 @@ def check_password(stored, password):
 
 # --------------------------------------------------------------------------- HTTP
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+# The uri tag of http_server_requests_seconds: the route template, as Spring MVC reports it.
+ROUTES = {p: p for p in ("/actuator/health", "/actuator/health/readiness", "/actuator/health/liveness",
+                         "/actuator/info", "/actuator/prometheus", "/actuator/faults", "/api/auth/login",
+                         "/api/orders", "/api/payments/webhook", "/ws")}
+ROUTES["/actuator/health/"] = "/actuator/health"
 
 
 def _json_default(o):
@@ -501,6 +602,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         path = self.path.split("?", 1)[0]
         log("INFO", "c.q.backend.web.RequestLoggingFilter", f"{self.command} {path} -> {status}")
+        record_request(self.command, ROUTES.get(path, "/**" if status == 404 else path), status,
+                       time.monotonic() - getattr(self, "_started", time.monotonic()))
 
     def _error(self, status, error, message):
         self._send(status, {
@@ -515,10 +618,20 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     # ---- routes
+    def _begin(self, path):
+        self._started = time.monotonic()
+        if FAULTS["delay_ms"] and not path.startswith("/actuator"):
+            time.sleep(FAULTS["delay_ms"] / 1000.0)
+
     def do_GET(self):
         path = self.path.split("?", 1)[0]
+        self._begin(path)
         try:
-            if path in ("/actuator/health", "/actuator/health/", "/actuator/health/readiness"):
+            if path == "/actuator/prometheus":
+                self._send(200, prometheus_text(), "text/plain; version=0.0.4; charset=utf-8")
+            elif path == "/actuator/faults":
+                self._send(200, dict(FAULTS))
+            elif path in ("/actuator/health", "/actuator/health/", "/actuator/health/readiness"):
                 overall, body = health()
                 self._send(200 if overall == "UP" else 503, body,
                            "application/vnd.spring-boot.actuator.v3+json")
@@ -540,8 +653,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = self.path.split("?", 1)[0]
+        self._begin(path)
         try:
-            if path == "/api/auth/login":
+            if path == "/actuator/faults":
+                try:
+                    set_faults(self._body())
+                except (ValueError, AttributeError) as exc:
+                    return self._error(400, "Bad Request", str(exc))
+                self._send(200, dict(FAULTS))
+            elif path == "/api/auth/login":
                 self.login()
             elif path == "/api/payments/webhook":
                 self.webhook()
@@ -609,11 +729,20 @@ class Handler(BaseHTTPRequestHandler):
         if not sig or not hmac.compare_digest(expected, sig):
             log("WARN", "c.q.b.payment.RazorpayWebhookController",
                 "Rejected payment webhook: Invalid signature (X-Razorpay-Signature mismatch)")
+            count("quickbite_payment_webhooks_total", "rejected")
             return self._send(400, {"error": "Invalid signature"})
+        if FAULTS["webhook_errors"]:
+            count("quickbite_payment_webhooks_total", "error")
+            log("ERROR", "c.q.b.payment.RazorpayWebhookController", "Payment webhook processing failed")
+            return self._error(500, "Internal Server Error", "Unexpected error")
         try:
             event = json.loads(raw or b"{}").get("event", "unknown")
         except (ValueError, AttributeError):
             event = "unparsable"
+        count("quickbite_payment_webhooks_total", "accepted")
+        if event in ("payment.captured", "payment.failed"):
+            failed = event == "payment.failed" or FAULTS["fail_payments"]
+            count("quickbite_payments_total", "failure" if failed else "success")
         log("INFO", "c.q.b.payment.RazorpayWebhookController", f"Accepted payment webhook event={event}")
         self._send(200, {"status": "ok"})
 
@@ -622,6 +751,8 @@ class Handler(BaseHTTPRequestHandler):
         key = self.headers.get("Sec-WebSocket-Key")
         if "websocket" not in (self.headers.get("Upgrade") or "").lower() or not key:
             return self._error(400, "Bad Request", "Expected a WebSocket upgrade")
+        if FAULTS["drop_websockets"]:
+            return self._error(503, "Service Unavailable", "WebSocket sessions are being dropped")
         accept = base64.b64encode(hashlib.sha1((key.strip() + WS_GUID).encode()).digest()).decode()
         self.send_response(101, "Switching Protocols")
         self.send_header("Upgrade", "websocket")
@@ -630,7 +761,10 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
         log("INFO", "c.q.backend.web.RequestLoggingFilter", "GET /ws -> 101")
+        record_request("GET", "/ws", 101, time.monotonic() - self._started)
         self.close_connection = True
+        with _metrics_lock:
+            _ws_sessions.add(self.connection)
         try:
             while True:
                 frame = self._ws_read()
@@ -646,6 +780,9 @@ class Handler(BaseHTTPRequestHandler):
                     self._ws_send(opcode, payload)
         except (OSError, ValueError):
             return
+        finally:
+            with _metrics_lock:
+                _ws_sessions.discard(self.connection)
 
     def _ws_read(self):
         head = self.rfile.read(2)
