@@ -38,8 +38,8 @@ class MemoryStore(StateStore):
     def load(self, name):
         return json.loads(self.data[name]) if name in self.data else None
 
-    def save(self, name, value):
-        self.data[name] = json.dumps(value)
+    def save(self, name, data):
+        self.data[name] = json.dumps(data)
 
     def delete(self, name):
         self.data.pop(name, None)
