@@ -28,15 +28,16 @@ ADMIN_TOKEN = 'admin-token-0123456789'
 OPS_TOKEN = 'ops-token-0123456789'
 OPS_USER = 'system:serviceaccount:quickbite:quickbite-ops'
 KUBECTLS = kubectl_bin.kubectls()
+RULES = [
+    {'apiGroups': [''], 'resources': ['pods', 'pods/log'], 'verbs': ['get', 'list']},
+    {'apiGroups': [''], 'resources': ['pods/exec'], 'verbs': ['get']},
+    {'apiGroups': ['apps'], 'resources': ['deployments'], 'verbs': ['get', 'list', 'watch']},
+    {'apiGroups': ['apps'], 'resources': ['deployments'], 'verbs': ['patch'], 'resourceNames': ['redis']},
+    {'apiGroups': ['apps'], 'resources': ['*/scale'], 'verbs': ['get']},
+    {'apiGroups': ['coordination.k8s.io'], 'resources': ['leases'], 'verbs': ['create', 'get', 'update']},
+]
 ROLE = {'kind': 'Role', 'apiVersion': 'rbac.authorization.k8s.io/v1', 'metadata': {'name': 'quickbite-ops'},
-        'rules': [
-            {'apiGroups': [''], 'resources': ['pods', 'pods/log'], 'verbs': ['get', 'list']},
-            {'apiGroups': [''], 'resources': ['pods/exec'], 'verbs': ['get']},
-            {'apiGroups': ['apps'], 'resources': ['deployments'], 'verbs': ['get', 'list', 'watch']},
-            {'apiGroups': ['apps'], 'resources': ['deployments'], 'verbs': ['patch'], 'resourceNames': ['redis']},
-            {'apiGroups': ['apps'], 'resources': ['*/scale'], 'verbs': ['get']},
-            {'apiGroups': ['coordination.k8s.io'], 'resources': ['leases'], 'verbs': ['create', 'get', 'update']},
-        ]}
+        'rules': RULES}
 BINDING = {'kind': 'RoleBinding', 'apiVersion': 'rbac.authorization.k8s.io/v1', 'metadata': {'name': 'quickbite-ops'},
            'roleRef': {'apiGroup': 'rbac.authorization.k8s.io', 'kind': 'Role', 'name': 'quickbite-ops'},
            'subjects': [{'kind': 'ServiceAccount', 'name': 'quickbite-ops', 'namespace': NS}]}

@@ -121,8 +121,8 @@ def test_takeover_race_has_one_winner(coord):
     def take(i):
         barrier.wait()
         try:
-            coord.replace_namespaced_lease('quickbite-ops-lock', NS, lease('run-%d' % i,
-                                                                          rv=expired.metadata.resource_version))
+            mine = lease('run-%d' % i, rv=expired.metadata.resource_version)
+            coord.replace_namespaced_lease('quickbite-ops-lock', NS, mine)
             results[i] = 'won'
         except ApiException as exc:
             results[i] = exc.status

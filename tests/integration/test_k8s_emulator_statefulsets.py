@@ -183,6 +183,15 @@ def test_on_delete_waits_for_a_deletion(apps, em):
     assert pods(em)['redis-0']['metadata']['labels']['controller-revision-hash'] == st.update_revision
 
 
+def test_revision_history_limit(apps, em):
+    apps.patch_namespaced_stateful_set('redis', NS, {'spec': {'revisionHistoryLimit': 1}})
+    for stamp in ('1', '2', '3'):
+        restart(em, stamp=stamp)
+        wait_for(lambda: em.statefulset_rollout_complete('redis'), what='rollout %s' % stamp)
+    revisions = apps.list_namespaced_controller_revision(NS, label_selector='app=redis').items
+    assert sorted(r.revision for r in revisions) == [3, 4]     # the current one and one idle
+
+
 def test_deleted_pod_returns_under_its_name_and_delete_cascades(apps, em):
     uid = pods(em)['redis-0']['metadata']['uid']
     em.api_delete('pods', NS, 'redis-0')

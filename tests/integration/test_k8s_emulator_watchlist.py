@@ -129,4 +129,3 @@ def test_kubectl_rollout_status_and_get(k8s, em, version):
                                                 '--timeout=20s')
     assert 'quickbite-frontend' in kubectl('get', 'deployments')
     assert 'Running' in kubectl('get', 'pods', '-l', 'app=redis')
-

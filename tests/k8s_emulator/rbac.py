@@ -101,8 +101,8 @@ class Rbac(object):
     def authenticate(self, authorization):
         """The user of an ``Authorization`` header; ApiError 401 when it is not accepted."""
         from .core import ApiError
-        scheme, _, token = authorization.strip().partition(' ')
-        token = token.strip() if scheme.lower() == 'bearer' else None     # the scheme is case-insensitive
+        parts = authorization.strip().split(None, 1)
+        token = parts[1].strip() if len(parts) == 2 and parts[0].lower() == 'bearer' else None  # any case
         if token is not None and token in self._sa_tokens:
             ns, name = self._sa_tokens[token]
             return {'name': 'system:serviceaccount:%s:%s' % (ns, name),
@@ -136,8 +136,7 @@ class Rbac(object):
                 role = self._objs.get(('roles', ns, ref.get('name')))
             else:
                 role = self._objs.get(('clusterroles', '', ref.get('name')))
-            for rule in (role or {}).get('rules') or []:
-                yield rule
+            yield from (role or {}).get('rules') or []
 
     def authorize(self, user, verb, res, namespace, name, subresource=None):
         """ApiError 403 unless ``user`` may ``verb`` the resource (no-op with RBAC off or for system:masters)."""
@@ -150,8 +149,8 @@ class Rbac(object):
                 return
         resource = '%s/%s' % (res.plural, subresource) if subresource else res.plural
         scope = 'in the namespace "%s"' % ns if ns else 'at the cluster scope'
-        why = 'User "%s" cannot %s resource "%s" in API group "%s" %s' % (user['name'], verb, resource, res.group,
-                                                                           scope)
+        why = 'User "%s" cannot %s resource "%s" in API group "%s" %s' % (
+            user['name'], verb, resource, res.group, scope)
         target = '%s "%s"' % (res.qualified, name) if name else res.qualified
         raise ApiError(403, 'Forbidden', '%s is forbidden: %s' % (target, why),
                        {'name': name, 'group': res.group, 'kind': res.plural} if name

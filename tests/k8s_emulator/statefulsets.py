@@ -20,6 +20,8 @@
   ``currentRevision``, ``updateRevision``, ``collisionCount``; the revision
   becomes current when every pod is updated and Ready (``completeRollingUpdate``).
 
+Revisions beyond ``revisionHistoryLimit`` that no pod uses are deleted, oldest first.
+
 Not emulated: volumeClaimTemplates (no PersistentVolumeClaims are made),
 ``maxUnavailable`` above 1, ``ordinals.start``, ``minReadySeconds`` in the ordering.
 """
@@ -129,9 +131,18 @@ class StatefulSetController(object):
                 and any(c.get('type') == 'Ready' and c.get('status') == 'True'
                         for c in (pod.get('status') or {}).get('conditions') or []))
 
+    def _truncate_history(self, sts, live):
+        """truncateHistory: drop the oldest revisions no pod uses beyond revisionHistoryLimit."""
+        live = set(live) | {(p['metadata'].get('labels') or {}).get(REVISION_LABEL) for p in self._owned('pods', sts)}
+        idle = sorted((r for r in self._owned('controllerrevisions', sts) if r['metadata']['name'] not in live),
+                      key=lambda r: r.get('revision', 0))
+        for revision in idle[:max(0, len(idle) - sts['spec'].get('revisionHistoryLimit', 10))]:
+            self._remove('controllerrevisions', revision)
+
     def _sync_statefulset(self, sts, now):
         spec = sts['spec']
         current, update = self._sts_revisions(sts, now)
+        self._truncate_history(sts, (current, update))
         status = sts.get('status') or {}
         replicas = spec.get('replicas', 1)
         monotonic = spec.get('podManagementPolicy', 'OrderedReady') != 'Parallel'
