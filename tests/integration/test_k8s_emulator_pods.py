@@ -95,6 +95,25 @@ def test_logs_need_a_container_name_on_a_multi_container_pod(api):
     assert exc.value.status == 400
 
 
+def test_one_unready_container_makes_the_pod_unready(api, em):
+    core, apps = api
+    em.set_unready(BACKEND, container='log-shipper')
+
+    def statuses():
+        pod = core.list_namespaced_pod(NS, label_selector='app=' + BACKEND).items[0]
+        return pod, {cs.name: cs.ready for cs in pod.status.container_statuses}
+
+    wait_for(lambda: statuses()[1] == {'backend': True, 'log-shipper': False}, what='sidecar unready')
+    pod = statuses()[0]
+    ready = {c.type: c for c in pod.status.conditions}['Ready']
+    assert (ready.status, ready.reason, ready.message) == (
+        'False', 'ContainersNotReady', 'containers with unready status: [log-shipper]')
+    wait_for(lambda: not (apps.read_namespaced_deployment(BACKEND, NS).status.ready_replicas or 0),
+             what='no ready replica')
+    em.set_unready(BACKEND, on=False)
+    wait_for(lambda: statuses()[1] == {'backend': True, 'log-shipper': True}, what='ready again')
+
+
 @pytest.mark.skipif(not KUBECTLS, reason='no kubectl found')
 @pytest.mark.parametrize('version', sorted(KUBECTLS))
 def test_kubectl_logs_on_a_sidecar_pod(k8s, em, version):

@@ -298,7 +298,7 @@ class Emulator(StatefulSetController, PodPhases, HangFault, Rbac):
         self._progress = {}            # deployment uid -> last progress time (float)
         self._history = collections.defaultdict(lambda: collections.deque(maxlen=self.history_size))
         self._crash = {}               # target -> log lines or None
-        self._unready = set()
+        self._unready = {}             # target -> the one container that fails readiness, or None (all)
         self._fail_new = {}            # (ns, deployment) -> set of RS uids that stay healthy
         self._ip_counter = itertools.count(2)
         self._fake_now = None
@@ -1374,8 +1374,12 @@ class Emulator(StatefulSetController, PodPhases, HangFault, Rbac):
         running = sim.running_since is not None and not crashing
         warmed_up = running and now >= sim.start_at
         failing = self._failing_new(pod, sim)
-        unready = self._matches(self._unready, pod, sim) is not None
-        ready = warmed_up and not failing and not unready and sim.delete_at is None
+        unready_key = self._matches(self._unready, pod, sim)
+        unready = unready_key is not None
+        only = self._unready.get(unready_key) if unready else None
+        container_ready = {c: warmed_up and not failing and sim.delete_at is None
+                           and not (unready and only in (None, c)) for c in images}
+        ready = all(container_ready.values())
         if warmed_up and not sim.started_logged:
             for c, image in images.items():
                 begin = sim.created if sim.restart_base == 0 else sim.running_since
@@ -1384,7 +1388,8 @@ class Emulator(StatefulSetController, PodPhases, HangFault, Rbac):
         if warmed_up and (failing or unready):
             if not sim.unready_logged:
                 for c, image in images.items():
-                    sim.logs[c].extend((now, line) for line in loglines.unready_lines(image, now))
+                    if failing or only in (None, c):
+                        sim.logs[c].extend((now, line) for line in loglines.unready_lines(image, now))
                 sim.unready_logged = True
                 self._event('pods', pod, 'Unhealthy', 'Readiness probe failed: %s' % self._probe_failure(pod),
                             kind='Warning')
@@ -1395,7 +1400,7 @@ class Emulator(StatefulSetController, PodPhases, HangFault, Rbac):
                 sim.ready_since = now
         else:
             sim.ready_since = None
-        status = self._pod_status(pod, sim, now, running, ready, crashing, images)
+        status = self._pod_status(pod, sim, now, running, container_ready, crashing, images)
         if canonical(status) != canonical(pod.get('status')):
             new = copy.deepcopy(pod)
             new['status'] = status
@@ -1424,7 +1429,8 @@ class Emulator(StatefulSetController, PodPhases, HangFault, Rbac):
             return 'command %s exited with 1' % json.dumps(probe['exec'].get('command'))
         return 'dial tcp %s: connect: connection refused' % '127.0.0.1'
 
-    def _pod_status(self, pod, sim, now, running, ready, crashing, images):
+    def _pod_status(self, pod, sim, now, running, container_ready, crashing, images):
+        ready = all(container_ready.values())
         old = pod.get('status') or {}
         old_conds = {c['type']: c for c in old.get('conditions') or []}
 
@@ -1438,12 +1444,13 @@ class Emulator(StatefulSetController, PodPhases, HangFault, Rbac):
             return c
 
         phase = 'Running' if (running or crashing) else 'Pending'
-        unready_msg = 'containers with unready status: [%s]' % ' '.join(images)
+        unready_msg = 'containers with unready status: [%s]' % ' '.join(
+            c for c in images if not container_ready[c])
         restart = sim.restart_count(now, self.crash_interval)
         meta = pod['metadata']
         statuses = []
         for c, image in images.items():
-            cs = {'name': c, 'image': image, 'imageID': '', 'ready': ready, 'restartCount': restart,
+            cs = {'name': c, 'image': image, 'imageID': '', 'ready': container_ready[c], 'restartCount': restart,
                   'started': running, 'lastState': {}}
             if phase == 'Running':
                 cs['imageID'] = 'docker.io/%s@sha256:%s' % (image.split(':')[0], hashlib.sha256(
@@ -1539,11 +1546,16 @@ class Emulator(StatefulSetController, PodPhases, HangFault, Rbac):
                 self._crash.pop(target, None)
             self._wake.set()
 
-    def set_unready(self, app_label, on=True):
+    def set_unready(self, app_label, on=True, container=None):
         """Pods with label ``app=<app_label>`` (or that deployment / pod name)
-        keep running but fail their readiness probe (Ready False)."""
+        keep running but fail their readiness probe (Ready False); with
+        ``container`` only that container is not ready (the pod is not Ready
+        either, as the kubelet judges it)."""
         with self._lock:
-            (self._unready.add if on else self._unready.discard)(app_label)
+            if on:
+                self._unready[app_label] = container
+            else:
+                self._unready.pop(app_label, None)
             self._wake.set()
 
     def fail_new_pods(self, deployment, on=True, namespace=None):

@@ -394,7 +394,7 @@ class Handler(BaseHTTPRequestHandler):
                 em.set_crashloop(body['target'], body.get('on', True), body.get('log_lines'))
                 return self._send(200, {'ok': True})
             if method == 'POST' and cmd == 'unready':
-                em.set_unready(body['target'], body.get('on', True))
+                em.set_unready(body['target'], body.get('on', True), body.get('container'))
                 return self._send(200, {'ok': True})
             if method == 'POST' and cmd == 'fail_new_pods':
                 em.fail_new_pods(body['deployment'], body.get('on', True), body.get('namespace'))
