@@ -34,8 +34,7 @@ def _tasks(tasks, defaults=None):
     for task in tasks or []:
         here = (task.get('module_defaults') or {}).get(GROUP, defaults)
         if 'block' in task:
-            for inner in _tasks(task['block'], here):
-                yield inner
+            yield from _tasks(task['block'], here)
         else:
             yield task, here
 
