@@ -251,7 +251,7 @@ def test_a_restart_right_after_the_plan_asks_compose_once(tmp_path):
     assert len([c for c in module.calls if '--dry-run' in c]) == 1
     # The restart itself is the Engine call compose restart makes, not the CLI.
     assert adapter.reader.engine.restarted == [c['Id'] for c in _containers('starting')
-                                        if c['Labels']['com.docker.compose.service'] == 'backend']
+                                               if c['Labels']['com.docker.compose.service'] == 'backend']
     assert not [c for c in module.calls if 'restart' in c]
     with open(str(tmp_path / '.quickbite-ops' / 'history.json')) as handle:
         assert json.load(handle)['backend'][-1]['action'] == 'restart'
