@@ -11,6 +11,8 @@ Light on purpose (no psycopg2, no platform client): every module imports it."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+
 SSLMODES = ('disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full')
 
 
@@ -25,6 +27,14 @@ def argument_spec(*groups, **own):
                 raise ValueError('option %s is declared twice; declare it in one option group' % name)
             spec[name] = option
     return spec
+
+
+def require_at_least(params, minimum, *names):
+    """Refuse an integer option below ``minimum`` (a count or a number of
+    seconds), naming it, before anything runs."""
+    for name in names:
+        if params[name] < minimum:
+            raise ConfigError('%s must be %d or more, got %d' % (name, minimum, params[name]))
 
 
 def platform_argument_spec():

@@ -124,10 +124,10 @@ report_lines:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 from ansible_collections.quickbite.ops.plugins.module_utils.health import service
 from ansible_collections.quickbite.ops.plugins.module_utils.health.options import health_argument_spec, health_settings
-from ansible_collections.quickbite.ops.plugins.module_utils.options import argument_spec, platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.options import (argument_spec, platform_argument_spec,
+                                                                            require_at_least)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 
 
@@ -144,9 +144,7 @@ def main():
 def check(module):
     """The report; a report that is not UP fails the task with its summary."""
     p = module.params
-    for name in ('timeout', 'interval'):
-        if p[name] < 0:
-            raise ConfigError('%s must be 0 or more, got %d' % (name, p[name]))
+    require_at_least(p, 0, 'timeout', 'interval')
     adapter = factory.get_adapter(module)
     settings = health_settings(module, adapter, services=p['services'])
     report = service.run(adapter, settings, timeout=p['timeout'], interval=p['interval'])

@@ -137,12 +137,11 @@ health:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 from ansible_collections.quickbite.ops.plugins.module_utils.health import service
 from ansible_collections.quickbite.ops.plugins.module_utils.health.options import health_argument_spec, health_settings
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import restart
 from ansible_collections.quickbite.ops.plugins.module_utils.options import (argument_spec, platform_argument_spec,
-                                                                            wait_argument_spec)
+                                                                            require_at_least, wait_argument_spec)
 from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 
@@ -163,8 +162,7 @@ def main():
 
 def restart_and_verify(module):
     p = module.params
-    if p['verify_timeout'] < 0:
-        raise ConfigError('verify_timeout must be 0 or more, got %d' % p['verify_timeout'])
+    require_at_least(p, 0, 'verify_timeout')
     adapter = factory.get_adapter(module)
     steps = restart.plan(adapter, p['services'], p['all'], p['pod'], p['mode'])
     verify, endpoints = None, None

@@ -49,9 +49,7 @@ def health_settings(module, adapter, services=None, endpoints=None):
     """HealthSettings from the module's health options; passwords not given
     are read from the deployment's configuration and masked."""
     p = module.params
-    for name in ('request_timeout', 'log_lines'):
-        if p[name] < 0:
-            raise ConfigError('%s must be 0 or more, got %d' % (name, p[name]))
+    options.require_at_least(p, 0, 'request_timeout', 'log_lines')
     db, redis = {}, {}
     if 'db' in p['checks']:
         db = dict(host=p['db_host'], port=p['db_port'],

@@ -78,3 +78,12 @@ def test_groups_are_fresh_copies():
     spec = options.platform_argument_spec()
     spec['deployments']['default']['backend'] = 'changed'
     assert options.platform_argument_spec()['deployments']['default'] == {}
+
+
+def test_require_at_least_names_the_option_below_its_minimum():
+    from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+    options.require_at_least(dict(timeout=0, interval=2), 0, 'timeout', 'interval')
+    with pytest.raises(ConfigError, match='^interval must be 0 or more, got -1$'):
+        options.require_at_least(dict(timeout=0, interval=-1), 0, 'timeout', 'interval')
+    with pytest.raises(ConfigError, match='^timeout must be 1 or more, got 0$'):
+        options.require_at_least(dict(timeout=0), 1, 'timeout')
