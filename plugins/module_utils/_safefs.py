@@ -5,7 +5,9 @@
 mode were checked (OpenSSH's StrictModes), relative to that directory's
 descriptor, new files with O_CREAT|O_EXCL|O_NOFOLLOW, replacements by rename,
 reads with O_NOFOLLOW. A symlink or file that someone else planted is never
-followed and never written through.
+followed and never written through. The Compose project's own directory
+(its env file) is used as the deployment has it (``check=False``): same
+writes, no owner/mode refusal.
 
     with SafeDir('/opt/quickbite/backups', 'backup_db_dest_dir') as d:
         d.write_atomic('x.manifest.json', data)
@@ -101,10 +103,13 @@ class SafeDir(object):
     """A checked directory, held open: every name is resolved against its
     descriptor, so a directory swapped after the check is not used."""
 
-    def __init__(self, path, var, create=True, mode=0o700):
+    def __init__(self, path, var, create=True, mode=0o700, check=True):
         self.path = os.path.abspath(path)
         self.var = var
         self.make, self.mode = create, mode
+        # check=False: a directory of the deployment itself (the Compose
+        # project's, holding its env file), used as it is, whoever owns it.
+        self.check = check
         self.fd = None
 
     def open(self):
@@ -116,7 +121,8 @@ class SafeDir(object):
             raise UnsafePathError('cannot open %s %s: %s; set %s to a real directory owned by %s (mode 0700)'
                                   % (self.var, self.path, exc.strerror, self.var, owner_name(os.geteuid())))
         try:
-            check_dir(self.path, self.var, os.fstat(self.fd))
+            if self.check:
+                check_dir(self.path, self.var, os.fstat(self.fd))
         except Exception:
             self.close()
             raise
@@ -206,10 +212,13 @@ class SafeDir(object):
     def fsync(self):
         os.fsync(self.fd)
 
-    def write_new(self, name, data, mode=0o600):
-        """Write ``data`` (bytes or text) into a new file ``name``, fsynced."""
+    def write_new(self, name, data, mode=0o600, owner=None):
+        """Write ``data`` (bytes or text) into a new file ``name``, fsynced;
+        ``owner``: (uid, gid) to give it."""
         fd = self.create(name, mode)
         try:
+            if owner is not None:
+                os.fchown(fd, owner[0], owner[1])
             os.fchmod(fd, mode)
             _write_all(fd, data)
             os.fsync(fd)
@@ -225,12 +234,12 @@ class SafeDir(object):
             if pid.isdigit() and (int(pid) == os.getpid() or not os.path.exists('/proc/%s' % pid)):
                 self.unlink(entry)
 
-    def write_atomic(self, name, data, mode=0o600):
+    def write_atomic(self, name, data, mode=0o600, owner=None):
         """Replace ``name`` with ``data``: written to a new temporary file
         (O_EXCL), fsynced, renamed over ``name``, the directory fsynced."""
         tmp = '.%s.%d.tmp' % (self._name(name), os.getpid())
         self._remove_stale_tmp(name)
-        self.write_new(tmp, data, mode)
+        self.write_new(tmp, data, mode, owner)
         try:
             self.rename(tmp, name)
         except BaseException:

@@ -16,9 +16,9 @@ __metaclass__ = type
 
 import os
 import re
-import tempfile
+import stat
 
-from ansible_collections.quickbite.ops.plugins.module_utils import _dotenv
+from ansible_collections.quickbite.ops.plugins.module_utils import _dotenv, _safefs
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 
 _BOM = u'\ufeff'
@@ -194,25 +194,9 @@ def restore(path, saved):
 
 
 def _replace(path, data):
-    """Replace the regular file ``path`` by ``data`` atomically (rename of a
-    temporary file beside it), keeping its mode and owner."""
-    directory = os.path.dirname(path)
-    stat = os.stat(path)
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=directory)
-    try:
-        os.fchmod(fd, stat.st_mode & 0o7777)
-        os.fchown(fd, stat.st_uid, stat.st_gid)
-        with os.fdopen(fd, 'wb') as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except Exception:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Replace the regular file ``path`` by ``data`` atomically (_safefs: a
+    new file beside it, renamed over it), keeping its mode and owner. The
+    directory is the deployment's own, used whoever owns it."""
+    st = os.stat(path)
+    with _safefs.SafeDir(os.path.dirname(path), 'the env file directory', create=False, check=False) as directory:
+        directory.write_atomic(os.path.basename(path), data, stat.S_IMODE(st.st_mode), owner=(st.st_uid, st.st_gid))

@@ -148,3 +148,21 @@ def test_replace_keeps_mode_and_leaves_no_temporary_file(tmp_path):
     assert path.read_text() == 'A=1\n'
     assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ['.env.prod']
+
+
+def test_replace_keeps_the_owner_in_a_deployment_directory_someone_else_owns(tmp_path):
+    # The Compose project directory belongs to the deployment (here nobody's,
+    # group-writable): the env file is rewritten in place of the old one, as
+    # the old one's owner, not refused as a shared directory would be.
+    project = tmp_path / 'project'
+    project.mkdir()
+    path = project / '.env.prod'
+    path.write_text(SAMPLE)
+    os.chmod(str(path), 0o640)
+    os.chown(str(path), 65534, 65534)
+    os.chown(str(project), 65534, 65534)
+    os.chmod(str(project), 0o775)
+    envfile._replace(str(path), b'A=1\n')
+    st = os.stat(str(path))
+    assert path.read_text() == 'A=1\n' and (st.st_uid, st.st_gid) == (65534, 65534)
+    assert stat.S_IMODE(st.st_mode) == 0o640 and [p.name for p in project.iterdir()] == ['.env.prod']
