@@ -38,3 +38,20 @@ class TimeoutError_(QuickbiteError):
 
 class VerificationError(QuickbiteError):
     """The procedure ran but its result did not verify."""
+
+
+class Changes(object):
+    """Around the steps of a procedure that change things: once ``made`` is
+    set, a QuickbiteError that leaves the block says changed=true (a wait that
+    times out after a restart still restarted something)."""
+
+    def __init__(self):
+        self.made = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, trace):
+        if self.made and isinstance(exc, QuickbiteError):
+            exc.details['changed'] = True
+        return False

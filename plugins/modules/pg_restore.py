@@ -123,6 +123,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+restore_mode:
+  description: C(replace) or C(swap), as O(mode) asked (not named C(mode), which Ansible fills with the file mode of
+    C(path) in every result that has a path).
+  returned: always
+  type: str
 steps:
   description: What was done, in order.
   returned: always

@@ -18,7 +18,7 @@ import time
 import zlib
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db import _flyway_table as table
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, QuickbiteError, VerificationError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import Changes, ConfigError, QuickbiteError, VerificationError
 from ansible_collections.quickbite.ops.plugins.module_utils.health.backend import health_checks
 from ansible_collections.quickbite.ops.plugins.module_utils.ops import restart
 
@@ -226,31 +226,33 @@ def run(target, adapter, params, check_mode, clock=time.gmtime):
             result['warnings'].append(refusal)
         return result
     comment = 'quickbite.ops flyway_repair: %s before deleting failed row(s) %s' % (table.TABLE, _listing(failed))
-    copied, deleted, left = table.repair(target, schema, backup, failed, comment)
-    still = [r for r in left if not r['success']]
-    if still:
-        raise VerificationError('%s still has failed rows after the repair: %s; the copy is in %s'
-                                % (table.TABLE, _listing(still), backup), backup_table=backup)
-    result.update(deleted=deleted)
-    lines.append('copied %d row(s) to %s; deleted %d failed row(s): %s'
-                 % (copied, backup, len(deleted), _listing(deleted)))
-    if not params['restart']:
-        lines.append('backend not restarted (restart=false): it retries the migration on its next start')
+    with Changes() as changes:
+        copied, deleted, left = table.repair(target, schema, backup, failed, comment)
+        changes.made = True  # the table was copied, the rows deleted
+        still = [r for r in left if not r['success']]
+        if still:
+            raise VerificationError('%s still has failed rows after the repair: %s; the copy is in %s'
+                                    % (table.TABLE, _listing(still), backup), backup_table=backup)
+        result.update(deleted=deleted)
+        lines.append('copied %d row(s) to %s; deleted %d failed row(s): %s'
+                     % (copied, backup, len(deleted), _listing(deleted)))
+        if not params['restart']:
+            lines.append('backend not restarted (restart=false): it retries the migration on its next start')
+            return result
+        undone = ('; what the failed migration did before it failed was not undone: check the schema and the '
+                  'migration, then run the restart playbook')
+        try:
+            outcome, checks = _restart_and_verify(adapter, params)
+        except QuickbiteError as exc:
+            raise VerificationError('%s repaired (backup in %s, deleted %s), but the backend did not come back%s: %s'
+                                    % (table.TABLE, backup, _listing(deleted), undone, exc.msg),
+                                    backup_table=backup, deleted=deleted, report_lines=lines, **exc.details)
+        result.update(restart=outcome, checks=checks)
+        lines.append(outcome['msg'])
+        lines += ['%s %s %s' % (c['check'], 'UP  ' if c['ok'] else 'DOWN', c['evidence']) for c in checks]
+        bad = [c['check'] for c in checks if not c['ok']]
+        if bad:
+            raise VerificationError('%s repaired (backup in %s, deleted %s), but after the restart %s failed%s:\n%s'
+                                    % (table.TABLE, backup, _listing(deleted), ', '.join(bad), undone, '\n'.join(lines)),
+                                    backup_table=backup, deleted=deleted, checks=checks, report_lines=lines)
         return result
-    undone = ('; what the failed migration did before it failed was not undone: check the schema and the '
-              'migration, then run the restart playbook')
-    try:
-        outcome, checks = _restart_and_verify(adapter, params)
-    except QuickbiteError as exc:
-        raise VerificationError('%s repaired (backup in %s, deleted %s), but the backend did not come back%s: %s'
-                                % (table.TABLE, backup, _listing(deleted), undone, exc.msg),
-                                backup_table=backup, deleted=deleted, report_lines=lines, **exc.details)
-    result.update(restart=outcome, checks=checks)
-    lines.append(outcome['msg'])
-    lines += ['%s %s %s' % (c['check'], 'UP  ' if c['ok'] else 'DOWN', c['evidence']) for c in checks]
-    bad = [c['check'] for c in checks if not c['ok']]
-    if bad:
-        raise VerificationError('%s repaired (backup in %s, deleted %s), but after the restart %s failed%s:\n%s'
-                                % (table.TABLE, backup, _listing(deleted), ', '.join(bad), undone, '\n'.join(lines)),
-                                backup_table=backup, deleted=deleted, checks=checks, report_lines=lines)
-    return result

@@ -65,7 +65,7 @@ class RestoreRun(object):
         self.state = RestoreState(adapter.store(), self.target.dbname)
         self.names = {}
         self.writers = []
-        self.result = dict(changed=False, database=self.target.dbname, path=self.p['path'], mode=self.p['mode'],
+        self.result = dict(changed=False, database=self.target.dbname, path=self.p['path'], restore_mode=self.p['mode'],
                            steps=[], checks=[])
 
     def step(self, text):

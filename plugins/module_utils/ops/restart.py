@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError, VerificationError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import Changes, ConfigError, NotFoundError, VerificationError
 
 
 def _action(adapter, workload, mode):
@@ -75,19 +75,23 @@ def run(adapter, steps, whole_stack, timeout, check_mode, verify=None, endpoints
 
     def wait(service, **kwargs):
         return adapter.wait(service, timeout, endpoint=endpoints.get(service), **kwargs)
-    if steps[0]['action'] == 'delete and replace':
-        service, gone = adapter.delete_replica(steps[0]['target'])
-        steps[0]['service'] = service
-        steps[0]['after'] = wait(service, gone=gone)
-    elif whole_stack and adapter.restarts_whole_stack:
-        adapter.restart_stack()
-        for step in steps:
-            step['after'] = wait(step['target'])
-    else:
-        for step in steps:
-            adapter.restart(step['target'], recreate=step['action'] == 'recreate')
-        for step in steps:
-            step['after'] = wait(step['target'])
+    with Changes() as changes:
+        if steps[0]['action'] == 'delete and replace':
+            service, gone = adapter.delete_replica(steps[0]['target'])
+            changes.made = True
+            steps[0]['service'] = service
+            steps[0]['after'] = wait(service, gone=gone)
+        elif whole_stack and adapter.restarts_whole_stack:
+            changes.made = True  # whatever part of it ran
+            adapter.restart_stack()
+            for step in steps:
+                step['after'] = wait(step['target'])
+        else:
+            for step in steps:
+                adapter.restart(step['target'], recreate=step['action'] == 'recreate')
+                changes.made = True
+            for step in steps:
+                step['after'] = wait(step['target'])
     for step in steps:
         if step.get('before') is not None and adapter.has_rollout_history:
             step['revision'] = '%s -> %s' % (step['before']['revision'], adapter.workload(step['target'])['revision'])

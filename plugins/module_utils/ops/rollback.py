@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import Changes, ConfigError
 
 
 def _describe(workload):
@@ -34,7 +34,9 @@ def run(adapter, service, to, unpin, timeout, check_mode):
         if check_mode:
             return dict(result, changed=True, msg='would unpin %s from %s' % (service, before['pinned']))
         adapter.unpin(service)
-        result['state'] = adapter.wait(service, timeout)
+        with Changes() as changes:
+            changes.made = True
+            result['state'] = adapter.wait(service, timeout)
         after = adapter.workload(service)
         return dict(result, after=after, changed=True,
                     msg='unpinned %s: %s -> %s' % (service, _describe(before), _describe(after)))
@@ -46,7 +48,9 @@ def run(adapter, service, to, unpin, timeout, check_mode):
                     % (service, _describe(before), target['label']))
     started = time.time()
     adapter.rollback(service, target)
-    result['state'] = adapter.wait(service, timeout)
+    with Changes() as changes:
+        changes.made = True
+        result['state'] = adapter.wait(service, timeout)
     after = adapter.workload(service)
     return dict(result, after=after, changed=True, elapsed=round(time.time() - started, 3),
                 msg='rolled back %s: %s -> %s' % (service, _describe(before), _describe(after)))

@@ -10,7 +10,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.quickbite.ops.plugins.module_utils import manifest, quantity
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import Changes, ConfigError
 
 MAX_REPLICAS = 50
 
@@ -68,7 +68,9 @@ def run(adapter, service, replicas, timeout, check_mode, guards=None):
         return result
     started = time.time()
     adapter.scale(service, replicas)
-    result['state'] = adapter.wait(service, timeout, replicas=replicas)
+    with Changes() as changes:
+        changes.made = True
+        result['state'] = adapter.wait(service, timeout, replicas=replicas)
     result['elapsed'] = round(time.time() - started, 3)
     return dict(result, changed=True, msg='scaled %s from %s to %d replica(s), all ready in %.1f s'
                 % (service, before['replicas'], replicas, result['elapsed']))
@@ -101,10 +103,12 @@ def run_vertical(adapter, service, container, resources, manifest_path, timeout,
     if check_mode:
         return dict(result, changed=True, msg='%s resources of %s/%s %s' % (verb, service, name, ' and '.join(parts)))
     started = time.time()
-    if cluster_changes:
-        adapter.set_resources(service, name, resources)
-        result['state'] = adapter.wait(service, timeout)
-    if manifest_changes:
-        manifest.set_container_resources(manifest_path, adapter.deployment_name(service), name, resources)
+    with Changes() as changes:
+        if cluster_changes:
+            adapter.set_resources(service, name, resources)
+            changes.made = True
+            result['state'] = adapter.wait(service, timeout)
+        if manifest_changes:
+            manifest.set_container_resources(manifest_path, adapter.deployment_name(service), name, resources)
     result['elapsed'] = round(time.time() - started, 3)
     return dict(result, changed=True, msg='%s resources of %s/%s %s' % (verb, service, name, ' and '.join(parts)))
