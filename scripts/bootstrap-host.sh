@@ -13,6 +13,10 @@ command -v curl >/dev/null || need_apt+=(curl)
 command -v zstd >/dev/null || need_apt+=(zstd)
 # ansible-test sanity runs shellcheck on the scripts.
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+# Monitoring tests: promtool (unit lane), Prometheus, Alertmanager and node_exporter (test_monitoring_compose.py).
+command -v promtool >/dev/null || need_apt+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || need_apt+=(prometheus-alertmanager)
+command -v prometheus-node-exporter >/dev/null || need_apt+=(prometheus-node-exporter)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null

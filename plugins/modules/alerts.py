@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: alerts
 short_description: List the QuickBite alerts firing now, each with its runbook section and playbook
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Asks Alertmanager's API v2 (C(/api/v2/alerts)) what is active, inhibited or silenced; when Alertmanager is not
     set or does not answer, Prometheus' C(/api/v1/alerts) (with a warning saying so).

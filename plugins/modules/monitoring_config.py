@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: monitoring_config
 short_description: Install QuickBite's alerting rules or Alertmanager routing, validated, then reload the server
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The runbook's Monitoring Alerts as code. With O(rules), renders the seven alerts (Backend Down, High Latency,
     Payment Failure Rate, Webhook Errors, Disk Usage, OOM Killed, WebSocket Disconnects) as one Prometheus rule group;
