@@ -161,22 +161,25 @@ def _read_through(path, comp):
             handle.seek(0, os.SEEK_END)
             handle.seek(max(0, handle.tell() - 512))
             return handle.read()
-    pipe = Pipeline([Stage(DECOMPRESS[comp], label=comp)], source=path)
+    return _drain([Stage(DECOMPRESS[comp], label=comp)], path, '%s does not decompress to its end' % path)
+
+
+def _drain(stages, path, failure):
+    """Run ``stages`` over the file ``path`` to its end, the output dropped
+    but its last 512 bytes; a failing stage refuses the backup (``failure``
+    says what went wrong)."""
+    pipe = Pipeline(stages, source=path)
     out = pipe.start()
     tail = b''
     try:
-        while True:
-            block = out.read1(1 << 20)
-            if not block:
-                break
+        for block in iter(lambda: out.read1(1 << 20), b''):
             tail = (tail + block)[-512:]
     finally:
         out.close()
     try:
         pipe.wait()
     except PipelineError as exc:
-        raise CorruptBackup('%s does not decompress to its end (%s): refusing it, nothing was touched'
-                            % (path, exc.msg))
+        raise CorruptBackup('%s (%s): refusing it, nothing was touched' % (failure, exc.msg))
     return tail
 
 
@@ -206,15 +209,7 @@ def toc_lines(path, fmt, comp, client):
 
 def _read_archive_through(path, client):
     """pg_restore parses a custom archive to its end, writing the script nowhere."""
-    pipe = Pipeline([client.stage('pg_restore', ['--file=/dev/null'])], source=path)
-    out = pipe.start()
-    out.read()
-    out.close()
-    try:
-        pipe.wait()
-    except PipelineError as exc:
-        raise CorruptBackup('pg_restore cannot read %s to its end (%s): refusing it, nothing was touched'
-                            % (path, exc.msg))
+    _drain([client.stage('pg_restore', ['--file=/dev/null'])], path, 'pg_restore cannot read %s to its end' % path)
 
 
 class _PlainRead(object):
