@@ -19,9 +19,9 @@ description:
     before anything is written; writes it atomically (a temporary file renamed over O(dest), in a directory whose
     owner and mode were checked); reloads the server with C(POST /-/reload) (it must run with
     C(--web.enable-lifecycle)) and verifies that the server holds the new content.
-  - Idempotent: an unchanged file is not written and the server is not reloaded, unless it does not hold the file.
+  - Idempotent; an unchanged file is not written and the server is not reloaded, unless it does not hold the file.
   - Writes on the host the module runs on (the Compose host, or wherever Prometheus runs). The platform options
-    come with the C(ops) action group and are not used yet: on Kubernetes, installing a C(PrometheusRule) is not
+    come with the C(ops) action group and are not used yet; on Kubernetes, installing a C(PrometheusRule) is not
     implemented.
 author:
   - QuickBite operations (@quickbite)
@@ -67,8 +67,8 @@ options:
     suboptions:
       alerts:
         description:
-          - Overrides of the alerts' settings, C({alert: {setting: value}}); alerts are C(backend_down), C(high_latency),
-            C(payment_failure_rate), C(webhook_errors), C(disk_usage), C(oom_killed), C(websocket_disconnects).
+          - "Overrides of the alerts' settings, C({alert: {setting: value}}); alerts are C(backend_down), C(high_latency),
+            C(payment_failure_rate), C(webhook_errors), C(disk_usage), C(oom_killed), C(websocket_disconnects)."
           - Every alert takes C(enabled), C(for), C(severity) (P1, P2, P3) and C(labels); thresholds and windows per alert
             are listed in docs/procedures/monitoring.md.
         type: dict

@@ -89,7 +89,7 @@ class Traffic(object):
         self.base = 'http://127.0.0.1:%s' % stack['env']['SERVER_PORT']
         self.secret = stack['env']['PAYMENT_WEBHOOK_SECRET'].encode()
         self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(threads)]
+        self.threads = [threading.Thread(target=self.loop, daemon=True) for _index in range(threads)]
 
     def loop(self):
         body = b'{"event": "payment.captured"}'

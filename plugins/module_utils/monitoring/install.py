@@ -64,9 +64,10 @@ def validate(module, target, text, dest_var):
                               'option to where they are' % (target.what, target.check_argv[0]))
         rc, out, err = module.run_command(target.check_argv + [path])
         if rc != 0:
+            checker = ' '.join(target.check_argv[:3])
             raise ConfigError('the rendered %s for %s do not pass `%s`: %s; nothing was installed; fix the '
-                              'variables that rendered them' % (target.what, dest_var, ' '.join(target.check_argv[:3]),
-                                                                 (out + err).replace(path, 'candidate').strip()))
+                              'variables that rendered them'
+                              % (target.what, dest_var, checker, (out + err).replace(path, 'candidate').strip()))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

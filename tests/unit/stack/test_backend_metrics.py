@@ -59,8 +59,8 @@ def _metrics(base):
 def _webhook(base, event, good=True):
     body = json.dumps({'event': event}).encode()
     sig = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest() if good else 'bad'
-    return _call(base + '/api/payments/webhook', body, {'X-Razorpay-Signature': sig,
-                                                         'Content-Type': 'application/json'})[0]
+    headers = {'X-Razorpay-Signature': sig, 'Content-Type': 'application/json'}
+    return _call(base + '/api/payments/webhook', body, headers)[0]
 
 
 def test_requests_feed_the_histogram_and_counters(backend):
@@ -83,8 +83,8 @@ def test_requests_feed_the_histogram_and_counters(backend):
 
 def test_switches_slow_fail_and_error(backend):
     _app, base = backend
-    status, body = _call(base + '/actuator/faults', json.dumps({'delay_ms': 300, 'fail_payments': True,
-                                                                 'webhook_errors': False}).encode())
+    switches = {'delay_ms': 300, 'fail_payments': True, 'webhook_errors': False}
+    status, body = _call(base + '/actuator/faults', json.dumps(switches).encode())
     assert status == 200 and json.loads(body)['delay_ms'] == 300
     started = time.monotonic()
     _call(base + '/api/orders')
@@ -128,7 +128,7 @@ def _wait(condition, timeout=5):
 
 def test_websocket_sessions_gauge_and_drop_switch(backend):
     _app, base = backend
-    socks = [_ws_open(base) for _ in range(3)]
+    socks = [_ws_open(base) for _index in range(3)]
     _wait(lambda: _sessions(base) == 3)
     _call(base + '/actuator/faults', b'{"drop_websockets": true}')
     for sock in socks:
