@@ -179,9 +179,11 @@ def test_grace_period_kept_then_ended_and_a_failed_end_put_back(k8s, tmp_path):
 
 def test_lock_held_by_another_run(k8s, tmp_path):
     from kubernetes import client
-    client.CoreV1Api(k8s.api_client()).create_namespaced_config_map('quickbite', {
-        'metadata': {'name': 'quickbite-ops-lock'},
-        'data': {'procedure': 'scale backend', 'host': 'other', 'pid': '7', 'since_epoch': str(int(time.time()))}})
+    now = time.strftime('%Y-%m-%dT%H:%M:%S.000000Z', time.gmtime())
+    client.CoordinationV1Api(k8s.api_client()).create_namespaced_lease('quickbite', {
+        'metadata': {'name': 'quickbite-ops-lock', 'annotations': {'quickbite.ops/holder': json.dumps(
+            {'procedure': 'scale backend', 'host': 'other', 'pid': 7})}},
+        'spec': {'holderIdentity': 'other/7/abc', 'leaseDurationSeconds': 60, 'acquireTime': now, 'renewTime': now}})
     run = run_playbook('rotate-jwt.yml', inventory='inventory/k8s', extra=_vars(k8s, tmp_path), tmp_path=tmp_path)
     assert run.rc != 0 and 'another run holds lock quickbite-ops-lock in namespace quickbite: scale backend (pid 7 on ' \
         'other' in run.output

@@ -68,6 +68,7 @@ class K8sClient(object):
         self.api_client = build_api_client(kubeconfig, context)
         self.core = k8s_client.CoreV1Api(self.api_client)
         self.apps = k8s_client.AppsV1Api(self.api_client)
+        self.coordination = k8s_client.CoordinationV1Api(self.api_client)
         self.host = self.api_client.configuration.host
 
     def call(self, what, func, *args, **kwargs):

@@ -6,7 +6,8 @@ survive being killed (secret rotation, restore).
 
 One lock per target: the Compose project (``<project_dir>/.quickbite-ops/target.lock``,
 an flock the kernel releases when the holding run dies) or the Kubernetes
-namespace (ConfigMap ``quickbite-ops-lock``, which expires after ``ttl``).
+namespace (Lease ``quickbite-ops-lock``, renewed while held, expiring when
+its holder stops renewing).
 Every procedure that changes the target takes it; a second one is refused
 with the holder named. It is re-entrant within one process, so a procedure
 that calls another (a restart inside a rotation) does not wait on itself.
@@ -17,12 +18,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import datetime
 import errno
 import fcntl
 import json
 import os
 import socket
+import threading
 import time
+import uuid
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError, NotFoundError
@@ -30,7 +34,10 @@ from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import
 
 STATE_SECRET = 'quickbite-ops-state'
 TARGET_LOCK = 'target'
-CONFIGMAP_LOCK = 'quickbite-ops-lock'
+LEASE_LOCK = 'quickbite-ops-lock'
+HOLDER_ANNOTATION = 'quickbite.ops/holder'
+# A held Lease is renewed every third of this; a killed holder's expires this long after its last renewal.
+LEASE_SECONDS = 60
 STATE_DIR_VAR = 'quickbite_compose_project_dir'
 
 # key -> [lock, depth, pid]: locks this process holds (re-entrancy).
@@ -199,59 +206,184 @@ class FileStore(StateStore):
             directory.fsync()
 
 
-class ConfigMapLock(_Reentrant):
-    """ConfigMap ``quickbite-ops-lock``: one per namespace, present while a
-    run holds it; creation is atomic on the API server (409 when it exists).
-    Older than ``ttl`` seconds counts as abandoned by a killed run and is taken
-    over (delete with the seen resourceVersion as precondition, then create)."""
+class LeaseLock(_Reentrant):
+    """coordination.k8s.io/v1 Lease ``quickbite-ops-lock``: one per namespace.
+    ``holderIdentity`` names this run (host, pid and a random part), the
+    annotation ``quickbite.ops/holder`` records the procedure for a refused
+    run's message. Every write is conditioned on the resourceVersion read
+    before it (create is atomic; takeover and renewal are a PUT with it,
+    release a DELETE with it as precondition), so two runs cannot both hold
+    it and a run cannot release a Lease another run holds. A thread renews
+    ``renewTime`` every ``duration / 3`` seconds while held; a killed holder
+    stops renewing and its Lease expires ``duration`` seconds after its last
+    renewal (``renewTime + leaseDurationSeconds``, read as client-go's leader
+    election reads it), then the next run takes it over."""
 
-    def __init__(self, client, namespace, procedure='a procedure', ttl=3600):
-        self.client, self.namespace, self.ttl, self.procedure = client, namespace, ttl, procedure
-        self.name = CONFIGMAP_LOCK
-        self.key = ('configmap', getattr(client, 'host', None), namespace)
+    def __init__(self, client, namespace, procedure='a procedure', duration=LEASE_SECONDS):
+        self.client, self.namespace, self.procedure = client, namespace, procedure
+        self.duration = max(int(duration), 1)
+        self.name = LEASE_LOCK
+        self.key = ('lease', getattr(client, 'host', None), namespace)
+        self.identity = '%s/%d/%s' % (socket.gethostname(), os.getpid(), uuid.uuid4().hex[:12])
+        self.lease = None
+        self.lost = None
+        self._stop = threading.Event()
+        self._mutex = threading.Lock()
+        self._thread = None
 
-    def _create(self):
-        holder = holder_record(self.procedure)
-        holder.update(pid=str(holder['pid']), since_epoch=str(int(time.time())), ttl=str(self.ttl))
-        body = {'metadata': {'name': self.name, 'labels': {'app.kubernetes.io/managed-by': 'quickbite.ops'}},
-                'data': holder}
-        return self.client.call('taking lock %s' % self.name, self.client.core.create_namespaced_config_map,
-                                self.namespace, body)
+    @property
+    def _api(self):
+        return self.client.coordination
+
+    def _body(self, previous=None):
+        now = _micro_now()
+        transitions = 0
+        if previous is not None:
+            transitions = (previous.spec.lease_transitions or 0) + 1
+        metadata = {'name': self.name, 'labels': {'app.kubernetes.io/managed-by': 'quickbite.ops'},
+                    'annotations': {HOLDER_ANNOTATION: json.dumps(holder_record(self.procedure), sort_keys=True)}}
+        if previous is not None:
+            metadata['resourceVersion'] = previous.metadata.resource_version
+        return {'apiVersion': 'coordination.k8s.io/v1', 'kind': 'Lease', 'metadata': metadata,
+                'spec': {'holderIdentity': self.identity, 'leaseDurationSeconds': self.duration,
+                         'acquireTime': now, 'renewTime': now, 'leaseTransitions': transitions}}
+
+    def _read(self):
+        try:
+            return self.client.call('reading lease %s' % self.name, self._api.read_namespaced_lease,
+                                    self.name, self.namespace)
+        except NotFoundError:
+            return None
+
+    def _refuse(self, lease, lost_race=False):
+        holder = lease_holder(lease)
+        expires = lease_expiry(lease)
+        raise LockedError(
+            'refusing to %s: another run holds lock %s in namespace %s: %s%s; nothing was changed. Wait for it to '
+            'finish and run again; if that run died, its Lease expires at %s (%d s after its last renewal), or '
+            'delete Lease %s once that run is known to be dead'
+            % (self.procedure, self.name, self.namespace, describe_holder(holder),
+               ' (it took the lock a moment before this run)' if lost_race else '',
+               _now(expires) if expires else 'once renewed no more', lease.spec.lease_duration_seconds or 0,
+               self.name), holder=holder)
 
     def acquire(self):
-        try:
-            self._create()
+        lease = self._read()
+        if lease is None:
+            try:
+                self.lease = self.client.call('taking lock %s' % self.name, self._api.create_namespaced_lease,
+                                              self.namespace, self._body())
+            except PlatformError as exc:
+                if ': 409 ' not in exc.msg:
+                    raise
+                self._refuse(self._read() or lease, lost_race=True)
+        else:
+            expires = lease_expiry(lease)
+            if lease.spec.holder_identity and (expires is None or expires > time.time()):
+                self._refuse(lease)
+            try:
+                # Only the resourceVersion read above is replaced: of two runs taking over, one wins.
+                self.lease = self.client.call('taking over expired lock %s' % self.name,
+                                              self._api.replace_namespaced_lease, self.name, self.namespace,
+                                              self._body(lease))
+            except PlatformError as exc:
+                if ': 409 ' not in exc.msg:
+                    raise
+                self._refuse(self._read() or lease, lost_race=True)
+        self._stop.clear()
+        self.lost = None
+        self._thread = threading.Thread(target=self._renew_loop, name='quickbite-ops-lease', daemon=True)
+        self._thread.start()
+
+    def renew(self):
+        """One renewal: a PUT of ``renewTime`` with the resourceVersion of the
+        last write. A conflict means another run took the Lease: recorded in
+        ``lost``, renewal stops."""
+        with self._mutex:
+            if self.lease is None or self.lost:
+                return False
+            body = self.client.api_client.sanitize_for_serialization(self.lease)
+            body['spec']['renewTime'] = _micro_now()
+            try:
+                self.lease = self.client.call('renewing lock %s' % self.name, self._api.replace_namespaced_lease,
+                                              self.name, self.namespace, body)
+            except PlatformError as exc:
+                if ': 409 ' in exc.msg or isinstance(exc, NotFoundError):
+                    self.lost = exc.msg
+                return False
+            return True
+
+    def _renew_loop(self):
+        while not self._stop.wait(self.duration / 3.0):
+            self.renew()
+
+    def release(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.duration)
+            self._thread = None
+        with self._mutex:
+            lease, self.lease = self.lease, None
+        if lease is None:
             return
-        except PlatformError as exc:
-            if ': 409 ' not in exc.msg:
-                raise
-        held = self.client.call('reading lock %s' % self.name, self.client.core.read_namespaced_config_map,
-                                self.name, self.namespace)
-        data = held.data or {}
-        raw = data.get('since_epoch') or data.get('since') or '0'
-        since = int(raw) if str(raw).isdigit() else 0
-        ttl = int(data.get('ttl') or self.ttl)
-        if time.time() - since < ttl:
+        current = self._read()
+        if current is None:
+            return
+        if current.spec.holder_identity != self.identity:
             raise LockedError(
-                'refusing to %s: another run holds lock %s in namespace %s: %s; nothing was changed. Wait for it to '
-                'finish and run again; if that run died, its lock expires at %s (ttl %d s), or delete ConfigMap %s '
-                'once that run is known to be dead' % (self.procedure, self.name, self.namespace,
-                                                       describe_holder(data), _now(since + ttl), ttl, self.name),
-                holder=data)
-        options = {'preconditions': {'resourceVersion': held.metadata.resource_version, 'uid': held.metadata.uid}}
+                'not releasing lock %s in namespace %s: it is held by %s now, not by this run (this run\'s Lease '
+                'expired and was taken over); the other run keeps it' % (
+                    self.name, self.namespace, describe_holder(lease_holder(current))), holder=lease_holder(current))
+        options = {'preconditions': {'resourceVersion': current.metadata.resource_version,
+                                     'uid': current.metadata.uid}}
         try:
-            self.client.call('taking over expired lock %s' % self.name, self.client.core.delete_namespaced_config_map,
+            self.client.call('releasing lock %s' % self.name, self._api.delete_namespaced_lease,
                              self.name, self.namespace, body=options)
         except NotFoundError:
             pass
-        self._create()
+        except PlatformError as exc:
+            if ': 409 ' not in exc.msg:
+                raise
+            raise LockedError('not releasing lock %s in namespace %s: it changed while being released (%s); '
+                              'another run holds it now' % (self.name, self.namespace, exc.msg))
 
-    def release(self):
-        try:
-            self.client.call('releasing lock %s' % self.name, self.client.core.delete_namespaced_config_map,
-                             self.name, self.namespace)
-        except NotFoundError:
-            pass
+
+def _micro_now(when=None):
+    """A MicroTime string, as client-go writes renewTime."""
+    when = time.time() if when is None else when
+    return time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(when)) + '.%06dZ' % int((when % 1) * 1000000)
+
+
+def _epoch(value):
+    if value is None:
+        return None
+    if hasattr(value, 'timestamp'):
+        return value.timestamp()
+    text = str(value).replace('Z', '+00:00')
+    try:
+        return datetime.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+def lease_expiry(lease):
+    """Epoch seconds when the Lease expires (renewTime, else acquireTime, +
+    leaseDurationSeconds); None without those fields (held with no expiry)."""
+    spec = lease.spec
+    renewed = _epoch(spec.renew_time) or _epoch(spec.acquire_time)
+    if renewed is None or not spec.lease_duration_seconds:
+        return None
+    return renewed + spec.lease_duration_seconds
+
+
+def lease_holder(lease):
+    try:
+        holder = json.loads((lease.metadata.annotations or {}).get(HOLDER_ANNOTATION) or 'null')
+    except ValueError:
+        holder = None
+    if not isinstance(holder, dict):
+        holder = {'procedure': lease.spec.holder_identity} if lease.spec.holder_identity else None
+    return holder
 
 
 class SecretStore(StateStore):

@@ -190,8 +190,9 @@ class Adapter(metaclass=abc.ABCMeta):
         (_locks.target_lock). A second run is refused with LockedError naming
         the holder and ``procedure``. Compose: an flock on
         ``<project_dir>/.quickbite-ops/target.lock`` the kernel frees when the
-        holder dies (``ttl`` unused); Kubernetes: ConfigMap
-        ``quickbite-ops-lock``, taken over once ``ttl`` seconds old."""
+        holder dies (``ttl`` unused); Kubernetes: a coordination.k8s.io/v1
+        Lease ``quickbite-ops-lock`` renewed while held, taken over once
+        ``ttl`` seconds pass without renewal (_locks.LeaseLock)."""
 
     @abc.abstractmethod
     def store(self):

@@ -312,11 +312,12 @@ class KubernetesAdapter(Adapter):
         from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import SecretStore
         return SecretStore(self.client, self.namespace)
 
-    def lock(self, procedure, ttl=3600):
-        """The namespace's one lock (_locks.ConfigMapLock); ``procedure``
-        names the holder, ``ttl`` is when a killed holder's lock expires."""
-        from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import ConfigMapLock
-        return ConfigMapLock(self.client, self.namespace, procedure, ttl)
+    def lock(self, procedure, ttl=60):
+        """The namespace's one lock (_locks.LeaseLock, renewed while held);
+        ``procedure`` names the holder, ``ttl`` is the Lease duration: a
+        killed holder's lock expires that long after its last renewal."""
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import LeaseLock
+        return LeaseLock(self.client, self.namespace, procedure, ttl)
 
     def get_config(self, key):
         secret = self.client.call('reading secret %s' % self.secret_name,
