@@ -174,8 +174,12 @@ def test_statefulset_recreates_an_evicted_pod(api, em):
     core, apps = api
     uid = core.read_namespaced_pod('postgres-0', NS).metadata.uid
     em.set_pod_phase('postgres-0', 'Evicted')
-    wait_for(lambda: core.read_namespaced_pod('postgres-0', NS).metadata.uid != uid
-             and core.read_namespaced_pod('postgres-0', NS).status.phase == 'Running', what='new postgres-0')
+
+    def replaced():
+        # between the controller's delete and its create the name is free: a 404 is "not yet"
+        pods = core.list_namespaced_pod(NS, field_selector='metadata.name=postgres-0').items
+        return bool(pods) and pods[0].metadata.uid != uid and pods[0].status.phase == 'Running'
+    wait_for(replaced, what='new postgres-0')
 
 
 def test_phase_control_endpoint(k8s, em):
