@@ -61,8 +61,11 @@ options:
     default: quickbite-secrets
   deployments:
     description:
-      - Maps service names to Kubernetes Deployment names, merged over the default mapping
+      - Maps service names to their Kubernetes workloads, merged over the default mapping
         C(backend=quickbite-backend), C(frontend=quickbite-frontend), C(postgres=postgres), C(redis=redis).
+      - A value is a name (a Deployment, else a StatefulSet of that name), C(statefulset/NAME) or C(deployment/NAME),
+        or a mapping with C(name), C(kind), C(container) (the main container of pods with sidecars; C(*) for all)
+        and C(external) (true for a service outside the cluster, never checked on the platform).
     type: dict
     default: {}
 requirements:

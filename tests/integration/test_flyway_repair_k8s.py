@@ -15,6 +15,7 @@ from psycopg2 import sql
 
 from conftest import run_playbook
 from k8s_emulator import EmulatorThread
+from k8s_defaults import TERMINATE_DELAY
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -117,7 +118,8 @@ def k8s(stack, tmp_path):
     seed = dict(JWT_SECRET='a' * 64, REDIS_PASSWORD='redis-seed', PAYMENT_WEBHOOK_SECRET='webhook-seed',
                 DB_PASSWORD=stack['env']['DB_PASSWORD'], DB_USER=stack['env']['DB_USER'], DB_NAME=SCRATCH)
     try:
-        with EmulatorThread(secrets=seed, pod_start_delay=0.1, crash_interval=0.3) as cluster:
+        with EmulatorThread(secrets=seed, pod_start_delay=0.1, crash_interval=0.3,
+                            pod_terminate_delay=TERMINATE_DELAY) as cluster:
             cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
             cluster.pods = FlywayPods(cluster.emulator, stack)
             yield cluster

@@ -6,6 +6,7 @@ import pytest
 
 from conftest import run_playbook
 from k8s_emulator import EmulatorThread
+from k8s_defaults import TERMINATE_DELAY
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -17,7 +18,7 @@ def cluster(tmp_path_factory, stack):
     Redis (as a port-forward would)."""
     secrets = dict((k, stack['env'][k]) for k in ('DB_PASSWORD', 'REDIS_PASSWORD', 'JWT_SECRET',
                                                   'PAYMENT_WEBHOOK_SECRET', 'POSTGRES_PASSWORD'))
-    with EmulatorThread(secrets=secrets, pod_start_delay=0.2) as k8s:
+    with EmulatorThread(secrets=secrets, pod_start_delay=0.2, pod_terminate_delay=TERMINATE_DELAY) as k8s:
         k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
         yield k8s
 

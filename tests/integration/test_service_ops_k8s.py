@@ -4,6 +4,7 @@ import pytest
 
 from conftest import run_playbook
 from k8s_emulator import EmulatorThread
+from k8s_defaults import TERMINATE_DELAY
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -12,7 +13,7 @@ DEP = 'quickbite-backend'
 
 @pytest.fixture(scope='module')
 def cluster(tmp_path_factory):
-    with EmulatorThread(pod_start_delay=0.2) as k8s:
+    with EmulatorThread(pod_start_delay=0.2, pod_terminate_delay=TERMINATE_DELAY) as k8s:
         k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
         yield k8s
 

@@ -7,7 +7,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
 import os
+import time
 import traceback
 
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import (
@@ -16,6 +18,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.errors import (
 try:
     from kubernetes import client as k8s_client, config as k8s_config
     from kubernetes.client.rest import ApiException
+    import urllib3
     HAS_K8S = True
     K8S_IMPORT_ERROR = None
 except ImportError:
@@ -70,8 +73,30 @@ class K8sClient(object):
         self.apps = k8s_client.AppsV1Api(self.api_client)
         self.coordination = k8s_client.CoordinationV1Api(self.api_client)
         self.host = self.api_client.configuration.host
+        # Seconds one API request may take (None: no limit), lowered to what
+        # is left of a wait's deadline (within()); a hung API server is not
+        # asked again for the same read (urllib3 would, 3 times).
+        self.request_timeout = None
+        self.deadline = None
+        self.api_client.rest_client.pool_manager.connection_pool_kw['retries'] = urllib3.Retry(
+            total=3, read=0, redirect=False)
+
+    @contextlib.contextmanager
+    def within(self, deadline):
+        """Every request inside ends by ``deadline`` (epoch seconds) at the latest."""
+        outer, self.deadline = self.deadline, deadline if self.deadline is None else min(deadline, self.deadline)
+        try:
+            yield
+        finally:
+            self.deadline = outer
+
+    def _timeout(self):
+        limits = [t for t in (self.request_timeout,
+                              None if self.deadline is None else self.deadline - time.time()) if t is not None]
+        return max(1.0, min(limits)) if limits else None
 
     def call(self, what, func, *args, **kwargs):
+        timeout = kwargs.setdefault('_request_timeout', self._timeout())
         try:
             return func(*args, **kwargs)
         except ApiException as exc:
@@ -83,4 +108,14 @@ class K8sClient(object):
                 raise PlatformError(message + '; check the credentials and RBAC of the kubeconfig user')
             raise PlatformError(message)
         except Exception as exc:
+            if timeout and _timed_out(exc):
+                raise PlatformError('%s: the Kubernetes API at %s did not answer within %.0f s (the request timeout, '
+                                    'bounded by the task\'s wait timeout); check the API server (kubectl get --raw '
+                                    '/readyz) and run again' % (what, self.host, timeout))
             raise PlatformError('%s: cannot reach the Kubernetes API at %s: %s' % (what, self.host, exc))
+
+
+def _timed_out(exc):
+    """Whether urllib3 gave up waiting for an answer (directly or after its retries)."""
+    reason = getattr(exc, 'reason', None)
+    return isinstance(exc, urllib3.exceptions.TimeoutError) or isinstance(reason, urllib3.exceptions.TimeoutError)

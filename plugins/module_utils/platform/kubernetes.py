@@ -13,33 +13,18 @@ import time
 
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import (
-    DEFAULT_DEPLOYMENTS, Adapter, judge_service, replica)
+    DEFAULT_DEPLOYMENTS, Adapter, judge_service)
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_evidence
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_client import (
     K8sClient, selector_string)
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_pods import (  # noqa: F401 (replica_from_pod: API)
+    ended, ended_entry, log_plan, main_containers, replica_from_pod)
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_workloads import (
+    REVISION, Workloads, refs, refuse_on_delete, refuse_paused, rollout_status)
 
-
-def replica_from_pod(pod):
-    status = pod.status
-    conditions = {c.type: c.status for c in (status.conditions or [])}
-    ready = conditions.get('Ready') == 'True'
-    statuses = status.container_statuses or []
-    restarts = sum(cs.restart_count or 0 for cs in statuses)
-    image = statuses[0].image if statuses else (pod.spec.containers[0].image if pod.spec.containers else None)
-    reason, exit_code = None, None
-    for cs in statuses:
-        if cs.state and cs.state.waiting:
-            reason = cs.state.waiting.reason
-        elif cs.state and cs.state.terminated:
-            reason = cs.state.terminated.reason or 'Terminated'
-            exit_code = cs.state.terminated.exit_code
-        if reason:
-            break
-    if not reason and not ready:
-        reason = 'not Ready' if status.phase == 'Running' else status.phase
-    return replica(name=pod.metadata.name, state=status.phase, ready=ready,
-                   health='ready' if ready else 'not ready', restart_count=restarts,
-                   image=image, exit_code=exit_code, reason=reason,
-                   terminating=pod.metadata.deletion_timestamp is not None)
+# Seconds a single API request may take (connect and answer) when no wait
+# bounds it: a hung API server fails the task instead of holding it forever.
+REQUEST_TIMEOUT = 30
 
 
 class KubernetesAdapter(Adapter):
@@ -59,8 +44,15 @@ class KubernetesAdapter(Adapter):
         self.deployments = dict(DEFAULT_DEPLOYMENTS)
         self.deployments.update(params.get('deployments') or {})
         self.secret_name = params['secret_name']
-        self.client = K8sClient(params.get('kubeconfig'), params.get('context'), params['namespace'])
+        self.refs = refs(self.deployments)
+        self.client = K8sClient(params.get('kubeconfig'), params.get('context'), params['namespace'],
+                                host=params.get('host'), api_key=params.get('api_key'),
+                                ca_cert=params.get('ca_cert'), validate_certs=params.get('verify_ssl'))
         self.namespace = params['namespace']
+        self.workloads = Workloads(self.client, self.namespace)
+        # No request outlasts the task's own wait timeout (wait() bounds them by its deadline).
+        self.wait_timeout = params.get('wait_timeout') or 300
+        self.client.request_timeout = min(REQUEST_TIMEOUT, self.wait_timeout)
 
     def describe(self):
         return 'namespace %s at %s' % (self.namespace, self.client.host)
@@ -72,35 +64,48 @@ class KubernetesAdapter(Adapter):
         return 'restarts every Deployment of namespace %s' % self.namespace
 
     def deployment_name(self, service):
-        if service in self.deployments:
-            return self.deployments[service]
-        if service in self.deployments.values():
-            return service
+        return self._ref(service).name
+
+    def _ref(self, service):
+        if service in self.refs:
+            return self.refs[service]
+        for ref in self.refs.values():
+            if ref.name == service:
+                return ref
         raise NotFoundError('unknown service %s; known services are %s (set quickbite_k8s_deployments '
                             'to map more)' % (service, ', '.join(sorted(self.deployments))))
 
     def read_deployment(self, service):
-        name = self.deployment_name(service)
-        return self.client.call('reading deployment %s' % name,
-                                self.client.apps.read_namespaced_deployment, name, self.namespace)
+        """The service's Deployment or StatefulSet (_k8s_workloads)."""
+        return self.workloads.read(self._ref(service))
 
     def pods(self, selector):
         return self.client.call('listing pods %s' % selector, self.client.core.list_namespaced_pod,
                                 self.namespace, label_selector=selector).items
 
     def services(self, names=None, detail=True):
+        """Ended pods (Failed, Succeeded, Evicted) are listed under ``ended``,
+        never judged as replicas: their controller has replaced them."""
         result = []
-        for service in names or sorted(self.deployments):
-            deployment = self.read_deployment(service)
-            pods = self.pods(selector_string(deployment.spec.selector))
-            reps = sorted((replica_from_pod(p) for p in pods), key=lambda r: r['name'])
-            result.append(judge_service(service, deployment.metadata.name,
-                                        deployment.spec.replicas, reps))
+        for service in names or self.service_names():
+            ref = self._ref(service)
+            workload = self.workloads.read(ref)
+            pods = self.pods(selector_string(workload.spec.selector))
+            reps = sorted((replica_from_pod(p, ref) for p in pods if not ended(p)), key=lambda r: r['name'])
+            state = judge_service(service, workload.metadata.name, workload.spec.replicas, reps)
+            state['kind'] = ref.kind
+            state['ended'] = sorted((ended_entry(p) for p in pods if ended(p)), key=lambda e: e['name'])
+            result.append(state)
         return result
 
     def logs(self, service, tail=100, since=None, previous=False, selector=None):
+        """One entry per pod (``pod/container`` when several containers are
+        collected), from the service's main container (_k8s_pods); an API
+        error is raised, never turned into an empty log."""
+        ref = None
         if selector is None:
-            selector = selector_string(self.read_deployment(service).spec.selector)
+            ref = self._ref(service)
+            selector = selector_string(self.workloads.read(ref).spec.selector)
         kwargs = {}
         if tail is not None:
             kwargs['tail_lines'] = int(tail)
@@ -108,46 +113,59 @@ class KubernetesAdapter(Adapter):
             kwargs['since_seconds'] = since if isinstance(since, int) else parse_duration(since)
         entries = []
         for pod in sorted(self.pods(selector), key=lambda p: p.metadata.name):
-            if previous and not any((cs.restart_count or 0) > 0 for cs in pod.status.container_statuses or []):
-                # kubectl fails the whole command here; one pod without a crash must not hide the others.
-                entries.append(dict(source=pod.metadata.name, lines=[], note='no previous container (never restarted)'))
-                continue
-            try:
-                text = self.client.call('reading logs of pod %s' % pod.metadata.name,
-                                        self.client.core.read_namespaced_pod_log, pod.metadata.name,
-                                        self.namespace, previous=previous, **kwargs)
-            except PlatformError as exc:
-                if ': 400 ' not in exc.msg:
-                    raise
-                # A container still starting has no log yet: say so, keep the others.
-                entries.append(dict(source=pod.metadata.name, lines=[], note=exc.msg))
-                continue
-            entries.append(dict(source=pod.metadata.name, lines=(text or '').splitlines()))
+            plan = log_plan(pod, ref, previous)
+            for container, note in plan:
+                source = pod.metadata.name if len(plan) == 1 else '%s/%s' % (pod.metadata.name, container)
+                if note:
+                    # kubectl would fail here; one such container must not hide the others.
+                    entries.append(dict(source=source, lines=[], note=note))
+                    continue
+                try:
+                    text = self.client.call('reading logs of pod %s container %s' % (pod.metadata.name, container),
+                                            self.client.core.read_namespaced_pod_log, pod.metadata.name,
+                                            self.namespace, container=container, previous=previous, **kwargs)
+                except PlatformError as exc:
+                    if not ended(pod):
+                        raise
+                    # An ended pod's containers may be gone from its node: say so, with the error.
+                    entries.append(dict(source=source, lines=[], note='pod ended (%s): %s' % (
+                        pod.status.reason or pod.status.phase, exc.msg)))
+                    continue
+                entries.append(dict(source=source, lines=(text or '').splitlines()))
         return entries
 
     # ---------------------------------------------------------------- changes
 
     def service_names(self):
-        return sorted(self.deployments)
+        """The services that run in the namespace (not those declared external)."""
+        return sorted(service for service, ref in self.refs.items() if not ref.external)
 
-    def workload(self, service):
-        dep = self.read_deployment(service)
-        images = [c.image for c in dep.spec.template.spec.containers]
-        return dict(service=service, deployment=dep.metadata.name, image=images[0] if len(images) == 1 else images,
-                    image_id=None, revision=int((dep.metadata.annotations or {}).get(REVISION, 0)),
-                    replicas=dep.spec.replicas, ready=dep.status.ready_replicas or 0, pinned=None,
-                    config_changed=False)
+    def workload(self, service, obj=None):
+        ref = self._ref(service)
+        dep = obj if obj is not None else self.workloads.read(ref)
+        # The main container's image (a sidecar's is not the service's version); all with container '*'.
+        main = main_containers(dep.spec.template, ref)
+        images = [c.image for c in dep.spec.template.spec.containers if c.name in main]
+        return dict(service=service, deployment=dep.metadata.name, kind=ref.kind,
+                    image=images[0] if len(images) == 1 else images,
+                    image_id=None, revision=self.workloads.revision_of(ref, dep),
+                    replicas=dep.spec.replicas, ready=(dep.status.ready_replicas if dep.status else 0) or 0,
+                    pinned=None, config_changed=False)
 
     def _patch(self, service, body, what):
-        name = self.deployment_name(service)
-        return self.client.call('%s deployment %s' % (what, name), self.client.apps.patch_namespaced_deployment,
-                                name, self.namespace, body)
+        ref = self._ref(service)
+        self.workloads.read(ref)  # finds the kind of a bare name
+        return self.workloads.patch(ref, body, what)
 
     def _recorded(self, before):
         return {'metadata': {'annotations': {RECORDED: str(before['revision'])}}}
 
     def restart(self, service, recreate=False):
-        before = self.workload(service)
+        obj = self.read_deployment(service)
+        refuse_paused(obj, 'rollout restart')
+        if self._ref(service).kind == 'StatefulSet':
+            refuse_on_delete(obj, 'rollout restart')
+        before = self.workload(service, obj)
         body = self._recorded(before)
         # On the pod template, as kubectl does: the Deployment's own metadata would roll nothing.
         body['spec'] = {'template': {'metadata': {'annotations': {RESTARTED_AT: _now()}}}}
@@ -155,6 +173,7 @@ class KubernetesAdapter(Adapter):
         return before
 
     def delete_replica(self, name):
+        """Returns the pod's UID to wait for: a StatefulSet's replacement takes the same name."""
         pod = self.client.call('reading pod %s' % name, self.client.core.read_namespaced_pod, name, self.namespace)
         labels = pod.metadata.labels or {}
         for service in self.service_names():
@@ -162,15 +181,13 @@ class KubernetesAdapter(Adapter):
             wanted = (dep.spec.selector.match_labels or {})
             if wanted and all(labels.get(k) == v for k, v in wanted.items()):
                 self.client.call('deleting pod %s' % name, self.client.core.delete_namespaced_pod, name, self.namespace)
-                return service, [name]
-        raise NotFoundError('pod %s belongs to none of the deployments %s' % (name, ', '.join(self.service_names())))
+                return service, [pod.metadata.uid]
+        raise NotFoundError('pod %s belongs to none of the workloads %s' % (name, ', '.join(self.service_names())))
 
     def scale(self, service, replicas):
         before = self.workload(service)
         self._patch(service, self._recorded(before), 'recording revision of')
-        name = self.deployment_name(service)
-        self.client.call('scaling deployment %s' % name, self.client.apps.patch_namespaced_deployment_scale,
-                         name, self.namespace, {'spec': {'replicas': int(replicas)}})
+        self.workloads.scale(self._ref(service), replicas)
         return before
 
     def exec_spawn(self, service, user=None):
@@ -187,8 +204,7 @@ class KubernetesAdapter(Adapter):
             raise PlatformError('no Running and Ready pod of deployment %s in namespace %s to run commands in; check '
                                 'kubectl get pods -l %s' % (dep.metadata.name, self.namespace, selector))
         pod = pods[0].metadata.name
-        names = [c.name for c in pods[0].spec.containers]
-        container = next((n for n in (service, dep.metadata.name) if n in names), names[0])
+        container = main_containers(pods[0], self._ref(service))[0]
         where = 'pod %s (container %s)' % (pod, container)
 
         def spawn(argv, stdin, stdout, stderr, env=None):
@@ -197,13 +213,30 @@ class KubernetesAdapter(Adapter):
                                argv, stdin, stdout, stderr, where=where)
         return spawn
 
-    def stop(self, service):
+    def stop(self, service, timeout=None):
+        """Scale to 0 and wait until every pod is gone (Terminating pods still
+        hold the database): within ``timeout``, else the module's wait_timeout."""
         dep = self.read_deployment(service)
         pods = [p.metadata.name for p in self.pods(selector_string(dep.spec.selector))]
         replicas = dep.spec.replicas or 0
         if replicas:
             self.scale(service, 0)
+        if pods:
+            self._wait_gone(service, dep, pods, timeout or self.wait_timeout)
         return dict(service=service, replicas=replicas, pods=pods)
+
+    def _wait_gone(self, service, dep, names, timeout, sleep=time.sleep):
+        deadline = time.time() + timeout
+        with self.client.within(deadline):
+            while True:
+                left = sorted(set(names) & set(p.metadata.name for p in self.pods(selector_string(dep.spec.selector))))
+                if not left:
+                    return
+                if time.time() >= deadline:
+                    raise self.timeout_error(service, 'stop', timeout, ['pods %s still present (Terminating)'
+                                                                        % ', '.join(left)],
+                                             dict(service=service, pods=left))
+                sleep(0.2)
 
     def start(self, service, token):
         if token['replicas']:
@@ -211,22 +244,29 @@ class KubernetesAdapter(Adapter):
 
     def wait(self, service, timeout, replicas=None, gone=None, endpoint=None, sleep=time.sleep):
         # ``endpoint`` is not needed: pod readiness already comes from the probes.
+        # ``gone``: pod names or UIDs (a StatefulSet pod comes back under its name).
         deadline = time.time() + timeout
+        ref = self._ref(service)
         while True:
-            dep = self.read_deployment(service)
-            done, message = rollout_status(dep)
-            problems = [] if done else [message]
-            if done and (gone or replicas is not None):
-                pods = [replica_from_pod(p) for p in self.pods(selector_string(dep.spec.selector))]
-                live = [p for p in pods if not p['terminating']]
-                if gone and set(gone) & set(p['name'] for p in pods):
-                    problems.append('%s still present' % ', '.join(sorted(set(gone) & set(p['name'] for p in pods))))
-                want = dep.spec.replicas if replicas is None else replicas
-                ready = len([p for p in live if p['ready']])
-                if ready != want or len(live) != want:
-                    problems.append('%d of %d pods ready (%d live)' % (ready, want, len(live)))
-            if not problems:
-                return self.services([service])[0]
+            with self.client.within(deadline):
+                dep = self.workloads.read(ref)
+                done, message = rollout_status(ref.kind, dep)
+                problems = [] if done else [message]
+                if done and (gone or replicas is not None):
+                    pods = self.pods(selector_string(dep.spec.selector))
+                    live = [replica_from_pod(p, ref) for p in pods if not ended(p)
+                            and p.metadata.deletion_timestamp is None]
+                    gone_ids = set(gone or ())
+                    present = sorted(p.metadata.name for p in pods
+                                     if gone_ids & {p.metadata.name, p.metadata.uid})
+                    if present:
+                        problems.append('%s still present' % ', '.join(present))
+                    want = dep.spec.replicas if replicas is None else replicas
+                    ready = len([p for p in live if p['ready']])
+                    if ready != want or len(live) != want:
+                        problems.append('%d of %d pods ready (%d live)' % (ready, want, len(live)))
+                if not problems:
+                    return self.services([service])[0]
             if time.time() >= deadline:
                 raise self.timeout_error(service, 'finish rolling out', timeout, problems, self.services([service])[0])
             sleep(0.25)
@@ -252,6 +292,8 @@ class KubernetesAdapter(Adapter):
 
     def _replica_sets(self, service):
         dep = self.read_deployment(service)
+        if self._ref(service).kind == 'StatefulSet':
+            return dep, None
         sets = self.client.call('listing replicasets of %s' % dep.metadata.name,
                                 self.client.apps.list_namespaced_replica_set, self.namespace,
                                 label_selector=selector_string(dep.spec.selector)).items
@@ -260,14 +302,28 @@ class KubernetesAdapter(Adapter):
 
     def history(self, service):
         dep, sets = self._replica_sets(service)
+        if sets is None:  # a StatefulSet's revisions are its ControllerRevisions
+            revs = self.workloads.controller_revisions(dep, selector_string(dep.spec.selector))
+            return [dict(revision=int(r.revision or 0), images=[c.get('image') for c in (
+                ((r.data or {}).get('spec') or {}).get('template') or {}).get('spec', {}).get('containers', [])],
+                replicas=None, created=str(r.metadata.creation_timestamp)) for r in revs]
         return [dict(revision=int((rs.metadata.annotations or {}).get(REVISION, 0)),
                      images=[c.image for c in rs.spec.template.spec.containers],
                      replicas=rs.status.replicas or 0, created=str(rs.metadata.creation_timestamp))
                 for rs in sets]
 
+    def incident_state(self, names=None):
+        """With lastState.terminated and Warning events (_k8s_evidence)."""
+        return _k8s_evidence.incident_state(self, names)
+
     def rollback_target(self, service, to=None):
         """kubectl rollout undo's choice: revision ``to``, else the newest before the current one."""
         dep, sets = self._replica_sets(service)
+        if sets is None:
+            raise ConfigError('%s runs as statefulset %s: rollback here is for Deployments; use kubectl rollout undo '
+                              'statefulset/%s (after kubectl rollout history) and check it with the health check. '
+                              'Nothing was changed.' % (service, dep.metadata.name, dep.metadata.name))
+        refuse_paused(dep, 'rollback (rollout undo)')
         current = int((dep.metadata.annotations or {}).get(REVISION, 0))
 
         def revision(rs):
@@ -332,30 +388,8 @@ class KubernetesAdapter(Adapter):
                     for key, value in (secret.data or {}).items() if value is not None)
 
 
-REVISION = 'deployment.kubernetes.io/revision'
 RECORDED = 'quickbite.ops/previous-revision'
 RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt'
-
-
-def rollout_status(deployment):
-    """kubectl rollout status's rules: (done, message); raises on
-    ProgressDeadlineExceeded as kubectl does."""
-    status = deployment.status
-    name = deployment.metadata.name
-    if (deployment.metadata.generation or 0) > (status.observed_generation or 0):
-        return False, 'waiting for deployment %s spec update to be observed' % name
-    for cond in status.conditions or []:
-        if cond.type == 'Progressing' and cond.reason == 'ProgressDeadlineExceeded':
-            raise PlatformError('deployment %s exceeded its progress deadline: %s' % (name, cond.message))
-    wanted = deployment.spec.replicas
-    updated = status.updated_replicas or 0
-    if wanted is not None and updated < wanted:
-        return False, '%d out of %d new replicas have been updated' % (updated, wanted)
-    if (status.replicas or 0) > updated:
-        return False, '%d old replicas are pending termination' % ((status.replicas or 0) - updated)
-    if (status.available_replicas or 0) < updated:
-        return False, '%d of %d updated replicas are available' % (status.available_replicas or 0, updated)
-    return True, 'deployment %s successfully rolled out' % name
 
 
 def _now():
