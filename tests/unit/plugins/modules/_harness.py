@@ -69,6 +69,12 @@ class FakeClock(object):
 
 
 # --------------------------------------------------------------------------- files
+def _mode(mode):
+    """A file mode from a case: '0777' (a string, as YAML 1.2 and ansible-lint
+    want octal written) or an int."""
+    return int(mode, 8) if isinstance(mode, str) else mode
+
+
 def make_files(root, spec):
     """``files:`` {relative path: text, or {text, mode}, or {dir: true,
     mode}}; ``{backup: true, started, database}`` is a backup as pg_backup
@@ -80,7 +86,7 @@ def make_files(root, spec):
             continue
         if isinstance(value, dict) and value.get('dir'):
             os.makedirs(os.path.join(root, name))
-            os.chmod(os.path.join(root, name), value.get('mode', 0o700))
+            os.chmod(os.path.join(root, name), _mode(value.get('mode', 0o700)))
             continue
         text, mode = (value.get('text', ''), value.get('mode', 0o600)) if isinstance(value, dict) else (value, 0o600)
         path = os.path.join(root, name)
@@ -88,7 +94,7 @@ def make_files(root, spec):
             os.makedirs(os.path.dirname(path), 0o700)
         with open(path, 'w') as handle:
             handle.write(text)
-        os.chmod(path, mode)
+        os.chmod(path, _mode(mode))
 
 
 PLAIN_DUMP = ('--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\n'
