@@ -42,13 +42,38 @@ options:
     type: str
   kubeconfig:
     description:
-      - Path to the kubeconfig file. When omitted, C(KUBECONFIG) or C(~/.kube/config) is used, or the
-        in-cluster configuration when running inside a pod (AWX on Kubernetes).
+      - Path to the kubeconfig file, else the environment variable E(K8S_AUTH_KUBECONFIG).
+      - Credentials are chosen as C(kubernetes.core) chooses them. O(host) and O(api_key) both set need
+        nothing else; else O(kubeconfig) or O(context) set loads that kubeconfig; else the in-cluster
+        service account (a pod, e.g. an AWX execution environment on Kubernetes), else the default kubeconfig
+        (E(KUBECONFIG), C(~/.kube/config)). O(host), O(api_key), O(ca_cert) and O(verify_ssl), when set,
+        override what was loaded.
     type: path
   context:
     description:
-      - Kubeconfig context to use; the current context when omitted.
+      - Kubeconfig context to use, else E(K8S_AUTH_CONTEXT); the current context when omitted.
     type: str
+  host:
+    description:
+      - URL of the Kubernetes API server, else E(K8S_AUTH_HOST) (set by AWX's Kubernetes credential).
+    type: str
+  api_key:
+    description:
+      - Bearer token of the API server's user (a ServiceAccount token bound to the shipped Role), else
+        E(K8S_AUTH_API_KEY).
+    type: str
+  ca_cert:
+    description:
+      - CA certificate file that signed the API server's certificate, else E(K8S_AUTH_SSL_CA_CERT) or
+        E(K8S_AUTH_CA_CERT).
+    type: path
+    aliases: [ssl_ca_cert]
+  verify_ssl:
+    description:
+      - Whether to verify the API server's certificate, else E(K8S_AUTH_VERIFY_SSL) or
+        E(K8S_AUTH_VALIDATE_CERTS). C(kubernetes.core) calls it C(validate_certs) (with this alias); here
+        that name belongs to the backend's HTTPS probes.
+    type: bool
   namespace:
     description:
       - Kubernetes namespace of QuickBite.

@@ -29,19 +29,86 @@ except ImportError:
         """Never raised: stands in so except clauses stay valid without the library."""
 
 
-def build_api_client(kubeconfig=None, context=None):
-    path = kubeconfig or os.environ.get('KUBECONFIG')
-    if not path and os.path.exists(os.path.expanduser('~/.kube/config')):
-        path = os.path.expanduser('~/.kube/config')
+# Option name -> the kubernetes client's Configuration attribute, as
+# kubernetes.core's AUTH_ARG_MAP; each option falls back to the environment
+# variable K8S_AUTH_<OPTION> or K8S_AUTH_<ATTRIBUTE> (what AWX's Kubernetes
+# credential injects: K8S_AUTH_HOST, K8S_AUTH_API_KEY, K8S_AUTH_SSL_CA_CERT,
+# K8S_AUTH_VERIFY_SSL).
+AUTH_OPTIONS = (('kubeconfig', 'kubeconfig'), ('context', 'context'), ('host', 'host'), ('api_key', 'api_key'),
+                ('ca_cert', 'ssl_ca_cert'), ('validate_certs', 'verify_ssl'))
+
+
+def auth_settings(params, environ=None):
+    """kubernetes.core's _create_auth_spec: the option when set, else its
+    environment variable (booleans: anything but 0/false/no is true)."""
+    environ = os.environ if environ is None else environ
+    auth = {}
+    for option, attribute in AUTH_OPTIONS:
+        value = params.get(option)
+        if value is None:
+            value = environ.get('K8S_AUTH_%s' % option.upper()) or environ.get('K8S_AUTH_%s' % attribute.upper())
+            if value is not None and option == 'validate_certs':
+                value = value.lower() not in ('0', 'false', 'no')
+        if value is not None:
+            auth[option] = value
+    return auth
+
+
+def _load_incluster(configuration):
+    """The in-cluster loader on the service-account files the library names
+    (read at call time, so a test can point them at a directory it wrote)."""
+    from kubernetes.config import incluster_config
+    incluster_config.InClusterConfigLoader(
+        token_filename=incluster_config.SERVICE_TOKEN_FILENAME,
+        cert_filename=incluster_config.SERVICE_CERT_FILENAME).load_and_set(configuration)
+
+
+def _describe(auth):
+    if auth.get('host') and auth.get('api_key'):
+        return 'host %s with a token' % auth['host']
+    if auth.get('kubeconfig') or auth.get('context'):
+        return 'kubeconfig %s (context %s)' % (auth.get('kubeconfig') or 'default', auth.get('context') or 'current')
+    return 'in-cluster service account, else the default kubeconfig'
+
+
+def build_api_client(kubeconfig=None, context=None, environ=None, **options):
+    """An ApiClient configured as kubernetes.core configures one: host and
+    api_key given (option or K8S_AUTH_*) need nothing else; else a kubeconfig
+    or context given loads that kubeconfig; else the in-cluster service
+    account, else the default kubeconfig (KUBECONFIG, ~/.kube/config). Then
+    host, api_key, ca_cert and validate_certs given override what was loaded."""
+    params = dict(options, kubeconfig=kubeconfig, context=context)
+    auth = auth_settings(params, environ)
+    if auth.get('host'):
+        auth['host'] = auth['host'].rstrip('/')
+    configuration = k8s_client.Configuration()
     try:
-        if path:
-            return k8s_config.new_client_from_config(config_file=path, context=context)
-        k8s_config.load_incluster_config()
-        return k8s_client.ApiClient()
+        if auth.get('host') and auth.get('api_key'):
+            pass
+        elif auth.get('kubeconfig') or auth.get('context'):
+            k8s_config.load_kube_config(config_file=os.path.expanduser(auth['kubeconfig']) if auth.get('kubeconfig')
+                                        else None, context=auth.get('context'), client_configuration=configuration)
+        else:
+            try:
+                _load_incluster(configuration)
+            except k8s_config.ConfigException:
+                k8s_config.load_kube_config(client_configuration=configuration)
     except Exception as exc:  # the library raises several unrelated types here
-        raise ConfigError('unable to load Kubernetes configuration from %s (context %s): %s; '
-                          'set quickbite_k8s_kubeconfig and quickbite_k8s_context'
-                          % (path or 'in-cluster', context or 'current', exc))
+        raise ConfigError('unable to load Kubernetes configuration from %s: %s; set quickbite_k8s_kubeconfig '
+                          '(and quickbite_k8s_context), or quickbite_k8s_host with quickbite_k8s_api_key and '
+                          'quickbite_k8s_ca_cert (or the K8S_AUTH_* environment of an AWX Kubernetes credential)'
+                          % (_describe(auth), exc))
+    for option, attribute in AUTH_OPTIONS[2:]:
+        if option in auth:
+            value = auth[option]
+            if option == 'api_key':
+                configuration.api_key = {'authorization': 'Bearer %s' % value}
+                configuration.api_key_prefix = {}
+                # The kubeconfig loader's hook would put its user's token back before each request.
+                configuration.refresh_api_key_hook = None
+            else:
+                setattr(configuration, attribute, os.path.expanduser(value) if option == 'ca_cert' else value)
+    return k8s_client.ApiClient(configuration)
 
 
 def selector_string(label_selector):
@@ -66,9 +133,9 @@ def selector_string(label_selector):
 
 class K8sClient(object):
 
-    def __init__(self, kubeconfig=None, context=None, namespace='quickbite'):
+    def __init__(self, kubeconfig=None, context=None, namespace='quickbite', **auth):
         self.namespace = namespace
-        self.api_client = build_api_client(kubeconfig, context)
+        self.api_client = build_api_client(kubeconfig, context, **auth)
         self.core = k8s_client.CoreV1Api(self.api_client)
         self.apps = k8s_client.AppsV1Api(self.api_client)
         self.coordination = k8s_client.CoordinationV1Api(self.api_client)

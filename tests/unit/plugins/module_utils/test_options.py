@@ -57,7 +57,8 @@ def test_no_option_is_declared_in_two_groups():
 
 def test_secret_options_are_no_log():
     spec = options.argument_spec(*[g[2]() for g in GROUPS])
-    assert [name for name, option in sorted(spec.items()) if option.get('no_log')] == ['admin_password', 'db_password']
+    assert [name for name, option in sorted(spec.items()) if option.get('no_log')] == [
+        'admin_password', 'api_key', 'db_password']
 
 
 def test_argument_spec_merges_groups_and_own_options():
