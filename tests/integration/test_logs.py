@@ -11,6 +11,7 @@ import pytest
 
 from conftest import compose, run_playbook
 from k8s_emulator import EmulatorThread
+from k8s_defaults import TERMINATE_DELAY
 
 pytestmark = [pytest.mark.integration]
 
@@ -238,7 +239,7 @@ def test_bad_input_fails_naming_the_variable(demo_vars, tmp_path, extra, words):
 
 @pytest.fixture(scope='module')
 def cluster(tmp_path_factory):
-    with EmulatorThread(pod_start_delay=0.2) as k8s:
+    with EmulatorThread(pod_start_delay=0.2, pod_terminate_delay=TERMINATE_DELAY) as k8s:
         k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
         yield k8s
 

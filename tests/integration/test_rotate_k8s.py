@@ -14,6 +14,7 @@ import pytest
 
 from conftest import run_playbook
 from k8s_emulator import EmulatorThread
+from k8s_defaults import TERMINATE_DELAY
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -95,7 +96,7 @@ class PodsBackend(object):
 
 @pytest.fixture
 def k8s(tmp_path):
-    with EmulatorThread(secrets=SEED, pod_start_delay=0.1) as cluster:
+    with EmulatorThread(secrets=SEED, pod_start_delay=0.1, pod_terminate_delay=TERMINATE_DELAY) as cluster:
         cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
         backend = PodsBackend(cluster.emulator)
         cluster.backend = backend
@@ -211,7 +212,7 @@ def k8s_with_db(tmp_path, stack):
     rotation's ALTER ROLE and login checks run against real PostgreSQL 15."""
     seed = dict(SEED, DB_PASSWORD=stack['env']['DB_PASSWORD'], POSTGRES_PASSWORD=stack['env']['POSTGRES_PASSWORD'],
                 DB_USER=stack['env']['DB_USER'], DB_NAME=stack['env']['DB_NAME'])
-    with EmulatorThread(secrets=seed, pod_start_delay=0.1) as cluster:
+    with EmulatorThread(secrets=seed, pod_start_delay=0.1, pod_terminate_delay=TERMINATE_DELAY) as cluster:
         cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
         cluster.backend = PodsBackend(cluster.emulator)
         yield cluster
