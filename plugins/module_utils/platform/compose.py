@@ -17,6 +17,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils import envfile
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, NotFoundError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import (
     Adapter, judge_service, ready_by_endpoint)
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import _compose_evidence
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_cli import ComposeCLI
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_read import ComposeReader
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._docker_api import (
@@ -300,6 +301,10 @@ class ComposeAdapter(Adapter):
 
     def history(self, service):
         return self.state.history().get(service, [])
+
+    def incident_state(self, names=None):
+        """With the Engine's OOMKilled verdicts (_compose_evidence)."""
+        return _compose_evidence.incident_state(self.reader, self.cli, names)
 
     def rollback_target(self, service, to=None):
         """The recorded image a rollback goes to (``to``: reference or ID from the
