@@ -43,6 +43,33 @@ options:
     description:
       - Redis password; C(REDIS_PASSWORD) from the configuration when omitted. No C(AUTH) when both are empty.
     type: str
+  db_access:
+    description:
+      - Where the C(db) check runs. C(libpq) connects from the host that runs the module to O(db_host):O(db_port);
+        C(exec) runs C(psql) inside the O(db_service) container or pod (Compose C(exec -T --user postgres),
+        Kubernetes the API server's exec, no port-forward) over its local socket as postgres, with O(db_port) the
+        port inside. Inventory C(quickbite_db_access).
+    type: str
+    choices: [libpq, exec]
+    default: libpq
+  redis_access:
+    description:
+      - Where the C(redis) check runs. C(tcp) connects to O(redis_host):O(redis_port); C(exec) runs C(redis-cli)
+        inside the O(redis_service) container or pod, C(AUTH) and C(PING) on its stdin (the password never in
+        argv), with O(redis_port) the port inside. Inventory C(quickbite_redis_access).
+    type: str
+    choices: [tcp, exec]
+    default: tcp
+  db_service:
+    description:
+      - The database service, for O(db_access=exec).
+    type: str
+    default: postgres
+  redis_service:
+    description:
+      - The Redis service, for O(redis_access=exec).
+    type: str
+    default: redis
   request_timeout:
     description:
       - Seconds each single request or connection may take.

@@ -27,6 +27,10 @@ def health_argument_spec():
         redis_host=dict(type='str', default='127.0.0.1'),
         redis_port=dict(type='int', default=6379),
         redis_password=dict(type='str', no_log=True),
+        db_access=dict(type='str', default='libpq', choices=['libpq', 'exec']),
+        redis_access=dict(type='str', default='tcp', choices=['tcp', 'exec']),
+        db_service=dict(type='str', default='postgres'),
+        redis_service=dict(type='str', default='redis'),
         request_timeout=dict(type='int', default=5),
         log_lines=dict(type='int', default=20),
         mask_keys=dict(type='list', elements='str', default=list(_mask.DEFAULT_SECRET_KEYS), no_log=False),
@@ -58,11 +62,13 @@ def health_settings(module, adapter, services=None, endpoints=None):
                   user=check_identifier(_configured(module, adapter, 'db_user', 'DB_USER', 'quickbite'),
                                         'quickbite_db_user (or DB_USER)'),
                   password=_configured(module, adapter, 'db_password', 'DB_PASSWORD'),
-                  sslmode=p['db_sslmode'], sslrootcert=p['db_sslrootcert'])
+                  sslmode=p['db_sslmode'], sslrootcert=p['db_sslrootcert'],
+                  exec_service=p['db_service'] if p['db_access'] == 'exec' else None)
         register_secrets(module, db['password'])
     if 'redis' in p['checks']:
         redis = dict(host=p['redis_host'], port=p['redis_port'],
-                     password=_configured(module, adapter, 'redis_password', 'REDIS_PASSWORD'))
+                     password=_configured(module, adapter, 'redis_password', 'REDIS_PASSWORD'),
+                     exec_service=p['redis_service'] if p['redis_access'] == 'exec' else None)
         register_secrets(module, redis['password'])
     masker = None
     if 'platform' in p['checks'] and p['log_lines']:

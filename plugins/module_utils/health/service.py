@@ -11,7 +11,7 @@ __metaclass__ = type
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.quickbite.ops.plugins.module_utils.health import checks
+from ansible_collections.quickbite.ops.plugins.module_utils.health import checks, exec_checks
 
 ALL_CHECKS = ('actuator', 'db', 'redis', 'frontend', 'platform')
 # The check that asks a service's own health endpoint (HealthSettings.endpoints).
@@ -52,16 +52,36 @@ def endpoint_probes(settings):
     return probes
 
 
+def _in_service(adapter, service, user=None):
+    """The starter of an exec_checks check inside ``service``'s container or pod."""
+    return lambda: adapter.exec_spawn(service, user=user)
+
+
+def _db_check(adapter, settings):
+    db = settings.db
+    if db.get('exec_service'):
+        return exec_checks.database(_in_service(adapter, db['exec_service'], 'postgres'), db['port'], db['name'],
+                                    settings.request_timeout, 'service %s of %s' % (db['exec_service'],
+                                                                                    adapter.describe()))
+    return checks.database(db['host'], db['port'], db['name'], db['user'], db.get('password'),
+                           settings.request_timeout, db.get('sslmode') or 'prefer', db.get('sslrootcert'))
+
+
+def _redis_check(adapter, settings):
+    redis = settings.redis
+    if redis.get('exec_service'):
+        return exec_checks.redis(_in_service(adapter, redis['exec_service']), redis['port'], redis.get('password'),
+                                 settings.request_timeout, 'service %s of %s' % (redis['exec_service'],
+                                                                                 adapter.describe()))
+    return checks.redis(redis['host'], redis['port'], redis.get('password'), settings.request_timeout)
+
+
 def run_once(adapter, settings):
     runners = {
         'actuator': lambda: checks.actuator(settings.backend_url, settings.request_timeout,
                                             settings.validate_certs),
-        'db': lambda: checks.database(settings.db['host'], settings.db['port'], settings.db['name'],
-                                      settings.db['user'], settings.db.get('password'),
-                                      settings.request_timeout, settings.db.get('sslmode') or 'prefer',
-                                      settings.db.get('sslrootcert')),
-        'redis': lambda: checks.redis(settings.redis['host'], settings.redis['port'],
-                                      settings.redis.get('password'), settings.request_timeout),
+        'db': lambda: _db_check(adapter, settings),
+        'redis': lambda: _redis_check(adapter, settings),
         'frontend': lambda: checks.frontend(settings.frontend_url, settings.frontend_deep_route,
                                             settings.request_timeout, settings.validate_certs),
         'platform': lambda: checks.platform_state(adapter, settings.services, settings.log_lines,
