@@ -20,9 +20,10 @@ description:
     owner and mode were checked); reloads the server with C(POST /-/reload) (it must run with
     C(--web.enable-lifecycle)) and verifies that the server holds the new content.
   - Idempotent; an unchanged file is not written and the server is not reloaded, unless it does not hold the file.
-  - Writes on the host the module runs on (the Compose host, or wherever Prometheus runs). The platform options
-    come with the C(ops) action group and are not used yet; on Kubernetes, installing a C(PrometheusRule) is not
-    implemented.
+  - Compose, and the Alertmanager routing everywhere, writes O(dest) on the host the module runs on (where
+    Prometheus or Alertmanager runs). On Kubernetes the rules become a C(PrometheusRule) (monitoring.coreos.com/v1)
+    named O(rules.name) in the namespace, for the Prometheus Operator, applied through the platform adapter, read
+    back and compared; O(dest) and O(server_url) are not used for them.
 author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
@@ -36,9 +37,10 @@ attributes:
     description: The file before and after.
 options:
   dest:
-    description: Absolute path of the file to install (its directory must exist, owned by the running user, not writable by others).
+    description:
+      - Absolute path of the file to install (its directory must exist, owned by the running user, not writable by others).
+      - Required, except for rules on a platform that keeps them as its own object (Kubernetes).
     type: path
-    required: true
   mode:
     description: File mode of O(dest).
     type: raw
@@ -93,6 +95,14 @@ options:
         description: Evaluation interval of the rule group; Prometheus' global one when empty.
         type: str
         default: ''
+      name:
+        description: Name of the C(PrometheusRule) on Kubernetes.
+        type: str
+        default: quickbite-alerts
+      object_labels:
+        description: Labels of the C(PrometheusRule) on Kubernetes (what the Operator's C(ruleSelector) matches).
+        type: dict
+        default: {}
   alertmanager:
     description: Install the Alertmanager routing; exclusive with O(rules).
     type: dict
@@ -161,6 +171,10 @@ reloaded:
   description: The server was reloaded (in check mode, would be) and holds the file.
   returned: always
   type: bool
+object:
+  description: The C(PrometheusRule) installed (Kubernetes, with O(rules)).
+  returned: when the platform keeps the rules
+  type: str
 alerts:
   description: Names of the alerts in the rule file (with O(rules)).
   returned: with rules
@@ -174,6 +188,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.common import run_mo
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError
 from ansible_collections.quickbite.ops.plugins.module_utils.monitoring import alertmanager, install, rules
 from ansible_collections.quickbite.ops.plugins.module_utils.options import argument_spec, platform_argument_spec
+from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
 
 RULES = dict(
     alerts=dict(type='dict', default={}),
@@ -182,6 +197,8 @@ RULES = dict(
     runbook_url=dict(type='str', default=rules.RUNBOOK),
     labels=dict(type='dict', default={}),
     interval=dict(type='str', default=''),
+    name=dict(type='str', default='quickbite-alerts'),
+    object_labels=dict(type='dict', default={}),
 )
 ALERTMANAGER = dict(
     webhook_urls=dict(type='list', elements='str', default=[]),
@@ -196,7 +213,7 @@ ALERTMANAGER = dict(
 def main():
     module = AnsibleModule(argument_spec=argument_spec(
         platform_argument_spec(),
-        dest=dict(type='path', required=True),
+        dest=dict(type='path'),
         mode=dict(type='raw', default='0644'),
         server_url=dict(type='str', default=''),
         validate_certs=dict(type='bool', default=True),
@@ -222,11 +239,20 @@ def configure(module):
                                labels=r['labels'], interval=r['interval'] or None)
         extra['alerts'] = [rule['alert'] for rule in content['groups'][0]['rules']]
         target = install.prometheus_rules(p['promtool'], extra['alerts'])
+        adapter = factory.get_adapter(module)
+        if adapter.stores_alert_rules:
+            result = install.install_object(module, adapter, target, content['groups'], rules.dump(content),
+                                            r['name'], r['object_labels'])
+            result.update(extra)
+            return result
     else:
         a = p['alertmanager']
         content = alertmanager.render(a['webhook_urls'], a['slack_api_url_file'] or None, a['slack_channel'] or None,
                                       a['group_wait'], a['group_interval'], a['repeat_interval'])
         target = install.alertmanager_config(p['amtool'], alertmanager.RECEIVER)
+    if not p['dest']:
+        raise ConfigError('dest is required: the file to install on this host (the role sets it from '
+                          'monitoring_rules_file or monitoring_alertmanager_file)')
     result = install.install(module, target, rules.dump(content), p['dest'], 'dest', mode=mode,
                              server_url=p['server_url'], validate_certs=p['validate_certs'])
     result.update(extra)

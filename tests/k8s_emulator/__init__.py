@@ -11,5 +11,6 @@ See README.md in this directory for what is and is not emulated.
 
 from .core import ApiError, Emulator, RESOURCES
 from .server import EmulatorThread, main, make_server, write_kubeconfig
+from . import customresources  # noqa: F401  (registers the custom resources: PrometheusRule)
 
 __all__ = ['ApiError', 'Emulator', 'EmulatorThread', 'RESOURCES', 'main', 'make_server', 'write_kubeconfig']

@@ -135,3 +135,26 @@ def install(module, target, text, dest, dest_var, mode=0o644, server_url=None, v
         result['reloaded'] = True
         result['changed'] = True
     return result
+
+
+def install_object(module, adapter, target, groups, text, name, labels):
+    """The result of installing the rule ``groups`` as the platform's own
+    alerting-rules object ``name`` (Kubernetes: a PrometheusRule the
+    Prometheus Operator loads; adapter.stores_alert_rules), validated first."""
+    validate(module, target, text, 'rules')
+    before = adapter.read_alert_rules(name)
+    changed = before != groups
+    result = dict(changed=changed, object=name, validated=True, reloaded=False)
+    if module._diff:
+        result['diff'] = dict(before=dump_groups(before), after=dump_groups(groups), before_header=name,
+                              after_header=name)
+    if changed and not module.check_mode:
+        adapter.write_alert_rules(name, groups, labels)
+        if adapter.read_alert_rules(name) != groups:
+            raise VerificationError('the alerting rules %s were written to %s but read back different; run again, '
+                                    'and check what else manages that object' % (name, adapter.describe()))
+    return result
+
+
+def dump_groups(groups):
+    return '' if groups is None else json.dumps({'groups': groups}, indent=2, sort_keys=True) + '\n'

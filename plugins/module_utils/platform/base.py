@@ -166,6 +166,13 @@ class Adapter(metaclass=abc.ABCMeta):
         """What target_name() is, for messages: ``project name`` (Compose),
         ``namespace`` (Kubernetes)."""
 
+    # True: the platform keeps alerting rules as one of its objects
+    # (Kubernetes: a PrometheusRule the Prometheus Operator loads), through
+    # read_alert_rules()/write_alert_rules(). False (the default): rules are a
+    # file on the host Prometheus runs on (Compose), which the monitoring
+    # module writes itself.
+    stores_alert_rules = False
+
     # ------------------------------------------------------------ the target
 
     @abc.abstractmethod
@@ -197,6 +204,16 @@ class Adapter(metaclass=abc.ABCMeta):
     @abc.abstractmethod
     def store(self):
         """The target's StateStore (where each platform keeps it: see StateStore)."""
+
+    def read_alert_rules(self, name):
+        """The rule groups of the platform's alerting-rules object ``name``,
+        None when there is none (only where stores_alert_rules)."""
+        raise NotImplementedError('%s keeps no alerting rules of its own' % self.describe())
+
+    def write_alert_rules(self, name, groups, labels):
+        """Create or replace the alerting-rules object ``name`` with ``groups``,
+        labelled ``labels`` (only where stores_alert_rules)."""
+        raise NotImplementedError('%s keeps no alerting rules of its own' % self.describe())
 
     # ------------------------------------------------------------ reading
 

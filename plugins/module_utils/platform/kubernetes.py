@@ -38,6 +38,7 @@ class KubernetesAdapter(Adapter):
     has_previous_log = True
     has_label_selectors = True
     target_kind = 'namespace'
+    stores_alert_rules = True
 
     def __init__(self, module, params):
         self.module = module
@@ -386,6 +387,14 @@ class KubernetesAdapter(Adapter):
                                   self.client.core.read_namespaced_secret, self.secret_name, self.namespace)
         return dict((key, base64.b64decode(value).decode('utf-8', 'replace'))
                     for key, value in (secret.data or {}).items() if value is not None)
+
+    def read_alert_rules(self, name):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_rules
+        return _k8s_rules.read(self.client, self.namespace, name)
+
+    def write_alert_rules(self, name, groups, labels):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_rules
+        _k8s_rules.write(self.client, self.namespace, name, groups, labels)
 
 
 RECORDED = 'quickbite.ops/previous-revision'

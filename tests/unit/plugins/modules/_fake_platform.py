@@ -16,10 +16,11 @@ class FakeAdapter(base.Adapter):
     services ({name: {replicas, ready, image, image_id, revision, pinned,
     config_changed, state, logs, resources, wait_fails}}), config, store,
     history ({service: [{image, image_id} or {revision, image}]}),
-    locked_by (a holder: lock() refuses), fail ({method: message})."""
+    locked_by (a holder: lock() refuses), fail ({method: message}),
+    alert_rules ({name: rule groups})."""
 
     RECORDED = ('set_config', 'restart', 'restart_stack', 'delete_replica', 'scale', 'set_resources', 'rollback',
-                'unpin', 'stop', 'start', 'wait', 'lock')
+                'unpin', 'stop', 'start', 'wait', 'lock', 'write_alert_rules')
 
     def __init__(self, world):
         spec = world.get('platform') or {}
@@ -41,6 +42,7 @@ class FakeAdapter(base.Adapter):
         self.history_ = dict(spec.get('history') or {})
         self.fail = dict(spec.get('fail') or {})
         self.locked_by = spec.get('locked_by')
+        self.alert_rules = dict(spec.get('alert_rules') or {})  # {name: rule groups} where stores_alert_rules
         self.memory = MemoryStore()
         for key, value in (spec.get('store') or {}).items():
             self.memory.save(key, value)
@@ -164,6 +166,13 @@ class FakeAdapter(base.Adapter):
     def set_config(self, key, value):
         self._record('set_config', key)
         self.config[key] = value
+
+    def read_alert_rules(self, name):
+        return self.alert_rules.get(name)
+
+    def write_alert_rules(self, name, groups, labels):
+        self._record('write_alert_rules', name)
+        self.alert_rules[name] = groups
 
     def restart(self, service, recreate=False):
         before = self.workload(service)
