@@ -248,6 +248,22 @@ class Adapter(metaclass=abc.ABCMeta):
     def history(self, service):
         """Recorded revisions (has_rollout_history) or images, oldest first."""
 
+    def incident_state(self, names=None):
+        """What an incident report needs about the named services (all when
+        None): {services: [{name, ok, problems, replicas: [{name, state,
+        restart_count, exit_code, oom_killed, last_reason, started, image}]}],
+        events: [{object, reason, message, count, last}]}. ``oom_killed`` is
+        None where the platform cannot tell; ``events`` lists the platform's
+        recent warnings where it keeps them (Kubernetes Warning events).
+        By default built from services(), without OOM verdicts or events."""
+        services = []
+        for state in self.services(names):
+            replicas = [dict(name=r['name'], state=r['state'], restart_count=r['restart_count'],
+                             exit_code=r['exit_code'], oom_killed=None, last_reason=r['reason'],
+                             started=None, image=r['image']) for r in state['replicas']]
+            services.append(dict(name=state['name'], ok=state['ok'], problems=state['problems'], replicas=replicas))
+        return dict(services=services, events=[])
+
     # ------------------------------------------------------------ configuration
 
     @abc.abstractmethod
