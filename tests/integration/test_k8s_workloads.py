@@ -241,3 +241,12 @@ def test_a_hung_api_server_fails_the_task_within_its_wait_timeout(k8s, tmp_path)
     assert 'reading deployment quickbite-backend: the Kubernetes API at %s did not answer within 4 s' % k8s.url \
         in run.output, run.output[-2000:]
     assert elapsed < 4 + 15, elapsed  # the timeout plus Ansible's start-up, not 4 x 30 s of retries
+
+
+def test_a_wait_on_a_hung_api_server_ends_at_its_deadline(k8s):
+    adapter = _adapter(k8s)  # requests may take 30 s each; the wait's deadline bounds them
+    k8s.emulator.set_hang(r'/apis/apps/v1/namespaces/quickbite/deployments/quickbite-backend$', methods=['GET'])
+    started = time.time()
+    with pytest.raises(PlatformError, match='did not answer within 2 s'):
+        adapter.wait('backend', 2)
+    assert time.time() - started < 4
