@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import contextlib
 import os
+import re
 import time
 import traceback
 
@@ -171,6 +172,9 @@ class K8sClient(object):
             message = '%s in namespace %s: %s %s' % (what, self.namespace, status, getattr(exc, 'reason', exc))
             if status == 404:
                 raise NotFoundError(message + ' (not found)')
+            needs = forbidden(getattr(exc, 'body', None) or '') if status == 403 else None
+            if needs:
+                raise PlatformError('%s in namespace %s: %s' % (what, self.namespace, needs))
             if status in (401, 403):
                 raise PlatformError(message + '; check the credentials and RBAC of the kubeconfig user')
             raise PlatformError(message)
@@ -180,6 +184,24 @@ class K8sClient(object):
                                     'bounded by the task\'s wait timeout); check the API server (kubectl get --raw '
                                     '/readyz) and run again' % (what, self.host, timeout))
             raise PlatformError('%s: cannot reach the Kubernetes API at %s: %s' % (what, self.host, exc))
+
+
+RBAC_FILE = 'deploy/k8s-rbac.yml'
+_FORBIDDEN_RE = re.compile(r'User \\?"([^"\\]+)\\?" cannot (\w+) resource \\?"([^"\\]+)\\?"'
+                           r'(?: in API group \\?"([^"\\]*)\\?")?')
+
+
+def forbidden(text):
+    """``forbidden: needs <verb> on <resource>`` and the way forward, from
+    the API server's 403 Status (None when it does not say what is missing)."""
+    found = _FORBIDDEN_RE.search(text or '')
+    if not found:
+        return None
+    user, verb, resource, group = found.groups()
+    qualified = '%s.%s' % (resource, group) if group else resource
+    return ('forbidden: needs %s on %s; user %s lacks it: apply the Role quickbite-ops of %s from the collection '
+            '(kubectl apply -n <namespace> -f %s) and bind it to that user, or grant %s on %s'
+            % (verb, qualified, user, RBAC_FILE, RBAC_FILE, verb, qualified))
 
 
 def _timed_out(exc):

@@ -40,6 +40,8 @@ import socket
 import subprocess
 import threading
 
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_client import forbidden
+
 try:
     from kubernetes.stream import stream as k8s_stream
     from websocket import ABNF
@@ -80,6 +82,9 @@ def handshake_reason(exc):
     """The API server's message from a refused upgrade (ApiException reason
     'Handshake status 404 Not Found -+-+- {headers} -+-+- b'{Status JSON}'')."""
     text = str(getattr(exc, 'reason', None) or exc)
+    needs = forbidden(text)
+    if needs:
+        return needs
     found = re.search(r'"message":\s*"((?:[^"\\]|\\.)*)"', text)
     if found:
         return '%s: %s' % (text.split(' -+-+- ', maxsplit=1)[0], found.group(1).replace('\\"', '"'))

@@ -85,3 +85,20 @@ def test_check_mode_takes_no_lock(tmp_path):
             raise AssertionError('locked in check mode')
     with _locks.target_lock(Adapter(), 'scale', check_mode=True):
         pass
+
+
+def test_lease_expiry_and_holder_read_from_the_lease():
+    class Spec(object):
+        holder_identity, lease_duration_seconds = 'h/1/x', 60
+        renew_time, acquire_time = '2026-01-01T00:00:00.500000Z', None
+
+    class Meta(object):
+        annotations = {_locks.HOLDER_ANNOTATION: json.dumps({'procedure': 'scale backend'})}
+
+    class Lease(object):
+        spec, metadata = Spec(), Meta()
+    assert _locks.lease_expiry(Lease()) == 1767225600.5 + 60
+    assert _locks.lease_holder(Lease()) == {'procedure': 'scale backend'}
+    Lease.metadata.annotations = {}
+    assert _locks.lease_holder(Lease()) == {'procedure': 'h/1/x'}
+    assert _locks._micro_now(1767225600.25) == '2026-01-01T00:00:00.250000Z'
