@@ -1,0 +1,134 @@
+"""Incident response on the real reference stack (Docker Compose): the
+evidence, the severity, the record. Every test leaves the stack as it found
+it (the `stack` fixture holds the stack lock)."""
+import json
+import os
+import stat
+import subprocess
+import time
+
+import pytest
+
+from conftest import compose, run_playbook
+
+pytestmark = [pytest.mark.integration, pytest.mark.compose]
+
+
+def _record(directory, incident_id):
+    path = os.path.join(directory, incident_id)
+    with open(os.path.join(path, 'report.json')) as handle:
+        report = json.load(handle)
+    with open(os.path.join(path, 'timeline.jsonl')) as handle:
+        timeline = [json.loads(line) for line in handle]
+    return path, report, timeline
+
+
+def _container(service):
+    return subprocess.run(['docker', 'compose', '-p', 'quickbite', 'ps', '-q', service], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_healthy_stack_is_no_p1_or_p2_and_writes_a_complete_record(demo_vars, stack, tmp_path):
+    incidents = str(tmp_path / 'incidents')
+    run = run_playbook('incident.yml', extra=dict(demo_vars, incident_dir=incidents, incident_id='healthy-1'),
+                       tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    result = run.result('incident_evidence')
+    assert result['severity']['level'] in ('NONE', 'P3'), result['severity']
+    assert sorted(result['evidence']) == ['db', 'deploys', 'health', 'latency', 'logs', 'redis', 'services']
+    assert all(p['status'] in ('ok', 'failed') for p in result['evidence'].values()), result['report_lines']
+    assert result['evidence']['health']['data']['status'] == 'UP'
+    db = result['evidence']['db']['data']
+    assert db['reachable'] and db['max_connections'] >= db['connections'] >= 1 and db['size_bytes'] > 0
+    assert result['evidence']['redis']['data']['reachable'] is True
+    assert result['evidence']['latency']['data']['requests'] == 20 and result['evidence']['latency']['data']['p99_ms']
+    names = sorted(s['name'] for s in result['evidence']['services']['data']['services'])
+    assert names == ['backend', 'frontend', 'postgres', 'redis']
+    path, report, timeline = _record(incidents, 'healthy-1')
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
+    assert sorted(os.listdir(path)) == ['postmortem.md', 'report.json', 'report.md', 'timeline.jsonl']
+    assert all(stat.S_IMODE(os.stat(os.path.join(path, n)).st_mode) == 0o600 for n in os.listdir(path))
+    assert report['incident_id'] == 'healthy-1' and report['severity'] == result['severity']
+    assert [e['step'] for e in timeline][:2] == ['detected', 'probe health'] and timeline[-1]['step'] == 'severity'
+    assert all(e['time'].endswith('Z') for e in timeline)
+    everything = run.output + open(os.path.join(path, 'report.json')).read() + open(
+        os.path.join(path, 'report.md')).read()
+    secrets = [k for k in stack['env'] if any(w in k for w in ('SECRET', 'PASSWORD', 'TOKEN', 'KEY'))]
+    assert 'DB_PASSWORD' in secrets
+    for key in secrets:
+        assert len(stack['env'][key]) < 4 or stack['env'][key] not in everything, key
+    # The same id again: the timeline grows, the post-mortem draft is kept.
+    with open(os.path.join(path, 'postmortem.md'), 'a') as handle:
+        handle.write('edited by on-call\n')
+    again = run_playbook('incident.yml', extra=dict(demo_vars, incident_dir=incidents, incident_id='healthy-1',
+                                                     incident_probes=['health', 'services']), tmp_path=tmp_path)
+    assert again.rc == 0, again.output
+    assert again.result('incident_record')['files']['postmortem.md'] == 'kept'
+    dummy, dummy, longer = _record(incidents, 'healthy-1')
+    assert longer[:len(timeline)] == timeline and len(longer) == len(timeline) + 4
+    assert open(os.path.join(path, 'postmortem.md')).read().endswith('edited by on-call\n')
+
+
+def test_check_mode_collects_but_writes_nothing(demo_vars, tmp_path):
+    incidents = str(tmp_path / 'incidents')
+    run = run_playbook('incident.yml', extra=dict(demo_vars, incident_dir=incidents, incident_id='check-1',
+                                                  incident_probes=['health', 'services', 'db']),
+                       check=True, tmp_path=tmp_path)
+    assert run.rc == 0, run.output
+    assert run.result('incident_evidence')['evidence']['db']['status'] == 'ok'
+    assert run.result('incident_record')['files']['postmortem.md'] == 'written'
+    assert not os.path.exists(incidents)
+
+
+def test_backend_stopped_is_p1_with_its_evidence(demo_vars, tmp_path):
+    incidents = str(tmp_path / 'incidents')
+    compose('stop', 'backend')
+    try:
+        run = run_playbook('incident.yml', extra=dict(demo_vars, incident_dir=incidents, incident_id='down-1',
+                                                      incident_latency_requests=3), tmp_path=tmp_path)
+    finally:
+        compose('start', 'backend')
+    assert run.rc != 0 and 'down-1: P1 (respond within 15 min)' in run.output, run.output
+    result = run.result('incident_evidence')
+    assert result['severity']['level'] == 'P1'
+    reasons = result['severity']['reasons']['P1']
+    assert any(r.startswith('backend is down: quickbite-backend-1 is exited') for r in reasons), reasons
+    assert any(r.startswith('health DOWN (actuator') for r in reasons), reasons
+    assert 'backend answers no request (3 of 3 failed)' in reasons
+    backend = [s for s in result['evidence']['services']['data']['services'] if s['name'] == 'backend'][0]
+    assert backend['replicas'][0]['state'] == 'exited' and backend['replicas'][0]['oom_killed'] is False
+    assert 'no rollback: incident_rollback is false' in run.output
+    path, report, timeline = _record(incidents, 'down-1')
+    assert report['severity']['level'] == 'P1'
+    postmortem = open(os.path.join(path, 'postmortem.md')).read()
+    assert 'Severity: P1 (respond within 15 min)' in postmortem and 'backend is down' in postmortem
+    assert 'Post-mortem due: ' in postmortem and '## Root cause' in postmortem
+    health = run_playbook('healthcheck.yml', extra=dict(demo_vars, healthcheck_timeout=90), tmp_path=tmp_path)
+    assert health.rc == 0, health.output
+
+
+def test_paused_postgres_times_out_its_probe_within_the_limit_and_the_run_completes(demo_vars, tmp_path):
+    incidents = str(tmp_path / 'incidents')
+    postgres = _container('postgres')
+    subprocess.run(['docker', 'pause', postgres], check=True, capture_output=True)
+    try:
+        started = time.monotonic()
+        run = run_playbook('incident.yml', extra=dict(
+            demo_vars, incident_dir=incidents, incident_id='paused-1', incident_fail=False,
+            incident_probes=['db', 'redis', 'services', 'deploys'], incident_probe_timeouts={'db': 3}),
+            tmp_path=tmp_path)
+        took = time.monotonic() - started
+    finally:
+        subprocess.run(['docker', 'unpause', postgres], check=True, capture_output=True)
+    assert run.rc == 0, run.output
+    result = run.result('incident_evidence')
+    db = result['evidence']['db']
+    assert db['status'] == 'timed_out' and db['limit_s'] == 3 and db['duration_ms'] == 3000
+    assert result['elapsed'] < 3 + 2, result['elapsed']
+    assert 'database unreachable: its probe timed out after 3.0 s' in result['severity']['reasons']['P1']
+    assert result['evidence']['redis']['status'] == 'ok'
+    postgres_state = [s for s in result['evidence']['services']['data']['services'] if s['name'] == 'postgres'][0]
+    assert postgres_state['replicas'][0]['state'] == 'paused'
+    assert took < 30, took
+    dummy, report, timeline = _record(incidents, 'paused-1')
+    assert any(e['step'] == 'probe db' and e['detail'].startswith('timed_out in 3000 ms') for e in timeline)
