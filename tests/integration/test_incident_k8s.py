@@ -1,0 +1,90 @@
+"""Incident evidence on the Kubernetes path, against the API emulator
+(tests/k8s_emulator): crash loop, OOMKilled last state, Warning events. The
+probes that need no stack (services, logs, deploys) only: no stack lock."""
+import json
+import os
+import time
+
+import pytest
+
+from conftest import run_playbook
+from k8s_emulator import EmulatorThread
+from k8s_defaults import TERMINATE_DELAY
+
+pytestmark = [pytest.mark.integration, pytest.mark.k8s]
+
+PROBES = ['services', 'logs', 'deploys']
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory):
+    with EmulatorThread(pod_start_delay=0.2, pod_terminate_delay=TERMINATE_DELAY) as k8s:
+        k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
+        yield k8s
+
+
+@pytest.fixture
+def k8s(cluster):
+    cluster.emulator.reset()
+    yield cluster
+
+
+def _wait(condition, timeout=10):
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, 'condition not reached in %s s' % timeout
+        time.sleep(0.1)
+
+
+def _run(k8s, tmp_path, incident_id, **extra):
+    variables = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, incident_dir=str(tmp_path / 'incidents'),
+                     incident_id=incident_id, incident_probes=PROBES, incident_deploy_services=['backend'])
+    variables.update(extra)
+    return run_playbook('incident.yml', inventory='inventory/k8s', extra=variables, tmp_path=tmp_path)
+
+
+def _service(result, name):
+    return [s for s in result['evidence']['services']['data']['services'] if s['name'] == name][0]
+
+
+def test_crash_loop_is_p1_with_restarts_exit_code_and_warning_events(k8s, tmp_path):
+    k8s.emulator.set_crashloop('quickbite-backend', True, log_lines=['ERROR payment gateway unreachable: boom'])
+    _wait(lambda: all(p['status']['containerStatuses'][0]['restartCount'] >= 3
+                      for p in k8s.emulator.list('pods', label_selector='app=quickbite-backend')))
+    run = _run(k8s, tmp_path, 'crash-1')
+    assert run.rc != 0 and 'crash-1: P1 (respond within 15 min)' in run.output, run.output
+    result = run.result('incident_evidence')
+    assert result['platform'] == 'k8s' and result['severity']['level'] == 'P1'
+    backend = _service(result, 'backend')
+    assert not backend['ok'] and len(backend['replicas']) == 3
+    for rep in backend['replicas']:
+        assert rep['restart_count'] >= 3 and rep['last_reason'] == 'Error' and rep['exit_code'] == 1
+        assert rep['oom_killed'] is False
+    assert any(r.startswith('backend crash loop (') for r in result['severity']['reasons']['P1'])
+    events = result['evidence']['services']['data']['events']
+    assert events and all(e['reason'] == 'BackOff' for e in events)
+    assert all(e['object'].startswith('pod/quickbite-backend-') for e in events)
+    errors = result['evidence']['logs']['data']['errors']
+    assert errors[0]['service'] == 'backend' and errors[0]['message'] == 'ERROR payment gateway unreachable: boom'
+    with open(os.path.join(str(tmp_path / 'incidents'), 'crash-1', 'timeline.jsonl')) as handle:
+        steps = [json.loads(line)['step'] for line in handle]
+    assert steps == ['detected', 'probe services', 'probe logs', 'probe deploys', 'severity']
+
+
+def test_oomkilled_last_state_is_named_and_p2(k8s, tmp_path):
+    emulator = k8s.emulator
+    with emulator._lock:  # pylint: disable=protected-access  # the emulator has no OOM switch: set the kubelet's record
+        now = emulator.now()
+        for dummy, sim in emulator._pods_for('quickbite-backend'):  # pylint: disable=protected-access
+            sim.last_terminated = (now - 60, now - 30, 137, 'OOMKilled')
+    emulator._wake.set()  # pylint: disable=protected-access
+    _wait(lambda: all((p['status']['containerStatuses'][0].get('lastState') or {}).get('terminated', {}).get('reason')
+                      == 'OOMKilled' for p in emulator.list('pods', label_selector='app=quickbite-backend')))
+    run = _run(k8s, tmp_path, 'oom-1', incident_fail=False)
+    assert run.rc == 0, run.output
+    result = run.result('incident_evidence')
+    backend = _service(result, 'backend')
+    assert backend['ok'] and all(r['oom_killed'] and r['exit_code'] == 137 for r in backend['replicas'])
+    assert result['severity']['level'] == 'P2'
+    assert any(r.startswith('backend was OOMKilled') for r in result['severity']['reasons']['P2'])
+    assert result['evidence']['deploys']['data']['services']['backend']['revision']
