@@ -26,6 +26,13 @@ NODE_EXPORTER = '/usr/bin/prometheus-node-exporter'
 INTERVAL = '1s'  # scrape and evaluation interval of the bed
 
 
+def _die_with_parent():
+    """In the child, before exec: SIGTERM when the process that started it
+    dies (Linux PR_SET_PDEATHSIG), so a killed test run leaves no server behind."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
@@ -121,7 +128,7 @@ class Bed(object):
     def _start(self, name, argv):
         log = open(os.path.join(self.dir, name + '.log'), 'w')
         self.procs.append((name, subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                                  start_new_session=True)))
+                                                  start_new_session=True, preexec_fn=_die_with_parent)))
         log.close()
 
     def start(self):
