@@ -17,6 +17,13 @@ options:
         or someone else's; otherwise the rotation is refused before anything changes.
     type: path
     default: /var/log/quickbite-ops/rotation.log
+  allow_ephemeral:
+    description:
+      - Write to O(audit_log) even when this run is in an AWX or ansible-runner execution environment (C(/runner), C(AWX_*))
+        and the path is not on a mounted volume, so it would be lost with the job. Refused otherwise, naming the
+        variable to set.
+    type: bool
+    default: false
   operator:
     description:
       - Who runs the rotation, for the audit line (the AWX user, for instance).

@@ -90,6 +90,13 @@ options:
         on Kubernetes). Created with mode C(0750) when missing.
     type: path
     default: /var/log/quickbite-ops
+  allow_ephemeral:
+    description:
+      - Write to O(dest_dir) even when this run is in an AWX or ansible-runner execution environment (C(/runner), C(AWX_*))
+        and the path is not on a mounted volume, so it would be lost with the job. Refused otherwise, naming the
+        variable to set.
+    type: bool
+    default: false
   mask_keys:
     description:
       - Shell-style patterns (case-insensitive) of the configuration keys whose values are secrets. The values of
@@ -196,7 +203,7 @@ report_lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.quickbite.ops.plugins.module_utils import _mask
+from ansible_collections.quickbite.ops.plugins.module_utils import _artefacts, _mask
 from ansible_collections.quickbite.ops.plugins.module_utils.common import register_secrets, run_module
 from ansible_collections.quickbite.ops.plugins.module_utils.logs import service
 from ansible_collections.quickbite.ops.plugins.module_utils.logs.search import DEFAULT_PATTERN
@@ -218,11 +225,14 @@ def main():
         dest_dir=dict(type='path', default='/var/log/quickbite-ops'),
         max_matches=dict(type='int', default=200),
         mask_keys=dict(type='list', elements='str', default=list(_mask.DEFAULT_SECRET_KEYS), no_log=False),
+        allow_ephemeral=dict(type='bool', default=False),
     ), supports_check_mode=True)
     run_module(module, collect)
 
 
 def collect(module):
+    _artefacts.refuse_ephemeral(module.params['dest_dir'], 'the log bundle', 'logs_dest_dir', 'logs_allow_ephemeral',
+                                module.params['allow_ephemeral'])
     settings = service.LogSettings(**dict((name, module.params[name]) for name in (
         'services', 'selector', 'tail', 'since', 'previous', 'pattern', 'ignore_case', 'context_lines',
         'dest_dir', 'max_matches', 'mask_keys')))

@@ -56,6 +56,13 @@ options:
         its mode. Files in it are created C(O_EXCL|O_NOFOLLOW), so a planted symlink is never followed.
     type: path
     default: /opt/quickbite/backups
+  allow_ephemeral:
+    description:
+      - Write to O(dest_dir) even when this run is in an AWX or ansible-runner execution environment (C(/runner), C(AWX_*))
+        and the path is not on a mounted volume, so it would be lost with the job. Refused otherwise, naming the
+        variable to set.
+    type: bool
+    default: false
   prefix:
     description:
       - File name prefix; names are C(<prefix>_YYYYmmdd_HHMMSS) plus the extension of the format.
@@ -186,7 +193,7 @@ report_lines:
   elements: str
 '''
 
-from ansible_collections.quickbite.ops.plugins.module_utils import options
+from ansible_collections.quickbite.ops.plugins.module_utils import _artefacts, options
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection
 from ansible_collections.quickbite.ops.plugins.module_utils.db.backup import BackupRun, backup_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
@@ -208,6 +215,8 @@ def main():
         options.database_client_argument_spec(), access_argument_spec(), backup_argument_spec()))
     run = None
     try:
+        _artefacts.refuse_ephemeral(module.params['dest_dir'], 'the backup', 'backup_db_dest_dir (quickbite_backup_dir)',
+                                    'backup_db_allow_ephemeral', module.params['allow_ephemeral'])
         client = make_client(module, adapter, connection.resolve_target(module, adapter))
         run = BackupRun(client, module.params)
         result = run.plan() if module.check_mode else run.run()

@@ -48,6 +48,7 @@ def backup_argument_spec():
         lock_timeout=dict(type='int', default=10),
         keep_last=dict(type='int', default=0),
         keep_days=dict(type='int', default=0),
+        allow_ephemeral=dict(type='bool', default=False),
     )
 
 

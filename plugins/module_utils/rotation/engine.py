@@ -22,7 +22,7 @@ import json
 import os
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils import _safefs, common
+from ansible_collections.quickbite.ops.plugins.module_utils import _artefacts, _safefs, common
 from ansible_collections.quickbite.ops.plugins.module_utils.common import fingerprint, register_secrets
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.factory import get_adapter
@@ -74,6 +74,8 @@ def rotate(module, adapter, spec, new_value=None, abandon=False):
     pending = adapter.store().load(spec.key)
     if pending:
         register_secrets(module, pending.get('old'), pending.get('new'), *(pending.get('saved_extra') or {}).values())
+    _artefacts.refuse_ephemeral(module.params['audit_log'], 'the rotation audit log', 'rotate_*_audit_log',
+                                'rotate_*_audit_allow_ephemeral', module.params.get('allow_ephemeral'))
     rotation = Rotation(adapter, spec, module.params['audit_log'], module.params['operator'])
     result = (rotation.plan if module.check_mode else rotation.run)(new_value, abandon)
     if result['outcome'] == 'rotated' and spec.done:

@@ -35,6 +35,7 @@ def rotation_argument_spec():
         audit_log=dict(type='path', default='/var/log/quickbite-ops/rotation.log'),
         operator=dict(type='str', default='unknown'),
         abandon_pending=dict(type='bool', default=False),
+        allow_ephemeral=dict(type='bool', default=False),
     )
 
 
