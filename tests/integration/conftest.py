@@ -113,12 +113,11 @@ def pytest_terminal_summary(terminalreporter):
 def stack(stack_lock):
     """The reference stack, up and healthy (started once per session)."""
     subprocess.run(['bash', os.path.join(ROOT, 'scripts', 'stack.sh'), 'up', STACK_DIR], check=True, timeout=900)
-    env = {}
-    with open(os.path.join(STACK_DIR, '.env.prod')) as handle:
-        for line in handle:
-            if '=' in line and not line.lstrip().startswith('#'):
-                key, value = line.rstrip('\n').split('=', 1)
-                env[key] = value
+    # Read as Compose reads it (the collection's parser, checked against Compose
+    # itself): a test that rewrote a line in another valid form leaves it readable.
+    from ansible_collections.quickbite.ops.plugins.module_utils import envfile
+    with open(os.path.join(STACK_DIR, '.env.prod'), 'rb') as handle:
+        env = envfile.parse(handle.read().decode('utf-8'))
     return dict(dir=STACK_DIR, env=env)
 
 
