@@ -49,8 +49,11 @@ def test_healthy_stack_is_no_p1_or_p2_and_writes_a_complete_record(demo_vars, st
     assert sorted(os.listdir(path)) == ['postmortem.md', 'report.json', 'report.md', 'timeline.jsonl']
     assert all(stat.S_IMODE(os.stat(os.path.join(path, n)).st_mode) == 0o600 for n in os.listdir(path))
     assert report['incident_id'] == 'healthy-1' and report['severity'] == result['severity']
-    assert [e['step'] for e in timeline][:2] == ['detected', 'probe health'] and timeline[-1]['step'] == 'severity'
-    assert all(e['time'].endswith('Z') for e in timeline)
+    steps = [e['step'] for e in timeline]
+    assert steps.index('detected') < steps.index('probe health') < steps.index('severity')
+    assert {'notify start', 'notify findings', 'rollback', 'notify end'} <= set(steps)
+    assert all(e['time'].endswith('Z') for e in timeline) and [e['time'] for e in timeline] == sorted(
+        e['time'] for e in timeline)
     everything = run.output + open(os.path.join(path, 'report.json')).read() + open(
         os.path.join(path, 'report.md')).read()
     secrets = [k for k in stack['env'] if any(w in k for w in ('SECRET', 'PASSWORD', 'TOKEN', 'KEY'))]
@@ -65,7 +68,7 @@ def test_healthy_stack_is_no_p1_or_p2_and_writes_a_complete_record(demo_vars, st
     assert again.rc == 0, again.output
     assert again.result('incident_record')['files']['postmortem.md'] == 'kept'
     dummy, dummy, longer = _record(incidents, 'healthy-1')
-    assert longer[:len(timeline)] == timeline and len(longer) == len(timeline) + 4
+    assert longer[:len(timeline)] == timeline and len(longer) == len(timeline) + 8
     assert open(os.path.join(path, 'postmortem.md')).read().endswith('edited by on-call\n')
 
 

@@ -68,7 +68,8 @@ def test_crash_loop_is_p1_with_restarts_exit_code_and_warning_events(k8s, tmp_pa
     assert errors[0]['service'] == 'backend' and errors[0]['message'] == 'ERROR payment gateway unreachable: boom'
     with open(os.path.join(str(tmp_path / 'incidents'), 'crash-1', 'timeline.jsonl')) as handle:
         steps = [json.loads(line)['step'] for line in handle]
-    assert steps == ['detected', 'probe services', 'probe logs', 'probe deploys', 'severity']
+    assert sorted(steps) == sorted(['notify start', 'detected', 'probe services', 'probe logs', 'probe deploys',
+                                    'severity', 'notify findings', 'rollback', 'notify end'])
 
 
 def test_oomkilled_last_state_is_named_and_p2(k8s, tmp_path):
@@ -88,3 +89,34 @@ def test_oomkilled_last_state_is_named_and_p2(k8s, tmp_path):
     assert result['severity']['level'] == 'P2'
     assert any(r.startswith('backend was OOMKilled') for r in result['severity']['reasons']['P2'])
     assert result['evidence']['deploys']['data']['services']['backend']['revision']
+
+
+def test_notifications_reach_a_flaky_receiver_and_a_hung_one_never_stops_the_run(k8s, tmp_path):
+    from tests.unit.plugins.module_utils.incident.receivers import Hanging, Receiver
+    k8s.emulator.set_crashloop('quickbite-backend', True)
+    _wait(lambda: all(p['status']['containerStatuses'][0]['restartCount'] >= 3
+                      for p in k8s.emulator.list('pods', label_selector='app=quickbite-backend')))
+    # Fails twice (the start message's first two attempts), then accepts everything.
+    with Receiver(failures=2) as slack, Hanging() as hung:
+        started = time.monotonic()
+        run = _run(k8s, tmp_path, 'notify-1', incident_fail=False, incident_notify_timeout=1,
+                   incident_notify_deadline=4, incident_notify_retries=3,
+                   incident_notify_receivers=[dict(name='oncall', kind='slack', url=slack.url),
+                                              dict(name='pager', kind='webhook', url=hung.url)])
+        took = time.monotonic() - started
+    assert run.rc == 0, run.output
+    assert took < 60, took
+    titles = [b['text'] for b in slack.bodies]
+    assert titles == ['Incident notify-1: collecting evidence on namespace quickbite at %s' % k8s.url,
+                      'P1 incident notify-1: ' + run.result('incident_evidence')['severity']['reason'],
+                      'P1 incident notify-1: run ended']
+    assert all([b['type'] for b in body['blocks']] == ['header', 'section', 'context'] for body in slack.bodies)
+    assert 'record: %s/notify-1' % (tmp_path / 'incidents') in slack.bodies[2]['blocks'][1]['text']['text']
+    assert slack.url not in run.output and hung.url not in run.output
+    assert 'notification to pager (webhook) failed' in run.output
+    with open(os.path.join(str(tmp_path / 'incidents'), 'notify-1', 'timeline.jsonl')) as handle:
+        notes = [json.loads(line) for line in handle]
+    sent = [(n['step'], n['detail']) for n in notes if n['step'].startswith('notify')]
+    assert ('notify start', 'oncall (slack): delivered (HTTP 200, attempt 3)') in sent
+    assert ('notify findings', 'oncall (slack): delivered (HTTP 200, attempt 1)') in sent
+    assert len([s for s in sent if s[1].startswith('pager (webhook): not delivered')]) == 3

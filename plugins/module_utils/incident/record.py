@@ -42,8 +42,8 @@ def due_time(detected_at):
 
 
 def timeline_entries(report, incident_id, events):
-    """This run's timeline: detection, each probe, the severity, then the
-    events the role passes (notifications, rollback), each with its UTC time."""
+    """This run's timeline: detection, each probe, the severity, and the
+    events the role passes (notifications, rollback), in UTC time order."""
     entries = [dict(time=report['detected_at'], incident=incident_id, step='detected',
                     detail='incident run started on %s' % report['target'])]
     for name in probes.PROBES:
@@ -57,7 +57,7 @@ def timeline_entries(report, incident_id, events):
     for event in events:
         entries.append(dict(time=event.get('time') or probes.utc_now(), incident=incident_id,
                             step=event.get('step') or 'event', detail=event.get('detail') or ''))
-    return entries
+    return sorted(entries, key=lambda e: e['time'])  # stable: same-second steps keep their order
 
 
 def _code(lines):
