@@ -23,7 +23,8 @@ def k8s_db(k8s_with_db):
 
 def _vars(k8s, tmp_path, **extra):
     base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
-                quickbite_db_host='127.0.0.1', quickbite_db_port=15432, quickbite_backup_dir=str(tmp_path / 'b'))
+                quickbite_db_host='127.0.0.1', quickbite_db_port=15432, quickbite_backup_dir=str(tmp_path / 'b'),
+                quickbite_db_access='libpq')  # as through a port-forward; inventory/k8s runs them in the pod
     base.update(extra)
     return base
 

@@ -40,7 +40,9 @@ def _vars(k8s, **extra):
     base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url='http://127.0.0.1:18080',
                 quickbite_frontend_url='http://127.0.0.1:18081', quickbite_db_host='127.0.0.1',
                 quickbite_db_port=15432, quickbite_redis_host='127.0.0.1', quickbite_redis_port=16379,
-                healthcheck_checks=['actuator', 'db', 'redis', 'frontend', 'platform'])
+                healthcheck_checks=['actuator', 'db', 'redis', 'frontend', 'platform'],
+                # From the controller (as through a port-forward); inventory/k8s runs them in the pods.
+                quickbite_db_access='libpq', quickbite_redis_access='tcp')
     base.update(extra)
     return base
 

@@ -26,8 +26,8 @@ def cluster(tmp_path_factory, stack):
 
 
 def _vars(k8s, **extra):
-    base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_db_access='exec', quickbite_redis_access='exec',
-                quickbite_db_host='192.0.2.1', quickbite_db_port=15432, quickbite_redis_host='192.0.2.1',
+    # inventory/k8s sets quickbite_db_access and quickbite_redis_access to exec: not repeated here.
+    base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_db_host='192.0.2.1', quickbite_db_port=15432, quickbite_redis_host='192.0.2.1',
                 quickbite_redis_port=16379, healthcheck_checks=['db', 'redis', 'platform'], healthcheck_timeout=0)
     base.update(extra)
     return base

@@ -90,7 +90,7 @@ def test_renewed_while_held(client):
 def test_two_takers_one_wins(emulator, client, planted):
     if planted:
         _plant(client, dict(procedure='crashed run'), time.time() - 120)
-    clients = [K8sClient(emulator.kubeconfig, None, NS) for _ in range(2)]
+    clients = [K8sClient(emulator.kubeconfig, None, NS), K8sClient(emulator.kubeconfig, None, NS)]
     locks = [_locks.LeaseLock(c, NS, 'run %d' % i) for i, c in enumerate(clients)]
     barrier, results = threading.Barrier(2), {}
 

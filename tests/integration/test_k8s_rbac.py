@@ -136,8 +136,10 @@ def _without(group, resource, verb):
     return role
 
 
-@pytest.mark.parametrize('group,resource,verb', sorted(STEPS), ids=['%s-%s' % (r.replace('/', '.'), v)
-                                                                   for _g, r, v in sorted(STEPS)])
+CASE_IDS = ['%s-%s' % (key[1].replace('/', '.'), key[2]) for key in sorted(STEPS)]
+
+
+@pytest.mark.parametrize('group,resource,verb', sorted(STEPS), ids=CASE_IDS)
 def test_removing_a_verb_fails_the_step_that_needs_it(adapter, cluster, group, resource, verb):
     from kubernetes import client
     role = _without(group, resource, verb)
