@@ -11,7 +11,7 @@ module: incident_notify
 short_description: Notify the stakeholders of a QuickBite incident
 version_added: 0.2.0
 description:
-  - The runbook's step 6. Sends one message for O(phase) (C(start), C(findings) or C(end)) to every receiver: a
+  - The runbook's step 6. Sends one message for O(phase) (C(start), C(findings) or C(end)) to every receiver, a
     Slack-compatible incoming webhook (C(blocks) with a C(text) fallback) or a generic JSON webhook.
   - Receivers are tried side by side, each with up to O(retries) retries within O(deadline) seconds; a receiver
     that fails or hangs is reported (and warned about), never the end of the run.
@@ -175,9 +175,8 @@ def send(module):
     deliveries = notify.send(p['receivers'], facts, masker, p['timeout'], p['deadline'], p['retries'])
     events = [dict(time=facts['time'], step='notify %s' % p['phase'], detail='%s (%s): %s' % (
         d['receiver'], d['kind'], d['summary'])) for d in deliveries]
-    warnings = ['notification to %s (%s) failed: %s; the incident run goes on' % (d['receiver'], d['kind'],
-                                                                                   d['summary'])
-                for d in deliveries if not d['delivered']]
+    warnings = ['notification to %s (%s) failed: %s; the incident run goes on' % (
+        d['receiver'], d['kind'], d['summary']) for d in deliveries if not d['delivered']]
     return dict(changed=any(d['delivered'] for d in deliveries), deliveries=deliveries, message=facts, events=events,
                 warnings=warnings)
 

@@ -11,7 +11,7 @@ module: incident_record
 short_description: Write the record and post-mortem draft of a QuickBite incident
 version_added: 0.2.0
 description:
-  - The runbook's step 7 (post-incident) prepared: a directory per incident id under O(incident_dir) (mode 0700,
+  - The runbook's step 7 (post-incident) prepared, a directory per incident id under O(incident_dir) (mode 0700,
     files 0600, never through a symlink) with C(report.json) and C(report.md) (every probe's evidence and the
     collected logs, from M(quickbite.ops.incident_evidence)), C(timeline.jsonl) (UTC; a later run with the same
     O(incident_id) appends) and C(postmortem.md), a blameless draft with the timeline, impact, severity, actions

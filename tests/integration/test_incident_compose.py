@@ -63,8 +63,8 @@ def test_healthy_stack_is_no_p1_or_p2_and_writes_a_complete_record(demo_vars, st
     # The same id again: the timeline grows, the post-mortem draft is kept.
     with open(os.path.join(path, 'postmortem.md'), 'a') as handle:
         handle.write('edited by on-call\n')
-    again = run_playbook('incident.yml', extra=dict(demo_vars, incident_dir=incidents, incident_id='healthy-1',
-                                                     incident_probes=['health', 'services']), tmp_path=tmp_path)
+    again = run_playbook('incident.yml', tmp_path=tmp_path, extra=dict(
+        demo_vars, incident_dir=incidents, incident_id='healthy-1', incident_probes=['health', 'services']))
     assert again.rc == 0, again.output
     assert again.result('incident_record')['files']['postmortem.md'] == 'kept'
     dummy, dummy, longer = _record(incidents, 'healthy-1')
@@ -135,3 +135,28 @@ def test_paused_postgres_times_out_its_probe_within_the_limit_and_the_run_comple
     assert took < 30, took
     dummy, report, timeline = _record(incidents, 'paused-1')
     assert any(e['step'] == 'probe db' and e['detail'].startswith('timed_out in 3000 ms') for e in timeline)
+
+
+def _faults(body):
+    import urllib.request
+    req = urllib.request.Request('http://127.0.0.1:18080/actuator/faults', data=json.dumps(body).encode(),
+                                 headers={'Content-Type': 'application/json'}, method='POST')
+    with urllib.request.urlopen(req, timeout=10) as response:
+        assert response.status == 200
+
+
+def test_slow_backend_is_p2(demo_vars, tmp_path):
+    _faults({'delay_ms': 2500})  # the stand-in answers every non-actuator request 2.5 s late
+    try:
+        run = run_playbook('incident.yml', tmp_path=tmp_path, extra=dict(
+            demo_vars, incident_dir=str(tmp_path / 'incidents'), incident_id='slow-1',
+            incident_probes=['health', 'latency'], incident_latency_path='/api/orders', incident_latency_requests=3))
+    finally:
+        _faults({'delay_ms': 0})
+    assert run.rc != 0 and 'slow-1: P2 (respond within 1 hour)' in run.output, run.output
+    result = run.result('incident_evidence')
+    latency = result['evidence']['latency']['data']
+    assert latency['requests'] == 3 and latency['failures'] == 0 and latency['p99_ms'] >= 2500
+    assert result['severity']['level'] == 'P2'
+    assert result['severity']['reason'] == 'slow responses: p99 %.0f ms over 2000 ms' % latency['p99_ms']
+    assert result['rollback']['indicated'] is False

@@ -65,8 +65,8 @@ def _services(adapter, settings):
             text += ' (%s)' % '; '.join(svc['problems'])
         lines.append(text)
     if state['events']:
-        lines.append('%d Warning event(s), newest: %s %s' % (len(state['events']), state['events'][0]['reason'],
-                                                            state['events'][0]['object']))
+        newest = state['events'][0]
+        lines.append('%d Warning event(s), newest: %s %s' % (len(state['events']), newest['reason'], newest['object']))
     ok = all(s['ok'] for s in state['services']) and not any(
         r['oom_killed'] for s in state['services'] for r in s['replicas'])
     return ok, '; '.join(lines), state

@@ -89,7 +89,7 @@ def render_report(report, incident_id):
 
 def render_postmortem(report, incident_id, timeline, actions):
     sev = report['severity']
-    down = [r for r in sev['reasons'].get('P1', [])] or [sev['reason']]
+    down = list(sev['reasons'].get('P1', [])) or [sev['reason']]
     out = ['# Post-mortem: incident %s (draft)' % incident_id, '',
            'Blameless: describe what happened and why the system allowed it, not who did what.', '',
            '- Severity: %s (respond within %s)' % (sev['level'], sev['response_time'] or 'n/a'),

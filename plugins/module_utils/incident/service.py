@@ -78,8 +78,8 @@ def rollback_advice(evidence, level, window_minutes, now):
 
 def report_lines(result):
     sev = result['severity']
-    lines = ['%s on %s: %s (respond within %s)' % (sev['level'], result['target'], sev['reason'],
-                                                  sev['response_time'] or 'n/a')]
+    lines = ['%s on %s: %s (respond within %s)' % (
+        sev['level'], result['target'], sev['reason'], sev['response_time'] or 'n/a')]
     for name in probes.PROBES:
         if name in result['evidence']:
             probe = result['evidence'][name]

@@ -73,8 +73,8 @@ def classify(evidence, p99_limit_ms=2000):
                 found['P2'].append(result['summary'])
         elif name == 'latency':
             if data['requests'] and data['failures'] == data['requests']:
-                found['P1'].append('backend answers no request (%d of %d failed)' % (data['failures'],
-                                                                                      data['requests']))
+                found['P1'].append('backend answers no request (%d of %d failed)' % (
+                    data['failures'], data['requests']))
             elif data['failures']:
                 found['P2'].append('%d of %d backend requests failed' % (data['failures'], data['requests']))
             if data['p99_ms'] is not None and data['p99_ms'] > p99_limit_ms:
