@@ -120,3 +120,45 @@ def test_notifications_reach_a_flaky_receiver_and_a_hung_one_never_stops_the_run
     assert ('notify start', 'oncall (slack): delivered (HTTP 200, attempt 3)') in sent
     assert ('notify findings', 'oncall (slack): delivered (HTTP 200, attempt 1)') in sent
     assert len([s for s in sent if s[1].startswith('pager (webhook): not delivered')]) == 3
+
+
+def test_a_bad_deploy_is_rolled_back_when_asked(k8s, tmp_path):
+    dep = 'quickbite-backend'
+    image_v1 = k8s.emulator.get('deployments', dep)['spec']['template']
+    k8s.emulator.fail_new_pods(dep, True)  # the next revision's pods never become Ready
+    k8s.emulator.set_progress_deadline(2)
+    try:
+        deploy = run_playbook('restart.yml', inventory='inventory/k8s', tmp_path=tmp_path,
+                              extra=dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, restart_wait_timeout=30))
+        assert deploy.rc != 0  # revision 2 stalls: the bad deploy
+        assert k8s.emulator.get('deployments', dep)['metadata']['annotations'][
+            'deployment.kubernetes.io/revision'] == '2'
+        run = _run(k8s, tmp_path, 'deploy-1', incident_rollback=True, incident_fail=False,
+                   incident_probes=['services', 'deploys'], healthcheck_checks=['platform'])
+    finally:
+        k8s.emulator.set_progress_deadline(None)
+    assert run.rc == 0, run.output
+    result = run.result('incident_evidence')
+    assert result['severity']['level'] in ('P1', 'P2')
+    assert result['rollback']['indicated'] is True and result['rollback']['target'] == 'revision 1 (quickbite/backend:1.0)'
+    assert run.result('rollback')['msg'].startswith('rolled back backend: revision 2')
+    template = k8s.emulator.get('deployments', dep)['spec']['template']
+    assert template['spec']['containers'][0]['image'] == image_v1['spec']['containers'][0]['image']
+    assert run.result('healthcheck')['status'] == 'UP'
+    with open(os.path.join(str(tmp_path / 'incidents'), 'deploy-1', 'timeline.jsonl')) as handle:
+        notes = [json.loads(line) for line in handle]
+    assert [n['detail'] for n in notes if n['step'] == 'rollback'] == ['rolled back backend to revision 1 (quickbite/backend:1.0)']
+    k8s.emulator.fail_new_pods(dep, False)
+
+
+def test_no_rollback_without_a_recent_change_says_why(k8s, tmp_path):
+    k8s.emulator.set_crashloop('quickbite-backend', True)
+    _wait(lambda: all(p['status']['containerStatuses'][0]['restartCount'] >= 3
+                      for p in k8s.emulator.list('pods', label_selector='app=quickbite-backend')))
+    run = _run(k8s, tmp_path, 'nodeploy-1', incident_rollback=True, incident_fail=False,
+               incident_probes=['services', 'deploys'])
+    assert run.rc == 0, run.output
+    rollback = run.result('incident_evidence')['rollback']
+    assert rollback['indicated'] is False
+    assert rollback['why'].startswith('backend changed at ') and 'but has no rollback target' in rollback['why']
+    assert 'no rollback: backend changed at' in run.output

@@ -41,5 +41,5 @@ def test_a_container_never_started_has_no_times(tmp_path):
             row['State'].update(Status='created', Running=False, StartedAt='0001-01-01T00:00:00Z',
                                 FinishedAt='0001-01-01T00:00:00Z')
     adapter, dummy = _adapter_and_module(tmp_path, inspect=_inspect(created))
-    redis = [s for s in adapter.incident_state(['redis'])['services']][0]['replicas'][0]
+    redis = adapter.incident_state(['redis'])['services'][0]['replicas'][0]
     assert redis['state'] == 'created' and redis['started'] is None and redis['finished'] is None
