@@ -201,15 +201,18 @@ def test_stop_returns_once_the_pods_are_gone_not_while_terminating(k8s):
 
 
 def test_paused_deployment_is_refused_up_front_for_restart_and_rollback(k8s, tmp_path):
+    """Check mode predicts the refusal a run meets."""
     adapter = _adapter(k8s)
     adapter.restart('frontend')
     adapter.wait('frontend', 30)  # a revision 1 to roll back to
     adapter.client.apps.patch_namespaced_deployment('quickbite-frontend', 'quickbite', {'spec': {'paused': True}})
     generation = k8s.emulator.get('deployments', 'quickbite-frontend')['metadata']['generation']
-    for playbook, extra in (('restart.yml', dict(restart_services=['frontend'])),
-                            ('rollback.yml', dict(rollback_service='frontend'))):
+    for playbook, extra, check in (('restart.yml', dict(restart_services=['frontend']), True),
+                                   ('restart.yml', dict(restart_services=['frontend']), False),
+                                   ('rollback.yml', dict(rollback_service='frontend'), False)):
         started = time.time()
-        run = run_playbook(playbook, inventory='inventory/k8s', tmp_path=tmp_path, extra=_vars(k8s, **extra))
+        run = run_playbook(playbook, inventory='inventory/k8s', tmp_path=tmp_path, extra=_vars(k8s, **extra),
+                           check=check)
         assert run.rc != 0 and time.time() - started < 30
         assert 'deployment quickbite-frontend is paused' in run.output, run.output[-2000:]
         assert 'kubectl rollout resume deployment/quickbite-frontend' in run.output

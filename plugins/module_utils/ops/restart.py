@@ -39,6 +39,7 @@ def plan(adapter, services, whole_stack, pod, mode):
                 raise
             raise ConfigError('unknown service(s) %s for restart_services; %s has %s'
                               % (', '.join(unknown), adapter.describe(), ', '.join(known)))
+        adapter.check_restart(name)  # the refusal a run would meet, in check mode too
         action = 'stack down/up' if whole_stack and adapter.restarts_whole_stack else _action(adapter, workload, mode)
         steps.append(dict(target=name, action=action, before=workload))
     return steps

@@ -307,6 +307,11 @@ class Adapter(metaclass=abc.ABCMeta):
         Records what ran before (Compose image history) and returns
         workload() as it was; does not wait."""
 
+    def check_restart(self, service):
+        """Raise ConfigError when restart(service) would be refused (Kubernetes:
+        a paused Deployment, an OnDelete StatefulSet), so check mode predicts
+        the refusal; changes nothing. By default there is nothing to refuse."""
+
     def restart_stack(self):
         """Restart the whole target in one step (restarts_whole_stack; Compose:
         ``down`` then ``up -d``); returns {service: workload before}. A

@@ -161,11 +161,15 @@ class KubernetesAdapter(Adapter):
     def _recorded(self, before):
         return {'metadata': {'annotations': {RECORDED: str(before['revision'])}}}
 
-    def restart(self, service, recreate=False):
-        obj = self.read_deployment(service)
+    def check_restart(self, service, obj=None):
+        obj = obj if obj is not None else self.read_deployment(service)
         refuse_paused(obj, 'rollout restart')
         if self._ref(service).kind == 'StatefulSet':
             refuse_on_delete(obj, 'rollout restart')
+        return obj
+
+    def restart(self, service, recreate=False):
+        obj = self.check_restart(service)
         before = self.workload(service, obj)
         body = self._recorded(before)
         # On the pod template, as kubectl does: the Deployment's own metadata would roll nothing.
