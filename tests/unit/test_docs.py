@@ -19,7 +19,8 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 README = os.path.join(ROOT, 'README.md')
 PROCEDURES = os.path.join(ROOT, 'docs', 'procedures')
-ROLES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, 'roles', '*', 'meta')))
+# Procedures: roles with tasks (role quickbite holds shared defaults only; docs/inventory.md says what).
+ROLES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, 'roles', '*', 'tasks')))
 PLAYBOOKS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, 'playbooks', '*.yml')))
 MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, 'plugins', 'modules', '*.py'))
                  if not os.path.basename(p).startswith('_'))

@@ -1,11 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, QuickBite operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Role task files pass the platform options once, as module_defaults for
-the ops action group: every module is in the group (or a role calling it
-would lose the platform options), every block that sets the group's
-defaults passes exactly the platform option group from the same inventory
-variables, and no module task repeats a platform option."""
+"""The platform options are written once, in role quickbite's
+defaults (quickbite_platform_options: the platform option group from the
+inventory's quickbite_* variables); every role that calls a module depends
+on that role and gives them as module_defaults of the ops action group; every
+module is in the group (or a role calling it would lose them), and no module
+task repeats a platform option."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -50,6 +51,15 @@ def test_every_module_is_in_the_ops_action_group():
     assert sorted(runtime['action_groups']['ops']) == MODULES
 
 
+def test_the_platform_options_are_written_once_from_the_inventory_variables():
+    with open(os.path.join(ROOT, 'roles', 'quickbite', 'defaults', 'main.yml')) as f:
+        options = yaml.safe_load(f)['quickbite_platform_options']
+    assert sorted(options) == sorted(platform_argument_spec())
+    for option, variable in PLATFORM_VARIABLES.items():
+        omit = '' if option == 'platform' else ' | default(omit)'
+        assert options[option] == '{{ %s%s }}' % (variable, omit), option
+
+
 def test_role_tasks_take_the_platform_options_from_the_group_defaults_only():
     called = set()
     for path in TASK_FILES:
@@ -62,8 +72,9 @@ def test_role_tasks_take_the_platform_options_from_the_group_defaults_only():
                 where = '%s: %s' % (os.path.relpath(path, ROOT), task.get('name'))
                 args = task['quickbite.ops.' + module] or {}
                 assert not set(args) & set(PLATFORM_VARIABLES), where
-                assert sorted(defaults or {}) == sorted(platform_argument_spec()), where
-                for option, variable in PLATFORM_VARIABLES.items():
-                    omit = '' if option == 'platform' else ' | default(omit)'
-                    assert defaults[option] == '{{ %s%s }}' % (variable, omit), where
+                assert defaults == '{{ quickbite_platform_options }}', where
+                role = os.path.relpath(path, ROOT).split(os.sep)[1]
+                with open(os.path.join(ROOT, 'roles', role, 'meta', 'main.yml')) as f:
+                    dependencies = yaml.safe_load(f).get('dependencies') or []
+                assert {'role': 'quickbite.ops.quickbite'} in dependencies, where
     assert called, 'no role task calls a quickbite.ops module'
