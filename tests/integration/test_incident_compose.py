@@ -118,7 +118,7 @@ def test_paused_postgres_times_out_its_probe_within_the_limit_and_the_run_comple
         started = time.monotonic()
         run = run_playbook('incident.yml', extra=dict(
             demo_vars, incident_dir=incidents, incident_id='paused-1', incident_fail=False,
-            incident_probes=['db', 'redis', 'services', 'deploys'], incident_probe_timeouts={'db': 3}),
+            incident_probes=['health', 'db', 'redis', 'services', 'deploys'], incident_probe_timeouts={'db': 3}),
             tmp_path=tmp_path)
         took = time.monotonic() - started
     finally:
@@ -127,7 +127,10 @@ def test_paused_postgres_times_out_its_probe_within_the_limit_and_the_run_comple
     result = run.result('incident_evidence')
     db = result['evidence']['db']
     assert db['status'] == 'timed_out' and db['limit_s'] == 3 and db['duration_ms'] == 3000
-    assert result['elapsed'] < 3 + 2, result['elapsed']
+    # The whole evidence within the db probe's limit + 5 s (the health probe leaves the database to it).
+    assert result['elapsed'] < 3 + 5, result['elapsed']
+    assert result['evidence']['health']['status'] in ('ok', 'failed')
+    assert result['evidence']['health']['data']['checked_by_probes'] == ['db', 'redis']
     assert 'database unreachable: its probe timed out after 3.0 s' in result['severity']['reasons']['P1']
     assert result['evidence']['redis']['status'] == 'ok'
     postgres_state = [s for s in result['evidence']['services']['data']['services'] if s['name'] == 'postgres'][0]
@@ -156,7 +159,9 @@ def test_slow_backend_is_p2(demo_vars, tmp_path):
     assert run.rc != 0 and 'slow-1: P2 (respond within 1 hour)' in run.output, run.output
     result = run.result('incident_evidence')
     latency = result['evidence']['latency']['data']
-    assert latency['requests'] == 3 and latency['failures'] == 0 and latency['p99_ms'] >= 2500
+    # 2.5 s each: the probe stops once its 5 s budget is spent.
+    assert latency['requests'] == 2 and latency['failures'] == 0 and latency['p99_ms'] >= 2500
+    assert 'stopped after 2 of 3 requests: 5 s budget spent' in result['evidence']['latency']['summary']
     assert result['severity']['level'] == 'P2'
     assert result['severity']['reason'] == 'slow responses: p99 %.0f ms over 2000 ms' % latency['p99_ms']
     assert result['rollback']['indicated'] is False

@@ -21,6 +21,9 @@ from ansible_collections.quickbite.ops.plugins.module_utils.incident.bounded imp
 
 PROBES = ('health', 'services', 'logs', 'db', 'redis', 'latency', 'deploys')
 DEFAULT_LIMITS = dict(health=15, services=15, logs=20, db=10, redis=5, latency=15, deploys=15)
+# Seconds the latency probe keeps sending requests: a slow or hung backend
+# (one that waits on a paused database) is evident by then.
+LATENCY_BUDGET = 5
 
 
 class IncidentSettings(object):
@@ -106,10 +109,13 @@ def _logs(adapter, settings):
 def _latency(settings):
     url = settings.health.backend_url.rstrip('/') + settings.latency_path
     took, failures = [], 0
+    began = time.monotonic()
     for dummy in range(settings.latency_requests):
+        if took and time.monotonic() - began >= LATENCY_BUDGET:
+            break  # a backend this slow has shown it; the other probes must not wait for the rest
         started = time.monotonic()
         try:
-            status, dummy_body = _http.request(url, timeout=settings.health.request_timeout,
+            status, dummy_body = _http.request(url, timeout=min(settings.health.request_timeout, LATENCY_BUDGET),
                                                validate_certs=settings.health.validate_certs)
         except _http.NO_ANSWER:
             status = None
@@ -122,9 +128,12 @@ def _latency(settings):
         return round(took[min(len(took) - 1, int(round(p / 100.0 * (len(took) - 1))))], 1) if took else None
 
     data = dict(url=url, requests=len(took), failures=failures, p50_ms=pct(50), p99_ms=pct(99),
-                max_ms=round(took[-1], 1) if took else None)
-    return not failures, 'GET %s x%d: p50 %s ms, p99 %s ms, %d failed' % (
-        url, len(took), data['p50_ms'], data['p99_ms'], failures), data
+                max_ms=round(took[-1], 1) if took else None, budget_s=LATENCY_BUDGET)
+    summary = 'GET %s x%d: p50 %s ms, p99 %s ms, %d failed' % (url, len(took), data['p50_ms'], data['p99_ms'], failures)
+    if len(took) < settings.latency_requests:
+        summary += ' (stopped after %d of %d requests: %d s budget spent)' % (
+            len(took), settings.latency_requests, LATENCY_BUDGET)
+    return not failures, summary, data
 
 
 def _changed_at(entry):
