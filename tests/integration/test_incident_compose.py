@@ -138,6 +138,9 @@ def test_paused_postgres_times_out_its_probe_within_the_limit_and_the_run_comple
     assert took < 30, took
     dummy, report, timeline = _record(incidents, 'paused-1')
     assert any(e['step'] == 'probe db' and e['detail'].startswith('timed_out in 3000 ms') for e in timeline)
+    # Leave the stack healthy: PostgreSQL's own healthcheck failed while paused.
+    health = run_playbook('healthcheck.yml', extra=dict(demo_vars, healthcheck_timeout=90), tmp_path=tmp_path)
+    assert health.rc == 0, health.output
 
 
 def _faults(body):
