@@ -43,6 +43,7 @@ import threading
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_client import forbidden
 
 try:
+    from kubernetes import client as k8s_client
     from kubernetes.stream import stream as k8s_stream
     from websocket import ABNF
     BINARY, TEXT, CLOSE_FRAME = ABNF.OPCODE_BINARY, ABNF.OPCODE_TEXT, ABNF.OPCODE_CLOSE
@@ -94,8 +95,12 @@ def handshake_reason(exc):
 def open_exec(client, pod, container, argv, stdin):
     """The kubernetes client's WebSocket to ``argv`` in ``pod``; OSError when
     it cannot be opened (so a pipeline reports it like a missing program)."""
+    # stream() swaps its ApiClient's request() for a WebSocket call while it
+    # opens: a client of its own per exec, so reads other threads make at the
+    # same time (checks run side by side) stay plain HTTP requests.
+    core = k8s_client.CoreV1Api(k8s_client.ApiClient(client.api_client.configuration))
     try:
-        return k8s_stream(client.core.connect_get_namespaced_pod_exec, pod, client.namespace, command=list(argv),
+        return k8s_stream(core.connect_get_namespaced_pod_exec, pod, client.namespace, command=list(argv),
                           container=container, stdin=bool(stdin), stdout=True, stderr=True, tty=False,
                           binary=True, _preload_content=False)
     except Exception as exc:  # ApiException for a refused upgrade, socket errors for the rest

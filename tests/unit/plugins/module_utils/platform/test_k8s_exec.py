@@ -235,3 +235,23 @@ def test_handshake_reason_keeps_the_api_servers_message():
     assert handshake_reason(exc) == 'Handshake status 400 Bad Request: container pg is not valid for pod postgres-abc'
     exc.reason = '[Errno 111] Connection refused'
     assert handshake_reason(exc) == '[Errno 111] Connection refused'
+
+
+def test_an_exec_opens_on_an_api_client_of_its_own(monkeypatch):
+    # kubernetes.stream.stream swaps the request() of the ApiClient it is given
+    # while it opens: on the shared one, a read made at that moment by another
+    # thread became a WebSocket handshake ("Handshake status 200 OK").
+    from kubernetes import client as k8s_client
+    shared = k8s_client.ApiClient(k8s_client.Configuration())
+    seen = []
+
+    def fake_stream(method, *args, **kwargs):
+        seen.append(method.__self__.api_client)
+        return 'ws'
+    monkeypatch.setattr(_k8s_exec, 'k8s_stream', fake_stream)
+
+    class Client(object):
+        api_client, namespace, host = shared, 'quickbite', 'http://127.0.0.1'
+        core = k8s_client.CoreV1Api(shared)
+    assert _k8s_exec.open_exec(Client(), 'postgres-0', None, ['psql'], None) == 'ws'
+    assert seen[0] is not shared and seen[0].configuration is shared.configuration
