@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.k8s]
 NS = 'quickbite'
 TOKEN = 'quickbite-ops-sa-token-0123456789'
 with open(os.path.join(ROOT, 'deploy', 'k8s-rbac.yml')) as _handle:
-    MANIFEST = [doc for doc in yaml.safe_load_all(_handle) if doc]
+    MANIFEST = yaml.safe_load(_handle)['items']  # a v1 List
 ROLE = next(doc for doc in MANIFEST if doc['kind'] == 'Role')
 
 
