@@ -236,3 +236,11 @@ def kill_at_phase(playbook, extra, pending_path, module_name, phase='set', inven
     proc.wait()
     wait_gone(killed)
     return reached
+
+
+@pytest.fixture
+def k8s(cluster):
+    """The test module's emulator (its module-scoped ``cluster`` fixture,
+    k8s_defaults.emulator), reset before the test."""
+    cluster.emulator.reset()
+    yield cluster

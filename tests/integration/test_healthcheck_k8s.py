@@ -1,12 +1,9 @@
 """The health check on the Kubernetes path, against the API emulator
 (tests/k8s_emulator): the real kubernetes client, emulated controllers."""
-import time
-
 import pytest
 
 from conftest import run_playbook
-from k8s_emulator import EmulatorThread
-from k8s_defaults import TERMINATE_DELAY
+from k8s_defaults import emulator, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -18,22 +15,11 @@ def cluster(tmp_path_factory, stack):
     Redis (as a port-forward would)."""
     secrets = dict((k, stack['env'][k]) for k in ('DB_PASSWORD', 'REDIS_PASSWORD', 'JWT_SECRET',
                                                   'PAYMENT_WEBHOOK_SECRET', 'POSTGRES_PASSWORD'))
-    with EmulatorThread(secrets=secrets, pod_start_delay=0.2, pod_terminate_delay=TERMINATE_DELAY) as k8s:
-        k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
+    with emulator(tmp_path_factory, secrets=secrets) as k8s:
         yield k8s
 
 
-@pytest.fixture
-def k8s(cluster):
-    cluster.emulator.reset()
-    yield cluster
-
-
-def _wait(condition, timeout=10):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, 'condition not reached in %s s' % timeout
-        time.sleep(0.1)
+_wait = wait_until
 
 
 def _vars(k8s, **extra):

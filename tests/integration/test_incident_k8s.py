@@ -8,8 +8,7 @@ import time
 import pytest
 
 from conftest import run_playbook
-from k8s_emulator import EmulatorThread
-from k8s_defaults import TERMINATE_DELAY
+from k8s_defaults import emulator, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -18,22 +17,11 @@ PROBES = ['services', 'logs', 'deploys']
 
 @pytest.fixture(scope='module')
 def cluster(tmp_path_factory):
-    with EmulatorThread(pod_start_delay=0.2, pod_terminate_delay=TERMINATE_DELAY) as k8s:
-        k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
+    with emulator(tmp_path_factory) as k8s:
         yield k8s
 
 
-@pytest.fixture
-def k8s(cluster):
-    cluster.emulator.reset()
-    yield cluster
-
-
-def _wait(condition, timeout=10):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, 'condition not reached in %s s' % timeout
-        time.sleep(0.1)
+_wait = wait_until
 
 
 def _run(k8s, tmp_path, incident_id, **extra):

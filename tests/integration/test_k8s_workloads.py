@@ -4,12 +4,13 @@ sidecar, ended (Evicted) pods, a paused Deployment, Terminating pods and a
 hung API server. Playbooks where the procedure is the claim, the adapter
 itself where a wait or an error is; kubectl cross-checks where it shows it.
 Emulator only: no stack lock."""
+import functools
 import time
 
 import pytest
 
 from conftest import run_playbook
-from k8s_emulator import EmulatorThread
+from k8s_defaults import emulator, wait_until
 from k8s_emulator import kubectl as kubectl_bin
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.kubernetes import KubernetesAdapter
@@ -23,9 +24,8 @@ TERMINATE_DELAY = 0.5  # longer than the default (k8s_defaults), so a stop must 
 
 @pytest.fixture(scope='module')
 def cluster(tmp_path_factory):
-    with EmulatorThread(statefulsets=('postgres', 'redis'), sidecars=['quickbite-backend', 'postgres'],
-                        pod_start_delay=0.1, pod_terminate_delay=TERMINATE_DELAY) as k8s:
-        k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
+    with emulator(tmp_path_factory, statefulsets=('postgres', 'redis'), sidecars=['quickbite-backend', 'postgres'],
+                  pod_start_delay=0.1, pod_terminate_delay=TERMINATE_DELAY) as k8s:
         yield k8s
 
 
@@ -54,11 +54,7 @@ def _live(k8s, selector):
             if not p['metadata'].get('deletionTimestamp') and p['status'].get('phase') not in ('Failed', 'Succeeded')]
 
 
-def _wait(condition, timeout=15):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, 'condition not reached in %s s' % timeout
-        time.sleep(0.05)
+_wait = functools.partial(wait_until, timeout=15, interval=0.05)
 
 
 def _kubectl(k8s, *args):

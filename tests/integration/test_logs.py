@@ -10,8 +10,7 @@ import uuid
 import pytest
 
 from conftest import compose, run_playbook
-from k8s_emulator import EmulatorThread
-from k8s_defaults import TERMINATE_DELAY
+from k8s_defaults import emulator, wait_until
 
 pytestmark = [pytest.mark.integration]
 
@@ -57,7 +56,7 @@ def _stable(attempt, tries=3):
         result = attempt()
         if _container_ids() == before or left == 1:
             return result
-        _wait(_settled, timeout=120)
+        wait_until(_settled, timeout=120)
     return None
 
 
@@ -239,22 +238,8 @@ def test_bad_input_fails_naming_the_variable(demo_vars, tmp_path, extra, words):
 
 @pytest.fixture(scope='module')
 def cluster(tmp_path_factory):
-    with EmulatorThread(pod_start_delay=0.2, pod_terminate_delay=TERMINATE_DELAY) as k8s:
-        k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
+    with emulator(tmp_path_factory) as k8s:
         yield k8s
-
-
-@pytest.fixture
-def k8s(cluster):
-    cluster.emulator.reset()
-    yield cluster
-
-
-def _wait(condition, timeout=15):
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, 'condition not reached in %s s' % timeout
-        time.sleep(0.1)
 
 
 def _k8s_logs(k8s, tmp_path, check=False, **extra):
@@ -331,12 +316,12 @@ def test_tail_and_since(k8s, tmp_path):
 def test_previous_returns_the_crashed_containers_logs(k8s, tmp_path):
     fatal = 'FATAL backend cannot start: injected by the logs test'
     k8s.emulator.set_crashloop('quickbite-backend', True, log_lines=[fatal])
-    _wait(lambda: all(p['status']['containerStatuses'][0]['restartCount'] > 0
-                      for p in k8s.emulator.list('pods', label_selector='app=quickbite-backend')))
+    wait_until(lambda: all(p['status']['containerStatuses'][0]['restartCount'] > 0
+                           for p in k8s.emulator.list('pods', label_selector='app=quickbite-backend')), timeout=15)
     k8s.emulator.set_crashloop('quickbite-backend', False)
-    _wait(lambda: k8s.emulator.rollout_complete('quickbite-backend')
-          and all(c['ready'] for p in k8s.emulator.list('pods', label_selector='app=quickbite-backend')
-                  for c in p['status']['containerStatuses']))
+    wait_until(lambda: k8s.emulator.rollout_complete('quickbite-backend')
+               and all(c['ready'] for p in k8s.emulator.list('pods', label_selector='app=quickbite-backend')
+                       for c in p['status']['containerStatuses']), timeout=15)
 
     run = _k8s_logs(k8s, tmp_path, logs_services=['backend'], logs_previous=True, logs_pattern='fatal')
     assert run.rc == 0, run.output

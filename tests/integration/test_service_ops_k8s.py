@@ -3,8 +3,7 @@ API emulator; every claim is checked by reading the emulator's objects."""
 import pytest
 
 from conftest import run_playbook
-from k8s_emulator import EmulatorThread
-from k8s_defaults import TERMINATE_DELAY
+from k8s_defaults import emulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -13,8 +12,7 @@ DEP = 'quickbite-backend'
 
 @pytest.fixture(scope='module')
 def cluster(tmp_path_factory):
-    with EmulatorThread(pod_start_delay=0.2, pod_terminate_delay=TERMINATE_DELAY) as k8s:
-        k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
+    with emulator(tmp_path_factory) as k8s:
         yield k8s
 
 
