@@ -32,3 +32,15 @@ def wait_until(condition, timeout=10, interval=0.1):
     while not condition():
         assert time.time() < deadline, 'condition not reached in %s s' % timeout
         time.sleep(interval)
+
+
+def wait_for(predicate, timeout=8.0, interval=0.01, what='condition'):
+    """The emulator tests' wait: ``predicate``'s first true value, polled
+    every ``interval`` s; fails the test naming ``what`` after ``timeout`` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError('timed out waiting for %s' % what)

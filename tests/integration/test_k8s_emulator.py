@@ -5,7 +5,6 @@ tests/k8s_emulator/README.md for what is emulated and what is not)."""
 import base64
 import datetime
 import json
-import time
 import urllib.error
 import urllib.request
 
@@ -15,6 +14,7 @@ kubernetes = pytest.importorskip('kubernetes')
 from kubernetes import client, config  # noqa: E402
 from kubernetes.client.rest import ApiException  # noqa: E402
 
+from k8s_defaults import wait_for  # noqa: E402
 from k8s_emulator import EmulatorThread  # noqa: E402
 from k8s_emulator import kubectl as kubectl_bin  # noqa: E402
 
@@ -50,16 +50,6 @@ def api(k8s, em):
     api_client = config.new_client_from_config(config_file=str(k8s.kubeconfig), context='quickbite-emulator')
     yield client.CoreV1Api(api_client), client.AppsV1Api(api_client)
     api_client.close()
-
-
-def wait_for(predicate, timeout=8.0, interval=0.03, what='condition'):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError('timed out waiting for %s' % what)
 
 
 def rollout_complete(apps, name):
