@@ -16,7 +16,9 @@ description:
   - C(health) the full health check; C(services) every container or pod with restart counts, last exit code,
     OOMKilled and, on Kubernetes, recent Warning events; C(logs) the last O(log_minutes) of every service with an
     error summary (count, first and last time per distinct message); C(db) SELECT 1 latency, connections against
-    max_connections, long queries, blocked locks, database size; C(redis) PING, memory, clients, pub/sub channels;
+    max_connections, long queries, blocked locks, database size, and the free space of the filesystem holding its
+    data directory as seen inside the database's container or pod (C(df -P) through the platform's exec, as the
+    postgres user; a volume over 85% used is a finding); C(redis) PING, memory, clients, pub/sub channels;
     C(latency) backend p50/p99 over O(latency_requests) requests; C(deploys) images or revisions, when each changed,
     and the rollback candidate.
   - Severity from the runbook's table with its reasons and response time (P1 down, P2 degraded, P3 minor), and
@@ -103,6 +105,14 @@ options:
       - A failing service that changed within these minutes points at a deploy, so a rollback is indicated.
     type: int
     default: 120
+  db_data_dir:
+    description:
+      - The database's data directory inside its container or pod, whose filesystem's free space the C(db) probe
+        reports. Empty asks the server (C(SHOW data_directory) through psql in O(db_service)), else C($PGDATA).
+      - With O(db_access=libpq) the database's volume is still looked at through the platform's exec into
+        O(db_service); where that is impossible (a managed database) the probe says so and goes on.
+    type: str
+    default: ''
 '''
 
 EXAMPLES = r'''

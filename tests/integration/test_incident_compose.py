@@ -40,6 +40,11 @@ def test_healthy_stack_is_no_p1_or_p2_and_writes_a_complete_record(demo_vars, st
     assert result['evidence']['health']['data']['status'] == 'UP'
     db = result['evidence']['db']['data']
     assert db['reachable'] and db['max_connections'] >= db['connections'] >= 1 and db['size_bytes'] > 0
+    # The free space of the database's volume, as the postgres container sees it (df -P through exec).
+    volume = db['volume']
+    assert volume['available'] and volume['data_directory'] == '/var/lib/postgresql/data', volume
+    assert volume['found_by'] == 'SHOW data_directory' and volume['service'] == 'postgres'
+    assert 0 < volume['avail_bytes'] < volume['size_bytes'] and 0 < volume['used_pct'] < 100
     assert result['evidence']['redis']['data']['reachable'] is True
     assert result['evidence']['latency']['data']['requests'] == 20 and result['evidence']['latency']['data']['p99_ms']
     names = sorted(s['name'] for s in result['evidence']['services']['data']['services'])
@@ -54,8 +59,10 @@ def test_healthy_stack_is_no_p1_or_p2_and_writes_a_complete_record(demo_vars, st
     assert {'notify start', 'notify findings', 'rollback', 'notify end'} <= set(steps)
     assert all(e['time'].endswith('Z') for e in timeline) and [e['time'] for e in timeline] == sorted(
         e['time'] for e in timeline)
-    everything = run.output + open(os.path.join(path, 'report.json')).read() + open(
-        os.path.join(path, 'report.md')).read()
+    markdown = open(os.path.join(path, 'report.md')).read()
+    assert 'MB free of' in markdown and '(/var/lib/postgresql/data in postgres)' in markdown
+    assert report['evidence']['db']['data']['volume']['avail_bytes'] == volume['avail_bytes']
+    everything = run.output + open(os.path.join(path, 'report.json')).read() + markdown
     secrets = [k for k in stack['env'] if any(w in k for w in ('SECRET', 'PASSWORD', 'TOKEN', 'KEY'))]
     assert 'DB_PASSWORD' in secrets
     for key in secrets:

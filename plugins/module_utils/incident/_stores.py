@@ -62,6 +62,11 @@ def database(db, timeout, long_query_seconds, masker):
     except psycopg2.Error as exc:
         return False, 'connected to %s, but a query failed: %s' % (where, masker.text(_first_line(exc))), dict(
             reachable=True)
+    return judge(where, select_ms, used, maximum, size, blocked, long_queries, long_query_seconds)
+
+
+def judge(where, select_ms, used, maximum, size, blocked, long_queries, long_query_seconds):
+    """(ok, summary, data) of the answers, however they were asked (here or _db_exec)."""
     data = dict(reachable=True, select1_ms=select_ms, connections=used, max_connections=maximum,
                 connections_pct=round(100.0 * used / maximum, 1) if maximum else None, size_bytes=size,
                 blocked_locks=blocked, long_queries=long_queries, long_query_seconds=long_query_seconds)
@@ -72,8 +77,9 @@ def database(db, timeout, long_query_seconds, masker):
         problems.append('%d lock(s) waiting' % blocked)
     if long_queries:
         problems.append('%d quer(ies) running over %d s' % (len(long_queries), long_query_seconds))
-    summary = 'SELECT 1 in %.1f ms on %s; %d/%d connections, %d blocked lock(s), %d long quer(ies), %.1f MB' % (
-        select_ms, where, used, maximum, blocked, len(long_queries), size / 1048576.0)
+    summary = 'SELECT 1 in %s ms on %s; %d/%d connections, %d blocked lock(s), %d long quer(ies), %.1f MB' % (
+        '%.1f' % select_ms if select_ms is not None else '?', where, used, maximum, blocked, len(long_queries),
+        size / 1048576.0)
     if problems:
         summary += '; ' + ', '.join(problems)
     return not problems, summary, data

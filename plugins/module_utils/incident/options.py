@@ -33,6 +33,7 @@ def incident_argument_spec():
         latency_p99_ms=dict(type='int', default=2000),
         deploy_services=dict(type='list', elements='str', default=['backend', 'frontend']),
         deploy_window_minutes=dict(type='int', default=120),
+        db_data_dir=dict(type='str', default=''),
     )
 
 
@@ -67,4 +68,5 @@ def incident_settings(module, adapter):
         health=health, probes=p['probes'], limits=limits, services=p['services'], log_minutes=p['log_minutes'],
         log_tail=p['log_tail'], log_keep=p['log_keep'], long_query_seconds=p['long_query_seconds'],
         latency_path=p['latency_path'], latency_requests=p['latency_requests'],
-        deploy_services=p['deploy_services'], masker=masker)
+        deploy_services=p['deploy_services'], masker=masker, db_service=p['db_service'],
+        db_data_dir=p['db_data_dir'])

@@ -16,7 +16,7 @@ import time
 from ansible_collections.quickbite.ops.plugins.module_utils import _http
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
 from ansible_collections.quickbite.ops.plugins.module_utils.health import service as health
-from ansible_collections.quickbite.ops.plugins.module_utils.incident import _stores, logsummary
+from ansible_collections.quickbite.ops.plugins.module_utils.incident import _db_exec, _stores, logsummary
 from ansible_collections.quickbite.ops.plugins.module_utils.incident.bounded import run_bounded
 
 PROBES = ('health', 'services', 'logs', 'db', 'redis', 'latency', 'deploys')
@@ -41,6 +41,8 @@ class IncidentSettings(object):
         self.latency_path = kwargs.get('latency_path', '/actuator/health')
         self.latency_requests = kwargs.get('latency_requests', 20)
         self.deploy_services = kwargs.get('deploy_services') or ['backend', 'frontend']
+        self.db_service = kwargs.get('db_service') or 'postgres'  # where the database's volume is looked at
+        self.db_data_dir = kwargs.get('db_data_dir') or ''        # '' asks the server (SHOW data_directory)
         self.masker = kwargs['masker']
 
 
@@ -136,6 +138,30 @@ def _latency(settings):
     return not failures, summary, data
 
 
+def _db(adapter, settings):
+    """The database's answers (through libpq, or psql in its container with
+    access exec), then the free space of its volume as seen inside the
+    container, all within the db probe's limit."""
+    db = settings.health.db
+    limit = settings.limits['db']
+    began = time.monotonic()
+    if db.get('exec_service'):
+        ok, summary, data = _db_exec.database(
+            lambda: adapter.exec_spawn(db['exec_service'], user='postgres'), db['port'], db['name'], limit,
+            settings.long_query_seconds, settings.masker, 'service %s of %s' % (db['exec_service'], adapter.describe()))
+    else:
+        ok, summary, data = _stores.database(db, limit + 2, settings.long_query_seconds, settings.masker)
+    service = db.get('exec_service') or settings.db_service
+    vol = _db_exec.volume(lambda: adapter.exec_spawn(service, user='postgres'), db['port'], settings.db_data_dir,
+                          max(1.0, limit - (time.monotonic() - began)), service)
+    data['volume'] = vol
+    summary += '; ' + _db_exec.volume_line(vol)
+    if vol.get('full'):
+        ok = False
+        summary += ', over the Disk Usage alert\'s %d%%' % _db_exec.FULL_PCT
+    return ok, summary, data
+
+
 def _changed_at(entry):
     return entry.get('created') or entry.get('time')
 
@@ -165,8 +191,7 @@ def collect(adapter, settings):
         health=lambda: _health(adapter, settings),
         services=lambda: _services(adapter, settings),
         logs=lambda: _logs(adapter, settings),
-        db=lambda: _stores.database(settings.health.db, settings.limits['db'] + 2, settings.long_query_seconds,
-                                    settings.masker),
+        db=lambda: _db(adapter, settings),
         redis=lambda: _stores.redis(settings.health.redis['host'], settings.health.redis['port'],
                                     settings.health.redis.get('password'), settings.limits['redis']),
         latency=lambda: _latency(settings),
