@@ -142,6 +142,25 @@ make_env() {
   log "created $env (0600, random secrets)"
 }
 
+# DIR/frontend/nginx.conf: the deployment's nginx configuration, mounted into the
+# frontend container (compose: ./frontend:/etc/nginx/quickbite:ro). Rendered once
+# from stack/frontend/nginx.conf with the ports of .env.prod, then left as it is
+# (procedures such as fix_websocket_timeouts edit it, as an operator would).
+make_frontend_conf() {
+  local dir=$1 conf="$1/frontend/nginx.conf" tmp fport sport
+  mkdir -p "$dir/frontend"
+  chmod 0755 "$dir/frontend"
+  [ -f "$conf" ] && return 0
+  fport=$(env_get "$dir" FRONTEND_PORT); sport=$(env_get "$dir" SERVER_PORT)
+  case "${fport:-18081}${sport:-18080}" in *[!0-9]*) die "FRONTEND_PORT/SERVER_PORT in $dir/.env.prod must be numeric";; esac
+  tmp=$(mktemp "$dir/frontend/.nginx.conf.XXXXXX")
+  sed -e "s/__FRONTEND_PORT__/${fport:-18081}/g" -e "s/__SERVER_PORT__/${sport:-18080}/g" \
+    "$STACK/frontend/nginx.conf" > "$tmp"
+  chmod 0644 "$tmp"
+  mv "$tmp" "$conf"
+  log "created $conf"
+}
+
 env_get() { # env_get DIR KEY -> value from DIR/.env.prod
   sed -n "s/^$2=//p" "$1/.env.prod" | tail -n1
 }
@@ -177,6 +196,7 @@ cmd_up() {
   chmod 0700 "$dir"
   cp "$STACK/docker-compose.prod.yml" "$dir/docker-compose.prod.yml"
   make_env "$dir"
+  make_frontend_conf "$dir"
   local filters=(--filter "label=com.docker.compose.project=$PROJECT"
                  --filter "label=com.docker.compose.service=backend"
                  --filter "label=com.docker.compose.oneoff=False")

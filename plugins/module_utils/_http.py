@@ -111,6 +111,26 @@ def request(url, method='GET', data=None, headers=None, timeout=5, validate_cert
         return exc.code, body
 
 
+def fetch(url, timeout=5, validate_certs=True):
+    """(HTTP status, {header name in lower case: value}, body) of a GET, as
+    request() answers it, for a check that judges the headers too
+    (Content-Type of a page's scripts and stylesheets)."""
+    req = urllib.request.Request(url, method='GET')
+    req.add_header('User-Agent', USER_AGENT)
+    try:
+        with _opener(validate_certs).open(req, timeout=timeout) as response:
+            return response.getcode(), dict((k.lower(), v) for k, v in response.headers.items()), response.read()
+    except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            raise Redirected(url, exc.code, exc.headers.get('Location') if exc.headers else None)
+        headers = dict((k.lower(), v) for k, v in exc.headers.items()) if exc.headers else {}
+        try:
+            body = exc.read()
+        except Exception:  # the status is the answer; a body is a bonus
+            body = b''
+        return exc.code, headers, body
+
+
 def reason(exc):
     """What went wrong, for an evidence line."""
     return getattr(exc, 'reason', None) or exc

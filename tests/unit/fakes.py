@@ -59,9 +59,10 @@ class FreeLock(object):
 # compose.py and kubernetes.py); ``effect`` words a whole-stack restart.
 COMPOSE = dict(platform='compose', rolling_restart=False, restarts_whole_stack=True, has_rollout_history=False,
                pins_images=True, has_previous_log=False, has_label_selectors=False, target_kind='project name',
+               has_ingress=False,
                effect='takes every service of compose project %s down and up again (QuickBite is down meanwhile)')
 K8S = dict(platform='k8s', rolling_restart=True, restarts_whole_stack=False, has_rollout_history=True,
-           pins_images=False, has_previous_log=True, has_label_selectors=True, target_kind='namespace',
+           pins_images=False, has_previous_log=True, has_label_selectors=True, target_kind='namespace', has_ingress=True,
            effect='restarts every Deployment of namespace %s')
 
 
@@ -79,6 +80,7 @@ class FakeAdapter(Adapter):
     has_previous_log = COMPOSE['has_previous_log']
     has_label_selectors = COMPOSE['has_label_selectors']
     target_kind = COMPOSE['target_kind']
+    has_ingress = COMPOSE['has_ingress']
     effect = COMPOSE['effect']
     config = {}
 
@@ -151,6 +153,12 @@ class FakeAdapter(Adapter):
 
     def exec_spawn(self, service, user=None):
         return self._unexpected('exec_spawn', service, user)
+
+    def ingresses(self):
+        return self._unexpected('ingresses')
+
+    def set_ingress_annotations(self, name, annotations):
+        return self._unexpected('set_ingress_annotations', name, annotations)
 
     def rollback_target(self, service, to=None):
         return self._unexpected('rollback_target', service, to)

@@ -12,3 +12,5 @@ __metaclass__ = type
 from ansible_collections.quickbite.ops.plugins.module_utils.diagnose import registry  # noqa: F401
 from ansible_collections.quickbite.ops.plugins.module_utils.diagnose import db_connection  # noqa: F401
 from ansible_collections.quickbite.ops.plugins.module_utils.diagnose import webhook  # noqa: F401
+from ansible_collections.quickbite.ops.plugins.module_utils.diagnose import websocket  # noqa: F401
+from ansible_collections.quickbite.ops.plugins.module_utils.diagnose import blank_page  # noqa: F401

@@ -166,6 +166,16 @@ class Adapter(metaclass=abc.ABCMeta):
         """What target_name() is, for messages: ``project name`` (Compose),
         ``namespace`` (Kubernetes)."""
 
+    @property
+    @abc.abstractmethod
+    def has_ingress(self):
+        """True: requests reach the frontend through Ingress objects
+        (networking.k8s.io/v1) whose ingress-nginx annotations set the proxy
+        timeouts: ingresses() lists them and set_ingress_annotations()
+        changes them (Kubernetes). False: the frontend's own nginx is the
+        edge, configured by a file of the deployment (Compose); there is no
+        Ingress to list or patch."""
+
     # True: the platform keeps alerting rules as one of its objects
     # (Kubernetes: a PrometheusRule the Prometheus Operator loads), through
     # read_alert_rules()/write_alert_rules(). False (the default): rules are a
@@ -264,6 +274,12 @@ class Adapter(metaclass=abc.ABCMeta):
             services.append(dict(name=state['name'], ok=state['ok'], problems=state['problems'], replicas=replicas))
         return dict(services=services, events=[])
 
+    @abc.abstractmethod
+    def ingresses(self):
+        """Every Ingress of the target: [{name, annotations: {key: value},
+        paths: [{host, path, service, port}]}] sorted by name; [] where
+        has_ingress is false."""
+
     # ------------------------------------------------------------ configuration
 
     @abc.abstractmethod
@@ -318,6 +334,13 @@ class Adapter(metaclass=abc.ABCMeta):
         platform without it restarts every service with restart() instead."""
         raise PlatformError('%s has no one-step stack restart (restarts_whole_stack is false); restart its '
                             'services one by one' % self.describe())
+
+    @abc.abstractmethod
+    def set_ingress_annotations(self, name, annotations):
+        """Set ``annotations`` ({key: value}) on Ingress ``name``, every other
+        annotation and the rules left as they are (a merge patch); returns
+        the annotations it had before. A platform without Ingress
+        (has_ingress false) refuses with PlatformError."""
 
     @abc.abstractmethod
     def delete_replica(self, name):

@@ -55,6 +55,7 @@ class ComposeAdapter(Adapter):
     has_previous_log = False
     has_label_selectors = False
     target_kind = 'project name'
+    has_ingress = False
 
     def __init__(self, module, params):
         self.module = module
@@ -97,6 +98,14 @@ class ComposeAdapter(Adapter):
         if service:
             args.append(service)
         return group_log_lines(self.cli.run(args)[1])
+
+    def ingresses(self):
+        """None on Compose: the frontend's nginx is the edge (has_ingress)."""
+        return []
+
+    def set_ingress_annotations(self, name, annotations):
+        raise PlatformError('%s has no Ingress %s to annotate (has_ingress is false): the frontend\'s nginx is the '
+                            'edge; change its configuration file instead' % (self.describe(), name))
 
     def get_config(self, key):
         path = self.cli.env_file

@@ -39,6 +39,7 @@ class KubernetesAdapter(Adapter):
     has_label_selectors = True
     target_kind = 'namespace'
     stores_alert_rules = True
+    has_ingress = True
 
     def __init__(self, module, params):
         self.module = module
@@ -391,6 +392,14 @@ class KubernetesAdapter(Adapter):
                                   self.client.core.read_namespaced_secret, self.secret_name, self.namespace)
         return dict((key, base64.b64decode(value).decode('utf-8', 'replace'))
                     for key, value in (secret.data or {}).items() if value is not None)
+
+    def ingresses(self):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_ingress
+        return _k8s_ingress.list_ingresses(self.client, self.namespace)
+
+    def set_ingress_annotations(self, name, annotations):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_ingress
+        return _k8s_ingress.set_annotations(self.client, self.namespace, name, annotations)
 
     def read_alert_rules(self, name):
         from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_rules

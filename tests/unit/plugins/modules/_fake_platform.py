@@ -17,10 +17,14 @@ class FakeAdapter(base.Adapter):
     config_changed, state, logs, resources, wait_fails}}), config, store,
     history ({service: [{image, image_id} or {revision, image}]}),
     locked_by (a holder: lock() refuses), fail ({method: message}),
-    alert_rules ({name: rule groups})."""
+    alert_rules ({name: rule groups}), ingresses ({name: annotations}, where
+    has_ingress), nginx (the frontend's nginx, FakeNginx: {conf: the host
+    file its container reads as /etc/nginx/nginx.conf, test_fails: nginx -t's
+    error once that file changed})."""
 
     RECORDED = ('set_config', 'restart', 'restart_stack', 'delete_replica', 'scale', 'set_resources', 'rollback',
-                'unpin', 'stop', 'start', 'wait', 'lock', 'write_alert_rules')
+                'unpin', 'stop', 'start', 'wait', 'lock', 'write_alert_rules', 'set_ingress_annotations',
+                'nginx_reload')
 
     def __init__(self, world):
         spec = world.get('platform') or {}
@@ -43,6 +47,9 @@ class FakeAdapter(base.Adapter):
         self.fail = dict(spec.get('fail') or {})
         self.locked_by = spec.get('locked_by')
         self.alert_rules = dict(spec.get('alert_rules') or {})  # {name: rule groups} where stores_alert_rules
+        self.ingresses_ = dict((name, dict(annotations or {})) for name, annotations in
+                               (spec.get('ingresses') or {}).items())
+        self.nginx = FakeNginx(self, spec['nginx']) if spec.get('nginx') else None
         self.memory = MemoryStore()
         for key, value in (spec.get('store') or {}).items():
             self.memory.save(key, value)
@@ -72,7 +79,24 @@ class FakeAdapter(base.Adapter):
         return 'restarts every Deployment of namespace quickbite'
 
     def exec_spawn(self, service, user=None):
+        if service == 'frontend' and self.nginx is not None:
+            return self.nginx.spawn
         raise ConfigError('quickbite_db_access exec is not available in these tests')
+
+    def ingresses(self):
+        return [dict(name=name, annotations=dict(annotations), paths=[dict(host='*', path='/ws', service='backend',
+                                                                           port=8080)])
+                for name, annotations in sorted(self.ingresses_.items())]
+
+    def set_ingress_annotations(self, name, annotations):
+        if not getattr(self, 'has_ingress', self.platform == 'k8s'):
+            raise PlatformError('%s has no Ingress %s to annotate (has_ingress is false)' % (self.describe(), name))
+        if name not in self.ingresses_:
+            raise NotFoundError('ingress %s not found in %s' % (name, self.describe()))
+        self._record('set_ingress_annotations', name, dict(annotations))
+        before = dict(self.ingresses_[name])
+        self.ingresses_[name].update(annotations)
+        return before
 
     def service_names(self):
         return list(self.state)
@@ -241,6 +265,54 @@ class FakeAdapter(base.Adapter):
         if entry['wait_fails']:
             raise self.timeout_error(service, 'become ready', timeout, [entry['wait_fails']], None)
         return self._service(service)
+
+
+class FakeNginx(object):
+    """The frontend container's nginx over the host file ``conf`` (what a
+    Compose bind mount gives it): ``nginx -T`` dumps it, ``nginx -t`` passes
+    unless ``test_fails`` is set and the file changed since the case began,
+    ``nginx -s reload`` is recorded as the change nginx_reload."""
+
+    def __init__(self, adapter, spec):
+        self.adapter = adapter
+        self.conf = spec['conf']
+        self.test_fails = spec.get('test_fails')
+        self.original = None
+
+    def _text(self):
+        with open(self.conf) as handle:
+            return handle.read()
+
+    def spawn(self, argv, stdin, stdout, stderr, env=None):
+        if self.original is None:
+            self.original = self._text()
+        code, out, err = 0, '', ''
+        if argv[:2] == ['nginx', '-T']:
+            out = '# configuration file /etc/nginx/nginx.conf:\n%s\n' % self._text()
+        elif argv[:2] == ['nginx', '-t']:
+            if self.test_fails and self._text() != self.original:
+                code, err = 1, self.test_fails
+            else:
+                err = ('nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n'
+                       'nginx: configuration file /etc/nginx/nginx.conf test is successful\n')
+        elif argv[:3] == ['nginx', '-s', 'reload']:
+            self.adapter._record('nginx_reload', 'frontend')
+        else:
+            code, err = 127, '%s: not emulated' % argv[0]
+        stdout.write(out.encode('utf-8'))
+        stderr.write(err.encode('utf-8'))
+        return _Done(code)
+
+
+class _Done(object):
+    def __init__(self, code):
+        self.returncode = code
+
+    def wait(self, timeout=None):
+        return self.returncode
+
+    def kill(self):
+        pass
 
 
 def real_class(kind):

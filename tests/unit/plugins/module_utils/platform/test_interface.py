@@ -11,7 +11,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.platform.kubernetes 
 from tests.unit.fakes import COMPOSE, K8S, FakeAdapter, MemoryStore
 
 CAPABILITIES = ('platform', 'rolling_restart', 'restarts_whole_stack', 'has_rollout_history', 'pins_images',
-                'has_previous_log', 'has_label_selectors', 'target_kind')
+                'has_previous_log', 'has_label_selectors', 'target_kind', 'has_ingress')
 
 
 def test_the_interface_itself_cannot_be_instantiated():
