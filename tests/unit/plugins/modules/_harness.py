@@ -41,7 +41,22 @@ from contextlib import redirect_stdout
 import pytest
 import yaml
 
-from ansible.module_utils.testing import patch_module_args
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19 (the version matrix, scripts/core-matrix.sh)
+    import contextlib
+
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _http
 from ansible_collections.quickbite.ops.plugins.module_utils import _mask
@@ -193,7 +208,8 @@ class World(object):
         monkeypatch.setattr(signal, 'signal', lambda signum, handler: signal.getsignal(signum))
         # Warnings are kept per process until a module exits: none from an earlier case.
         from ansible.module_utils.common import warnings
-        monkeypatch.setattr(warnings, '_global_warnings', {})
+        # (a dict since ansible-core 2.19, a list before)
+        monkeypatch.setattr(warnings, '_global_warnings', type(warnings._global_warnings)())
 
     def run(self, module):
         args = dict(self.case.get('input') or {})
