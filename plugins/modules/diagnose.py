@@ -135,6 +135,10 @@ platform:
   description: C(compose) or C(k8s).
   returned: always
   type: str
+durations_ms:
+  description: Milliseconds each check took, by check name.
+  returned: always
+  type: dict
 elapsed:
   description: Seconds the checks took.
   returned: always

@@ -160,6 +160,12 @@ class FakeAdapter(Adapter):
     def set_ingress_annotations(self, name, annotations):
         return self._unexpected('set_ingress_annotations', name, annotations)
 
+    def runtime_env(self, service):
+        return self._unexpected('runtime_env', service)
+
+    def service_addresses(self, service, port):
+        return self._unexpected('service_addresses', service, port)
+
     def rollback_target(self, service, to=None):
         return self._unexpected('rollback_target', service, to)
 

@@ -67,11 +67,12 @@ def _findings(one, value):
 
 
 def run(adapter, settings):
-    """[Finding] of the selected checks (settings.checks), in report order."""
+    """([Finding], {check: milliseconds}) of the selected checks (settings.checks), in report order."""
     chosen = [CHECKS[name] for name in names() if name in settings.checks]
     limits = dict((c.name, settings.limits.get(c.name, c.limit)) for c in chosen)
     results = run_bounded(dict((c.name, _probe(c, adapter, settings)) for c in chosen), limits)
     findings = []
+    took = dict((name, result['duration_ms']) for name, result in results.items())
     for one in chosen:
         result = results[one.name]
         if result['status'] in ('ok', 'failed'):
@@ -83,7 +84,7 @@ def run(adapter, settings):
                                 dict(status=result['status'], limit_s=limits[one.name]), check=one.name,
                                 fix_note='the check itself failed: see its message; raise diagnose_check_timeouts.%s '
                                          'when the target is slow' % one.name))
-    return findings
+    return findings, took
 
 
 def _probe(one, adapter, settings):

@@ -24,10 +24,11 @@ def _masked(value, masker):
 
 def run(adapter, settings, clock=time.monotonic):
     started = clock()
-    findings = [_masked(f.as_dict(), settings.masker) for f in registry.run(adapter, settings)]
+    found, took = registry.run(adapter, settings)
+    findings = [_masked(f.as_dict(), settings.masker) for f in found]
     problems = [f for f in findings if f['status'] == PROBLEM]
     summary = ('%d problem(s) found by %d check(s)' % (len(problems), len(settings.checks)) if problems else
                'no problem found by %d check(s) (%s)' % (len(settings.checks), ', '.join(settings.checks)))
     return dict(changed=False, target=adapter.describe(), platform=adapter.platform, checks=settings.checks,
                 findings=findings, problems=problems, report_lines=[f['line'] for f in findings] + [summary],
-                summary=summary, elapsed=round(clock() - started, 3))
+                summary=summary, durations_ms=took, elapsed=round(clock() - started, 3))

@@ -280,6 +280,27 @@ class Adapter(metaclass=abc.ABCMeta):
         paths: [{host, path, service, port}]}] sorted by name; [] where
         has_ingress is false."""
 
+    @abc.abstractmethod
+    def runtime_env(self, service):
+        """The environment ``service``'s running container or pod was started
+        with, which may differ from the configuration (a change not yet
+        applied): {replica, env: {name: value}, origins: {name: where the
+        value came from}}; ``replica`` None and ``env`` empty when nothing of
+        the service runs. Compose: the Engine's Config.Env of a running
+        container; Kubernetes: the main container's env and envFrom of a
+        Running pod, ConfigMap and Secret references and $(VAR) resolved.
+        Values are secrets in general: callers mask them."""
+
+    @abc.abstractmethod
+    def service_addresses(self, service, port):
+        """The (host, port) pairs under which the other services reach port
+        ``port`` of ``service`` (where it listens inside its container or
+        pod). Compose: loopback names with host networking, else the service
+        name, aliases and container names on its networks; Kubernetes: every
+        Service whose selector picks the workload's pods and whose targetPort
+        is ``port`` (short and qualified names, the Service port), and the
+        pods' own addresses."""
+
     # ------------------------------------------------------------ configuration
 
     @abc.abstractmethod

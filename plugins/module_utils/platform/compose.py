@@ -107,6 +107,15 @@ class ComposeAdapter(Adapter):
         raise PlatformError('%s has no Ingress %s to annotate (has_ingress is false): the frontend\'s nginx is the '
                             'edge; change its configuration file instead' % (self.describe(), name))
 
+    def runtime_env(self, service):
+        """The Engine's Config.Env of a running container (_compose_runtime)."""
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform import _compose_runtime
+        return _compose_runtime.runtime_env(self.reader, self.cli, service)
+
+    def service_addresses(self, service, port):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform import _compose_runtime
+        return _compose_runtime.service_addresses(self.reader, self.cli, service, port)
+
     def get_config(self, key):
         path = self.cli.env_file
         if not os.path.exists(path):

@@ -381,6 +381,15 @@ class KubernetesAdapter(Adapter):
         from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import LeaseLock
         return LeaseLock(self.client, self.namespace, procedure, ttl)
 
+    def runtime_env(self, service):
+        """The main container's env of a Running pod, references resolved (_k8s_runtime)."""
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_runtime
+        return _k8s_runtime.runtime_env(self, service)
+
+    def service_addresses(self, service, port):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_runtime
+        return _k8s_runtime.service_addresses(self, service, port)
+
     def get_config(self, key):
         secret = self.client.call('reading secret %s' % self.secret_name,
                                   self.client.core.read_namespaced_secret, self.secret_name, self.namespace)

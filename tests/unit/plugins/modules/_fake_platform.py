@@ -17,7 +17,8 @@ class FakeAdapter(base.Adapter):
     config_changed, state, logs, resources, wait_fails}}), config, store,
     history ({service: [{image, image_id} or {revision, image}]}),
     locked_by (a holder: lock() refuses), fail ({method: message}),
-    alert_rules ({name: rule groups}), ingresses ({name: annotations}, where
+    alert_rules ({name: rule groups}), exec ({service: {program: [exit code,
+    stdout, stderr]}}), addresses ({service: [[host, port]]}), ingresses ({name: annotations}, where
     has_ingress), nginx (the frontend's nginx, FakeNginx: {conf: the host
     file its container reads as /etc/nginx/nginx.conf, test_fails: nginx -t's
     error once that file changed})."""
@@ -50,6 +51,8 @@ class FakeAdapter(base.Adapter):
         self.ingresses_ = dict((name, dict(annotations or {})) for name, annotations in
                                (spec.get('ingresses') or {}).items())
         self.nginx = FakeNginx(self, spec['nginx']) if spec.get('nginx') else None
+        self.execs = dict(spec.get('exec') or {})  # {service: {program: [exit code, stdout, stderr]}}
+        self.addresses = dict(spec.get('addresses') or {})  # {service: [[host, port]]}
         self.memory = MemoryStore()
         for key, value in (spec.get('store') or {}).items():
             self.memory.save(key, value)
@@ -81,6 +84,8 @@ class FakeAdapter(base.Adapter):
     def exec_spawn(self, service, user=None):
         if service == 'frontend' and self.nginx is not None:
             return self.nginx.spawn
+        if service in self.execs:
+            return self._scripted(service)
         raise ConfigError('quickbite_db_access exec is not available in these tests')
 
     def ingresses(self):
@@ -97,6 +102,30 @@ class FakeAdapter(base.Adapter):
         before = dict(self.ingresses_[name])
         self.ingresses_[name].update(annotations)
         return before
+
+    def _scripted(self, service):
+        """exec in ``service`` answering each program as ``exec:`` says (127: not found)."""
+        def spawn(argv, stdin, stdout, stderr, env=None):
+            code, out, err = (self.execs[service].get(argv[0]) or [127, '', '%s: not found' % argv[0]])[:3]
+            stdout.write(out.encode('utf-8'))
+            stderr.write(err.encode('utf-8'))
+            return _Done(code)
+        return spawn
+
+    def runtime_env(self, service):
+        """``services.<name>.env``, by default the configuration (the backend's
+        env file) for a running service."""
+        entry = self._known(service)
+        if entry['state'] != 'running' and 'env' not in entry:
+            return dict(replica=None, env={}, origins={})
+        env = dict(entry['env'] if 'env' in entry else self.config)
+        return dict(replica='%s-1' % service, env=env, origins=dict((k, 'env') for k in env), state=entry['state'])
+
+    def service_addresses(self, service, port):
+        given = self.addresses.get(service)
+        if given is not None:
+            return [(host, int(p)) for host, p in given]
+        return [('127.0.0.1', int(port)), ('localhost', int(port))]
 
     def service_names(self):
         return list(self.state)
