@@ -197,9 +197,11 @@ def upgrades_websockets(config, server, chain):
     return False
 
 
-def parse_dump(text):
+def parse_dump(text, main=True):
     """NginxConfig of ``nginx -T`` output; ConfigError when there is no file
-    in it or crossplane refuses one (with the file and line)."""
+    in it or crossplane refuses one (with the file and line). ``main``: the
+    first file is nginx's main file (its contexts are checked); False for a
+    file that nginx includes from elsewhere."""
     require_crossplane()
     files = split_dump(text)
     if not files:
@@ -215,7 +217,7 @@ def parse_dump(text):
             with open(local, 'w') as handle:
                 handle.write(content)
             # The main file in full context; an included file alone (its context is where it is included).
-            parsed = crossplane.parse(local, single=True, catch_errors=True, check_ctx=path == files[0][0],
+            parsed = crossplane.parse(local, single=True, catch_errors=True, check_ctx=main and path == files[0][0],
                                       check_args=True)
             if parsed['errors']:
                 error = parsed['errors'][0]
@@ -227,6 +229,7 @@ def parse_dump(text):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def parse_text(text, path='/etc/nginx/nginx.conf'):
-    """NginxConfig of one file's text (an edit to be checked before it is written)."""
-    return parse_dump('# configuration file %s:\n%s\n' % (path, text))
+def parse_text(text, path='/etc/nginx/nginx.conf', main=True):
+    """NginxConfig of one file's text alone, its includes left out (an edit
+    to be checked before it is written); ``main`` as for parse_dump()."""
+    return parse_dump('# configuration file %s:\n%s\n' % (path, text), main)
