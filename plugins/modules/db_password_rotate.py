@@ -19,6 +19,12 @@ description:
   - "Test: the db component of the actuator health UP, a login with the new password works and one with the old
     password fails. On failure the old password goes back into the database and the configuration, the backend is
     restarted and health checked. Pending state, lock, audit log and resume as in M(quickbite.ops.jwt_rotate)."
+  - "With O(access=exec) (no port-forward): the C(ALTER ROLE) runs through C(psql) inside the O(db_service) container
+    or pod as C(postgres) over its local socket (no admin password), and the login tests run there too, with
+    C(psql)'s C(\\connect) to C(DB_HOST):C(DB_PORT) of the configuration (the address the backend uses; else
+    O(db_host):O(db_port)), the connection string on C(psql)'s stdin: no password in any command line. That address
+    must be one where C(pg_hba.conf) asks for a password (C(trust) for the pod's loopback, as the official image has
+    it, makes the old password still log in and the rotation roll back)."
 author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
@@ -28,6 +34,7 @@ extends_documentation_fragment:
   - quickbite.ops.rotation
   - quickbite.ops.database
   - quickbite.ops.database_admin
+  - quickbite.ops.database_access
 requirements:
   - psycopg2 on the host that runs the module.
 options:
@@ -46,6 +53,13 @@ EXAMPLES = r'''
     platform: compose
     project_dir: /opt/quickbite
     db_port: 5432
+
+- name: Rotate it on Kubernetes through the postgres pod (no port-forward)
+  quickbite.ops.db_password_rotate:
+    platform: k8s
+    namespace: quickbite
+    access: exec
+    backend_url: https://api.quickbite.example
 '''
 
 RETURN = r'''
@@ -86,13 +100,14 @@ report_lines:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.quickbite.ops.plugins.module_utils import options
+from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec
 from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import require_psycopg2
 from ansible_collections.quickbite.ops.plugins.module_utils.rotation import engine, procedures, specs
 
 
 def main():
     module = AnsibleModule(argument_spec=procedures.module_argument_spec(
-        options.database_argument_spec(), options.database_admin_argument_spec(),
+        options.database_argument_spec(), options.database_admin_argument_spec(), access_argument_spec(),
         new_password=dict(type='str', no_log=True),
     ), supports_check_mode=True)
     procedures.refuse_together(module, 'abandon_pending', 'drops an interrupted rotation and sets no new password',

@@ -21,7 +21,9 @@ description:
   - A repair needs O(confirm) set to the database's name.
   - No failed row means no change. Deleting a failed row does not undo what its migration did before it failed;
     the result says so in C(warnings) for every failed row.
-  - The database is reached directly through libpq on both platforms; only the restart goes through the platform.
+  - "The database is reached through libpq from the host that runs the module (O(access=libpq)), or with
+    O(access=exec) through C(psql) inside the O(db_service) container or pod, as C(postgres) over its local socket
+    (no port-forward, no password): the same reads and the same one-transaction repair."
 author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
@@ -30,6 +32,7 @@ extends_documentation_fragment:
   - quickbite.ops.database
   - quickbite.ops.database.login
   - quickbite.ops.database.client
+  - quickbite.ops.database_access
   - quickbite.ops.wait
 attributes:
   check_mode:
@@ -92,6 +95,13 @@ EXAMPLES = r'''
     backend_url: https://api.quickbite.example
     state: repair
     confirm: quickbite
+
+- name: Report the history through psql in the postgres pod (no port-forward)
+  quickbite.ops.flyway_repair:
+    platform: k8s
+    namespace: quickbite
+    access: exec
+    db_port: 5432
 '''
 
 RETURN = r'''
@@ -168,7 +178,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.quickbite.ops.plugins.module_utils import options
 from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, flyway
-from ansible_collections.quickbite.ops.plugins.module_utils.platform import factory
+from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
+from ansible_collections.quickbite.ops.plugins.module_utils.db._flyway_exec import ExecTable
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._locks import target_lock
 
 
@@ -176,6 +187,7 @@ def main():
     module = AnsibleModule(argument_spec=options.argument_spec(
         options.platform_argument_spec(), options.backend_argument_spec(), options.database_argument_spec(),
         options.database_login_argument_spec(), options.database_client_argument_spec(), options.wait_argument_spec(),
+        access_argument_spec(),
         state=dict(type='str', choices=['report', 'repair'], default='report'),
         confirm=dict(type='str', default=''),
         migrations_dir=dict(type='list', elements='path', default=[]),
@@ -186,11 +198,18 @@ def main():
 
 
 def repair(module):
-    adapter = factory.get_adapter(module)
+    lazy = connection.LazyAdapter(module)
+    adapter = lazy.get()
     target = connection.resolve_target(module, adapter)
+    history = None
+    if module.params['access'] == 'exec':
+        client = make_client(module, lazy, target)
+        history = ExecTable(client.spawn, target.port, client.exec_timeout, where='database %s in service %s of %s '
+                            '(psql as postgres over the local socket)' % (target.dbname, module.params['db_service'],
+                                                                         adapter.describe()))
     # Only a repair changes something (the report reads).
     with target_lock(adapter, 'repair flyway_schema_history', module.check_mode or module.params['state'] != 'repair'):
-        result = flyway.run(target, adapter, module.params, module.check_mode)
+        result = flyway.run(target, adapter, module.params, module.check_mode, history=history)
     if not module._diff:
         result.pop('diff', None)
     return result

@@ -27,9 +27,10 @@ import subprocess
 import tempfile
 import time
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import dbname_arg
+from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import conninfo_quote, dbname_arg
 from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import UNREADABLE, table_key, unreadable_error
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
+from ansible_collections.quickbite.ops.plugins.module_utils.health.exec_checks import run
 
 SEP = '\x1f'
 VARIABLE_RE = re.compile(r'\A[a-z_][a-z0-9_]*\Z')
@@ -244,3 +245,41 @@ class ExecAdmin(object):
         with PsqlSession(self.spawn, self.port, name, timeout=self.timeout) as session:
             version, failed = flyway_state(session)
             return row_counts(session), version, failed
+
+
+# --------------------------------------------------------------------------- logins
+LOGIN_OK = 'quickbite-ops-login-ok'
+
+
+def connect_argument(conninfo):
+    """psql's ``\\connect`` argument holding ``conninfo``: single quotes around
+    a ``\\xHH`` escape of every byte, so no byte of it is psql syntax; inside,
+    double quotes around it with its own doubled, as ``\\connect`` then reads
+    the argument as a quoted identifier (a bare ``"`` would be dropped)."""
+    text = '"%s"' % conninfo.replace('"', '""')
+    return "'%s'" % ''.join('\\x%02x' % byte for byte in text.encode('utf-8'))
+
+
+def login(spawn, port, admin_db, keywords, timeout):
+    """Whether libpq logs in with ``keywords`` (host, port, dbname, user,
+    password, ...) from inside the container: psql connects as postgres over
+    the local socket, then ``\\connect``s with the connection string, which
+    travels on psql's stdin only (never argv, never the server: psql
+    unquotes it itself). (True, 'connected'), (False, libpq's refusal), or
+    (None, why the login could not even be tried)."""
+    conninfo = ' '.join('%s=%s' % (key, conninfo_quote(str(value))) for key, value in sorted(keywords.items())
+                        if value is not None)
+    script = '\\connect -reuse-previous=off %s\nSELECT %s;\n' % (connect_argument(conninfo), "'%s'" % LOGIN_OK)
+    argv = ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '--port=%d' % int(port), '--username=postgres',
+            dbname_arg(admin_db)]
+    code, out, err = run(spawn, argv, script.encode('utf-8'), max(1, int(timeout)))
+    if code == 0 and LOGIN_OK in out.split():
+        return True, 'connected'
+    lines = [line.strip() for line in err.splitlines() if line.strip()]
+    refused = [line[len('\\connect:'):].strip() for line in lines if line.startswith('\\connect:')]
+    if refused:
+        return False, refused[0]
+    if code is None:
+        return None, 'psql as postgres did not answer within %s s' % timeout
+    return None, 'psql as postgres over the local socket failed before the login: %s' % (
+        lines[0] if lines else 'exit code %s' % code)

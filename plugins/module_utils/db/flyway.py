@@ -190,16 +190,19 @@ def unconfirmed(target, failed, confirm):
                repr(confirm) if confirm else 'empty'))
 
 
-def run(target, adapter, params, check_mode, clock=time.gmtime):
+def run(target, adapter, params, check_mode, clock=time.gmtime, history=None):
     """Report, or repair when ``params['state'] == 'repair'``; the result
-    the module returns (``warnings`` for module.warn)."""
+    the module returns (``warnings`` for module.warn). ``history``: where the
+    table's SQL runs, _flyway_table (libpq, the default) or a
+    _flyway_exec.ExecTable (psql in the database's container or pod)."""
+    history = history or table
     files, problems = scan(params['migrations_dir']) if params.get('migrations_dir') else (None, [])
-    schema, rows = table.read(target)
+    schema, rows = history.read(target)
     analysis = analyze(rows, files, problems)
     failed = analysis['failed_rows']
     result = dict(changed=False, history=rows, deleted=[], backup_table=None, restart=None, checks=[],
                   warnings=ddl_warnings(failed), **analysis)
-    lines = report_lines(target.describe(), rows, analysis)
+    lines = report_lines(getattr(history, 'where', None) or target.describe(), rows, analysis)
     result['report_lines'] = lines
     repair = params['state'] == 'repair'
     if not failed:
@@ -212,7 +215,7 @@ def run(target, adapter, params, check_mode, clock=time.gmtime):
     refusal = unconfirmed(target, failed, params.get('confirm'))
     if refusal and not check_mode:
         raise ConfigError(refusal)
-    backup = table.free_name(target, schema, backup_name(clock))
+    backup = history.free_name(target, schema, backup_name(clock))
     result.update(changed=True, deleted=failed, backup_table=backup,
                   diff=dict(before='\n'.join(table_lines(rows)) + '\n',
                             after='\n'.join(table_lines(analysis['applied_rows'])) + '\n'))
@@ -227,7 +230,7 @@ def run(target, adapter, params, check_mode, clock=time.gmtime):
         return result
     comment = 'quickbite.ops flyway_repair: %s before deleting failed row(s) %s' % (table.TABLE, _listing(failed))
     with Changes() as changes:
-        copied, deleted, left = table.repair(target, schema, backup, failed, comment)
+        copied, deleted, left = history.repair(target, schema, backup, failed, comment)
         changes.made = True  # the table was copied, the rows deleted
         still = [r for r in left if not r['success']]
         if still:

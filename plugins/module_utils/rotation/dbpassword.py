@@ -4,7 +4,14 @@
 """Database password rotation: the role's password changed through an admin
 connection, sent as a SCRAM-SHA-256 verifier computed here (as psql's
 \\password does), so the clear password never reaches the server, its logs
-or pg_stat_activity."""
+or pg_stat_activity.
+
+With ``access: exec`` (the database not reachable from here, as on
+Kubernetes without a port-forward) both happen inside the database's
+container or pod: ALTER ROLE through psql as postgres over the local socket
+(the verifier passed as a psql variable, exec_sql.PsqlSession), and the
+login tests as psql ``\\connect`` with a connection string sent on psql's
+stdin (exec_sql.login): no password in any argv, here or in the pod."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -15,8 +22,9 @@ import hmac
 import os
 import secrets
 
+from ansible_collections.quickbite.ops.plugins.module_utils.db import exec_sql
 from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import psycopg2, sql
-from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
+from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError, QuickbiteError
 
 ITERATIONS = 4096
 
@@ -79,20 +87,91 @@ def set_password(admin, role, password):
         conn.close()
 
 
-def login_checks(target, old, new):
+def set_password_exec(starter, port, admin_db, role, password, timeout):
+    """ALTER ROLE through psql as postgres inside the database's container
+    or pod (``starter()``: the adapter's exec_spawn())."""
+    try:
+        with exec_sql.PsqlSession(starter(), port, admin_db, timeout=timeout) as session:
+            session.rows('ALTER ROLE :"role" PASSWORD :\'verifier\'', role=role, verifier=scram_verifier(password))
+    except PlatformError as exc:
+        raise PlatformError('ALTER ROLE %s through psql in the database container failed: %s' % (role, exc.msg))
+
+
+def _libpq_login(target, password):
+    try:
+        connect(password=password, **target).close()
+        return True, 'connected'
+    except psycopg2.Error as exc:
+        return False, str(exc).strip().splitlines()[0]
+
+
+def exec_login(starter, port, admin_db, target, timeout):
+    """login(password) for login_checks(): libpq inside the container, to
+    ``target``'s host and port as the backend reaches them."""
+    keywords = dict(host=target['host'], port=target['port'], dbname=target['dbname'], user=target['user'],
+                    sslmode=target.get('sslmode') or 'prefer', connect_timeout=max(1, int(timeout)),
+                    application_name='quickbite.ops.rotate_db_password')
+
+    def login(password):
+        try:
+            return exec_sql.login(starter(), port, admin_db, dict(keywords, password=password), timeout)
+        except QuickbiteError as exc:
+            return None, 'cannot run psql in the database container: %s' % exc.msg
+    return login
+
+
+TRUSTED = ('; if pg_hba.conf trusts this address no login can tell passwords apart: set DB_HOST (or '
+           'quickbite_db_host) to the address the backend connects to')
+
+
+def login_checks(target, old, new, login=None, where=None):
     """[(check, ok, evidence)]: the new password logs in, the old one no longer
-    does; with ``new`` None (after a rollback) the old one logs in again."""
+    does; with ``new`` None (after a rollback) the old one logs in again.
+    ``login(password)`` -> (works: True/False/None, detail), libpq from this
+    host by default; None (could not try) fails the check either way."""
+    login = login or (lambda password: _libpq_login(target, password))
     if new is None:
         wanted = (('login with the restored password', old, True),)
     else:
         wanted = (('login with the new password', new, True), ('login with the old password refused', old, False))
     results = []
     for name, password, want in wanted:
-        try:
-            connect(password=password, **target).close()
-            works, detail = True, 'connected'
-        except psycopg2.Error as exc:
-            works, detail = False, str(exc).strip().splitlines()[0]
-        results.append((name, works == want, '%s as %s at %s:%s: %s' % (
-            'login', target['user'], target['host'], target['port'], detail)))
+        works, detail = login(password)
+        if works is True and want is False and where:
+            detail += TRUSTED
+        results.append((name, works is want, '%s as %s at %s:%s%s: %s' % (
+            'login', target['user'], target['host'], target['port'], ' from %s' % where if where else '', detail)))
     return results
+
+
+def exec_steps(adapter, params, user, target):
+    """(set_password(password), login_checks(old, new)) through the database's
+    container or pod (``access: exec``): ALTER ROLE as postgres over its local
+    socket; the logins from there to the address the backend uses (DB_HOST and
+    DB_PORT of the configuration, else db_host and db_port), where pg_hba.conf
+    asks the backend for its password."""
+    spawns = []
+
+    def starter():
+        if not spawns:
+            spawns.append(adapter.exec_spawn(params['db_service'], user='postgres'))
+        return spawns[0]
+    timeout = 600 if params.get('exec_timeout') is None else params['exec_timeout']
+    if timeout < 1:
+        raise ConfigError('quickbite_db_exec_timeout (option exec_timeout) is %s: it must be at least 1 second; '
+                          'leave it unset for 600' % timeout)
+    port = adapter.get_config('DB_PORT')
+    if port and not str(port).isdigit():
+        raise ConfigError("the deployment's DB_PORT is %r, not a port number; fix DB_PORT in the configuration"
+                          % port)
+    login_target = dict(target, host=adapter.get_config('DB_HOST') or params['db_host'],
+                        port=int(port) if port else params['db_port'])
+    login = exec_login(starter, params['db_port'], params['admin_db'], login_target, min(timeout, 30))
+    where = 'service %s of %s' % (params['db_service'], adapter.describe())
+
+    def set_password(password):
+        set_password_exec(starter, params['db_port'], params['admin_db'], user, password, timeout)
+
+    def checks(old, new):
+        return login_checks(login_target, old, new, login, where)
+    return set_password, checks

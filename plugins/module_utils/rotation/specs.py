@@ -164,13 +164,21 @@ def db_password(module, adapter):
     target = dict(host=p['db_host'], port=p['db_port'], user=user,
                   dbname=check_identifier(p['db_name'] or adapter.get_config('DB_NAME') or 'quickbite',
                                           'quickbite_db_name (or DB_NAME)'), **tls)
-    admin_password = p['admin_password'] or adapter.get_config('POSTGRES_PASSWORD')
-    admin = dict(host=p['db_host'], port=p['db_port'], dbname=p['admin_db'], user=p['admin_user'],
-                 password=admin_password, **tls)
+    if p.get('access') == 'exec':  # psql in the database's container or pod, as postgres: no admin password
+        set_password, logins = dbpassword.exec_steps(adapter, p, user, target)
+        admin_password = None
+    else:
+        admin_password = p['admin_password'] or adapter.get_config('POSTGRES_PASSWORD')
+        admin = dict(host=p['db_host'], port=p['db_port'], dbname=p['admin_db'], user=p['admin_user'],
+                     password=admin_password, **tls)
+
+        def set_password(password):
+            dbpassword.set_password(admin, user, password)
+
+        def logins(old, new):
+            return dbpassword.login_checks(target, old, new)
     return SecretSpec(
-        'DB_PASSWORD', _recreate(p, 'backend'),
-        _tested(adapter, p, lambda old, new: dbpassword.login_checks(target, old, new), after_unhealthy=True),
+        'DB_PASSWORD', _recreate(p, 'backend'), _tested(adapter, p, logins, after_unhealthy=True),
         generate=dbpassword.new_password, validate=dbpassword.check_password,
-        set_external=lambda old, new: dbpassword.set_password(admin, user, new),
-        restore_external=lambda old, new: dbpassword.set_password(admin, user, old),
+        set_external=lambda old, new: set_password(new), restore_external=lambda old, new: set_password(old),
         masked=(admin_password,), hints=_hints('rotate_db_password', 'rotate_db_password_new'))
