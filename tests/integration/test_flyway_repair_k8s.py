@@ -1,6 +1,7 @@
 """flyway_repair on the Kubernetes path: the history lives in real
 PostgreSQL 15 (a scratch database of the reference stack, reached directly
-through libpq with the credentials of the emulator's Secret), the backend is
+through libpq with the credentials of the emulator's Secret, as through a
+port-forward: quickbite_db_access libpq; test_db_k8s_exec_sql.py covers exec), the backend is
 the emulator's Deployment. A stand-in plays the pods' Flyway check: pods that
 start while a failed row exists crash-loop, pods started after the repair
 are Ready and the actuator answers UP."""
@@ -140,7 +141,7 @@ def test_repair_and_rolling_restart_on_kubernetes(k8s, stack, tmp_path):
     assert k8s.pods.broken and _ready_pods(k8s) == []  # every pod crash-loops on the failed row
     revision = int(k8s.emulator.get('deployments', DEP)['metadata']['annotations']['deployment.kubernetes.io/revision'])
     extra = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.pods.url,
-                 quickbite_db_host='127.0.0.1', quickbite_db_port=15432,
+                 quickbite_db_access='libpq', quickbite_db_host='127.0.0.1', quickbite_db_port=15432,
                  flyway_repair_state='repair', flyway_repair_confirm=SCRATCH, flyway_repair_wait_timeout=60)
     run = run_playbook('flyway_repair.yml', inventory='inventory/k8s', extra=extra, check=True, tmp_path=tmp_path)
     assert run.rc == 0 and run.result('flyway_repair')['changed'], run.output[-4000:]

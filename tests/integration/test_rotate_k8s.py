@@ -221,7 +221,7 @@ def k8s_with_db(tmp_path, stack):
 
 def _db_vars(k8s, tmp_path, **extra):
     base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
-                quickbite_db_host='127.0.0.1', quickbite_db_port=15432,
+                quickbite_db_access='libpq', quickbite_db_host='127.0.0.1', quickbite_db_port=15432,
                 rotate_db_password_audit_log=str(tmp_path / 'rotation.log'), rotate_db_password_wait_timeout=30)
     base.update(extra)
     return base
