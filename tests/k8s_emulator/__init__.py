@@ -12,5 +12,6 @@ See README.md in this directory for what is and is not emulated.
 from .core import ApiError, Emulator, RESOURCES
 from .server import EmulatorThread, main, make_server, write_kubeconfig
 from . import customresources  # noqa: F401  (registers the custom resources: PrometheusRule)
+from . import ingresses  # noqa: F401  (registers networking.k8s.io/v1 Ingress)
 
 __all__ = ['ApiError', 'Emulator', 'EmulatorThread', 'RESOURCES', 'main', 'make_server', 'write_kubeconfig']

@@ -498,6 +498,9 @@ class Emulator(StatefulSetController, PodPhases, HangFault, Rbac):
                         field, spec[field], 'or equal to 0' if least == 0 else '0'))
         if plural == 'pods' and not (obj.get('spec') or {}).get('containers'):
             raise invalid(res, name, 'spec.containers: Required value')
+        if plural == 'ingresses':
+            from .ingresses import validate
+            validate(obj)
 
     def _check_namespace(self, res, namespace):
         if res.namespaced and ('namespaces', '', namespace) not in self._objs:
@@ -1507,6 +1510,8 @@ class Emulator(StatefulSetController, PodPhases, HangFault, Rbac):
                 from .seed import seed_workloads
                 for plural, body in seed_workloads(self.seed_statefulsets, self.seed_sidecars):
                     self.api_create(plural, self.namespace, body)
+                from .ingresses import seed_ingress
+                self.api_create('ingresses', self.namespace, seed_ingress())
                 self._seed_auth()
                 for dummy in range(8):  # pods need SEED_START_SECONDS of emulated time to start
                     self.reconcile()
