@@ -17,13 +17,17 @@ description:
     Backend Down inhibiting High Latency).
   - Validates the rendered file with the server's own checker (C(promtool check rules), C(amtool check-config))
     before anything is written; writes it atomically (a temporary file renamed over O(dest), in a directory whose
-    owner and mode were checked); reloads the server with C(POST /-/reload) (it must run with
-    C(--web.enable-lifecycle)) and verifies that the server holds the new content.
+    owner and mode were checked); reloads the server, with C(POST /-/reload) (Prometheus must run with
+    C(--web.enable-lifecycle)) or, with O(reload=sighup), by SIGHUP to the process O(pid_file) names (checked to run
+    Prometheus or Alertmanager), then waits until the server shows the reload; and verifies that the server holds the
+    new content.
   - Idempotent; an unchanged file is not written and the server is not reloaded, unless it does not hold the file.
   - Compose, and the Alertmanager routing everywhere, writes O(dest) on the host the module runs on (where
     Prometheus or Alertmanager runs). On Kubernetes the rules become a C(PrometheusRule) (monitoring.coreos.com/v1)
     named O(rules.name) in the namespace, for the Prometheus Operator, applied through the platform adapter, read
-    back and compared; O(dest) and O(server_url) are not used for them.
+    back and compared; O(dest) and O(server_url) are not used for them. Likewise the routing becomes an
+    C(AlertmanagerConfig) (monitoring.coreos.com/v1alpha1) named O(alertmanager.name), validated by C(amtool) in its
+    alertmanager.yml form first; the Slack-compatible URL comes from the Secret O(alertmanager.slack_secret_name).
 author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:
@@ -51,6 +55,24 @@ options:
         Empty installs the file only.
     type: str
     default: ''
+  reload:
+    description:
+      - How the server is reloaded when it does not hold the installed file. C(http) posts to its C(/-/reload)
+        endpoint; C(sighup) signals the process named by O(pid_file) (for a Prometheus started without
+        C(--web.enable-lifecycle)) and waits up to O(reload_timeout) seconds for the server to show the reload.
+    type: str
+    choices: [http, sighup]
+    default: http
+  pid_file:
+    description:
+      - The server's pid file, for O(reload=sighup) (Debian's init scripts write C(/run/prometheus/prometheus.pid)
+        and C(/run/prometheus/prometheus-alertmanager.pid)). The process it names must run C(prometheus) or
+        C(prometheus-alertmanager)/C(alertmanager), else nothing is written and nothing signalled.
+    type: path
+  reload_timeout:
+    description: Seconds to wait for the server to show a SIGHUP reload.
+    type: int
+    default: 30
   validate_certs:
     description: Verify TLS certificates of O(server_url).
     type: bool
@@ -134,6 +156,25 @@ options:
         description: How long before it notifies again about an alert still firing.
         type: str
         default: 4h
+      name:
+        description: Name of the C(AlertmanagerConfig) on Kubernetes.
+        type: str
+        default: quickbite-oncall
+      object_labels:
+        description: Labels of the C(AlertmanagerConfig) on Kubernetes (what the Alertmanager's
+          C(alertmanagerConfigSelector) matches).
+        type: dict
+        default: {}
+      slack_secret_name:
+        description:
+          - Kubernetes, instead of O(alertmanager.slack_api_url_file) - the Secret in the namespace holding the
+            Slack-compatible webhook URL, which the Prometheus Operator reads (never Ansible).
+        type: str
+        default: ''
+      slack_secret_key:
+        description: The key of the URL in O(alertmanager.slack_secret_name).
+        type: str
+        default: url
 '''
 
 EXAMPLES = r'''
@@ -146,6 +187,23 @@ EXAMPLES = r'''
       runbook_url: https://wiki.example.com/quickbite/runbook.md
       alerts:
         high_latency: {threshold_seconds: 1.5}
+
+- name: Install the rules on a Prometheus started without --web.enable-lifecycle (reloaded by SIGHUP)
+  quickbite.ops.monitoring_config:
+    platform: compose
+    dest: /etc/prometheus/quickbite.rules.yml
+    server_url: http://127.0.0.1:9090
+    reload: sighup
+    pid_file: /run/prometheus/prometheus.pid
+    rules: {}
+
+- name: Route the alerts on Kubernetes as an AlertmanagerConfig, the Slack URL from a Secret
+  quickbite.ops.monitoring_config:
+    platform: k8s
+    alertmanager:
+      webhook_urls: [http://incident-hook.quickbite.svc:8088/alerts]
+      slack_secret_name: quickbite-slack
+      object_labels: {alertmanagerConfig: quickbite}
 
 - name: Route the alerts to the incident webhook and Slack
   quickbite.ops.monitoring_config:
@@ -171,9 +229,13 @@ reloaded:
   description: The server was reloaded (in check mode, would be) and holds the file.
   returned: always
   type: bool
+reload:
+  description: How the server is reloaded, C(http) or C(sighup).
+  returned: when a file was installed
+  type: str
 object:
-  description: The C(PrometheusRule) installed (Kubernetes, with O(rules)).
-  returned: when the platform keeps the rules
+  description: The C(PrometheusRule) (with O(rules)) or C(AlertmanagerConfig) (with O(alertmanager)) installed.
+  returned: when the platform keeps the rules or the routing
   type: str
 alerts:
   description: Names of the alerts in the rule file (with O(rules)).
@@ -207,7 +269,13 @@ ALERTMANAGER = dict(
     group_wait=dict(type='str', default='30s'),
     group_interval=dict(type='str', default='5m'),
     repeat_interval=dict(type='str', default='4h'),
+    name=dict(type='str', default='quickbite-oncall'),
+    object_labels=dict(type='dict', default={}),
+    slack_secret_name=dict(type='str', default=''),
+    slack_secret_key=dict(type='str', default='url', no_log=False),
 )
+# Where the Prometheus Operator mounts a Secret for Alertmanager: the file form amtool validates names it.
+OPERATOR_SECRETS = '/etc/alertmanager/secrets'
 
 
 def main():
@@ -217,6 +285,9 @@ def main():
         mode=dict(type='raw', default='0644'),
         server_url=dict(type='str', default=''),
         validate_certs=dict(type='bool', default=True),
+        reload=dict(type='str', default='http', choices=['http', 'sighup']),
+        pid_file=dict(type='path'),
+        reload_timeout=dict(type='int', default=30),
         promtool=dict(type='path', default='/usr/bin/promtool'),
         amtool=dict(type='path', default='/usr/bin/amtool'),
         rules=dict(type='dict', options=RULES),
@@ -247,14 +318,25 @@ def configure(module):
             return result
     else:
         a = p['alertmanager']
-        content = alertmanager.render(a['webhook_urls'], a['slack_api_url_file'] or None, a['slack_channel'] or None,
+        adapter = factory.get_adapter(module)
+        slack_file, slack_secret = a['slack_api_url_file'] or None, None
+        if adapter.stores_alert_routing and a['slack_secret_name']:
+            slack_secret = dict(name=a['slack_secret_name'], key=a['slack_secret_key'])
+            slack_file = '%s/%s/%s' % (OPERATOR_SECRETS, a['slack_secret_name'], a['slack_secret_key'])
+        content = alertmanager.render(a['webhook_urls'], slack_file, a['slack_channel'] or None,
                                       a['group_wait'], a['group_interval'], a['repeat_interval'])
         target = install.alertmanager_config(p['amtool'], alertmanager.RECEIVER)
+        if adapter.stores_alert_routing:
+            return install.install_routing_object(module, adapter, target,
+                                                  alertmanager.custom_resource(content, slack_secret),
+                                                  rules.dump(content), a['name'], a['object_labels'])
     if not p['dest']:
         raise ConfigError('dest is required: the file to install on this host (the role sets it from '
                           'monitoring_rules_file or monitoring_alertmanager_file)')
     result = install.install(module, target, rules.dump(content), p['dest'], 'dest', mode=mode,
-                             server_url=p['server_url'], validate_certs=p['validate_certs'])
+                             server_url=p['server_url'], validate_certs=p['validate_certs'], reload=p['reload'],
+                             pid_var='pid_file (monitoring_%s_pid_file)' % ('prometheus' if p['rules'] else 'alertmanager'),
+                             pid_file=p['pid_file'], reload_timeout=p['reload_timeout'])
     result.update(extra)
     return result
 

@@ -74,6 +74,18 @@ def _release(adapter):
     lock.release()
 
 
+def _alerting(adapter, what, times):
+    """The monitoring role's object of ``what`` written ``times`` times (1:
+    read and create; 2: then read and patch)."""
+    for index in range(times):
+        every = '%ds' % (index + 1)
+        if what == 'rules':
+            adapter.write_alert_rules('quickbite-alerts', [{'name': 'quickbite', 'rules': [], 'interval': every}], {})
+        else:
+            adapter.write_alert_routing('quickbite-oncall', {'route': {'receiver': 'r', 'groupWait': every},
+                                                             'receivers': [{'name': 'r'}]}, {})
+
+
 # (apiGroup, resource, verb) -> the step that needs it.
 STEPS = {
     ('', 'pods', 'list'): lambda a, c: a.services(['backend']),
@@ -99,6 +111,12 @@ STEPS = {
     ('coordination.k8s.io', 'leases', 'create'): lambda a, c: _release(a),
     ('coordination.k8s.io', 'leases', 'update'): _take_over,
     ('coordination.k8s.io', 'leases', 'delete'): lambda a, c: _release(a),
+    ('monitoring.coreos.com', 'prometheusrules', 'get'): lambda a, c: a.read_alert_rules('quickbite-alerts'),
+    ('monitoring.coreos.com', 'prometheusrules', 'create'): lambda a, c: _alerting(a, 'rules', 1),
+    ('monitoring.coreos.com', 'prometheusrules', 'patch'): lambda a, c: _alerting(a, 'rules', 2),
+    ('monitoring.coreos.com', 'alertmanagerconfigs', 'get'): lambda a, c: a.read_alert_routing('quickbite-oncall'),
+    ('monitoring.coreos.com', 'alertmanagerconfigs', 'create'): lambda a, c: _alerting(a, 'routing', 1),
+    ('monitoring.coreos.com', 'alertmanagerconfigs', 'patch'): lambda a, c: _alerting(a, 'routing', 2),
 }
 
 

@@ -76,14 +76,20 @@ def _discovery_resources(group, version):
 
 
 def _groups():
-    """The API groups served (apps first, as kubectl lists them), all at version v1."""
+    """The API groups served (apps first, as kubectl lists them)."""
     names = sorted({res.group for res in RESOURCES.values() if res.group})
     return sorted(names, key=lambda n: n != 'apps')
 
 
+def _versions(name):
+    """The versions of group ``name`` (v1 first, the preferred one): monitoring.coreos.com
+    serves v1 (PrometheusRule) and v1alpha1 (AlertmanagerConfig); every other group v1."""
+    return sorted({res.version for res in RESOURCES.values() if res.group == name}, key=lambda v: (v != 'v1', v))
+
+
 def _group(name):
-    version = {'groupVersion': '%s/v1' % name, 'version': 'v1'}
-    return {'name': name, 'versions': [version], 'preferredVersion': version}
+    versions = [{'groupVersion': '%s/%s' % (name, v), 'version': v} for v in _versions(name)]
+    return {'name': name, 'versions': versions, 'preferredVersion': versions[0]}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -200,10 +206,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, dict(_group(path[6:]), kind='APIGroup', apiVersion='v1'))
         elif path.startswith('/apis/') and path.count('/') == 3 and path[6:].split('/')[0] in _groups():
             group, version = path[6:].split('/')
-            if version != 'v1':
+            if version not in _versions(group):
                 return False
-            self._send(200, {'kind': 'APIResourceList', 'apiVersion': 'v1', 'groupVersion': '%s/v1' % group,
-                             'resources': _discovery_resources(group, 'v1')})
+            self._send(200, {'kind': 'APIResourceList', 'apiVersion': 'v1', 'groupVersion': '%s/%s' % (group, version),
+                             'resources': _discovery_resources(group, version)})
         elif path in ('/healthz', '/readyz', '/livez'):
             self._send(200, 'ok', 'text/plain')
         else:

@@ -160,6 +160,12 @@ class FakeAdapter(Adapter):
     def set_ingress_annotations(self, name, annotations):
         return self._unexpected('set_ingress_annotations', name, annotations)
 
+    def read_alert_routing(self, name):
+        return self._unexpected('read_alert_routing', name)
+
+    def write_alert_routing(self, name, spec, labels):
+        return self._unexpected('write_alert_routing', name, spec, labels)
+
     def runtime_env(self, service):
         return self._unexpected('runtime_env', service)
 

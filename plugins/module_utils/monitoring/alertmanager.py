@@ -56,3 +56,48 @@ def render(webhook_urls=None, slack_api_url_file=None, slack_channel=None, group
                            'target_matchers': ['alertname="%s"' % target],
                            'equal': ['service']} for source, target in INHIBITIONS],
     }
+
+
+def _matchers(expressions):
+    """Alertmanager's ``name="value"`` matchers as the Operator's matcher objects."""
+    found = []
+    for expression in expressions:
+        name, value = expression.split('=', 1)
+        found.append({'name': name, 'value': value.strip('"'), 'matchType': '='})
+    return found
+
+
+def custom_resource(config, slack_secret=None):
+    """The spec of an AlertmanagerConfig (monitoring.coreos.com/v1alpha1, the
+    Prometheus Operator's) holding the same routing as ``config`` (render()'s
+    dict). The Operator scopes it to the namespace it lives in (it adds a
+    ``namespace`` matcher to the route). The Slack-compatible URL is a
+    secret: the Operator reads it from the Secret ``slack_secret``
+    ({name, key}) in that namespace; it never passes through here."""
+    route = config['route']
+    receivers = []
+    for receiver in config['receivers']:
+        out = {'name': receiver['name']}
+        if receiver.get('webhook_configs'):
+            out['webhookConfigs'] = [{'url': c['url'], 'sendResolved': c['send_resolved']}
+                                     for c in receiver['webhook_configs']]
+        if receiver.get('slack_configs'):
+            if not slack_secret:
+                raise ConfigError('a Slack-compatible receiver on Kubernetes reads its URL from a Secret: set '
+                                  'monitoring_alertmanager_slack_secret_name (and _key) instead of the URL file')
+            out['slackConfigs'] = []
+            for slack in receiver['slack_configs']:
+                item = {'apiURL': dict(slack_secret), 'sendResolved': slack['send_resolved'], 'title': slack['title'],
+                        'text': slack['text']}
+                if slack.get('channel'):
+                    item['channel'] = slack['channel']
+                out['slackConfigs'].append(item)
+        receivers.append(out)
+    return {
+        'route': {'receiver': route['receiver'], 'groupBy': list(route['group_by']), 'groupWait': route['group_wait'],
+                  'groupInterval': route['group_interval'], 'repeatInterval': route['repeat_interval']},
+        'receivers': receivers,
+        'inhibitRules': [{'sourceMatch': _matchers(rule['source_matchers']),
+                          'targetMatch': _matchers(rule['target_matchers']),
+                          'equal': list(rule['equal'])} for rule in config['inhibit_rules']],
+    }

@@ -182,6 +182,12 @@ class Adapter(metaclass=abc.ABCMeta):
     # file on the host Prometheus runs on (Compose), which the monitoring
     # module writes itself.
     stores_alert_rules = False
+    # True: the platform keeps the Alertmanager routing as one of its objects
+    # (Kubernetes: an AlertmanagerConfig the Prometheus Operator merges into
+    # Alertmanager's configuration), through read_alert_routing()/
+    # write_alert_routing(). False: alertmanager.yml is a file on the host
+    # Alertmanager runs on (Compose), which the monitoring module writes itself.
+    stores_alert_routing = False
 
     # ------------------------------------------------------------ the target
 
@@ -224,6 +230,17 @@ class Adapter(metaclass=abc.ABCMeta):
         """Create or replace the alerting-rules object ``name`` with ``groups``,
         labelled ``labels`` (only where stores_alert_rules)."""
         raise NotImplementedError('%s keeps no alerting rules of its own' % self.describe())
+
+    @abc.abstractmethod
+    def read_alert_routing(self, name):
+        """The spec of the platform's Alertmanager routing object ``name``, None
+        when there is none; a platform without one (stores_alert_routing
+        false) raises ConfigError."""
+
+    @abc.abstractmethod
+    def write_alert_routing(self, name, spec, labels):
+        """Create or replace the routing object ``name`` with ``spec``, labelled
+        ``labels``; a platform without one raises ConfigError."""
 
     # ------------------------------------------------------------ reading
 

@@ -354,6 +354,12 @@ class ComposeAdapter(Adapter):
                       '--scale', '%s=%d' % (service, max(current['replicas'], 1)), service])
         return current
 
+    def read_alert_routing(self, name):
+        raise _routing_is_a_file(self)
+
+    def write_alert_routing(self, name, spec, labels):
+        raise _routing_is_a_file(self)
+
     def _stable_reference(self, target):
         """The recorded reference when it still names the recorded image (immutable
         tags); else a local tag on the image ID, so a moved tag cannot change it."""
@@ -364,6 +370,11 @@ class ComposeAdapter(Adapter):
         pinned = 'quickbite-ops/pinned:%s' % target['image_id'].split(':')[-1][:12]
         self.cli.docker_run(['tag', target['image_id'], pinned])
         return pinned
+
+
+def _routing_is_a_file(adapter):
+    return ConfigError('%s keeps no Alertmanager routing object (stores_alert_routing is false): the routing is '
+                       'alertmanager.yml on the Alertmanager host; set monitoring_alertmanager_file' % adapter.describe())
 
 
 def _pick_image(history, current_id, wanted=None):

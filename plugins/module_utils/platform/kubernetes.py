@@ -39,6 +39,7 @@ class KubernetesAdapter(Adapter):
     has_label_selectors = True
     target_kind = 'namespace'
     stores_alert_rules = True
+    stores_alert_routing = True
     has_ingress = True
 
     def __init__(self, module, params):
@@ -417,6 +418,14 @@ class KubernetesAdapter(Adapter):
     def write_alert_rules(self, name, groups, labels):
         from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_rules
         _k8s_rules.write(self.client, self.namespace, name, groups, labels)
+
+    def read_alert_routing(self, name):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_rules
+        return _k8s_rules.read_object(self.client, self.namespace, name, _k8s_rules.ROUTING)
+
+    def write_alert_routing(self, name, spec, labels):
+        from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_rules
+        _k8s_rules.write_object(self.client, self.namespace, name, spec, labels, _k8s_rules.ROUTING)
 
 
 RECORDED = 'quickbite.ops/previous-revision'

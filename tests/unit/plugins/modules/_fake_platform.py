@@ -17,15 +17,15 @@ class FakeAdapter(base.Adapter):
     config_changed, state, logs, resources, wait_fails}}), config, store,
     history ({service: [{image, image_id} or {revision, image}]}),
     locked_by (a holder: lock() refuses), fail ({method: message}),
-    alert_rules ({name: rule groups}), exec ({service: {program: [exit code,
-    stdout, stderr]}}), addresses ({service: [[host, port]]}), ingresses ({name: annotations}, where
+    alert_rules ({name: rule groups}), alert_routing ({name: AlertmanagerConfig
+    spec}), exec ({service: {program: [exit code, stdout, stderr]}}), addresses ({service: [[host, port]]}), ingresses ({name: annotations}, where
     has_ingress), nginx (the frontend's nginx, FakeNginx: {conf: the host
     file its container reads as /etc/nginx/nginx.conf, test_fails: nginx -t's
     error once that file changed})."""
 
     RECORDED = ('set_config', 'restart', 'restart_stack', 'delete_replica', 'scale', 'set_resources', 'rollback',
-                'unpin', 'stop', 'start', 'wait', 'lock', 'write_alert_rules', 'set_ingress_annotations',
-                'nginx_reload')
+                'unpin', 'stop', 'start', 'wait', 'lock', 'write_alert_rules', 'write_alert_routing',
+                'set_ingress_annotations', 'nginx_reload')
 
     def __init__(self, world):
         spec = world.get('platform') or {}
@@ -48,6 +48,7 @@ class FakeAdapter(base.Adapter):
         self.fail = dict(spec.get('fail') or {})
         self.locked_by = spec.get('locked_by')
         self.alert_rules = dict(spec.get('alert_rules') or {})  # {name: rule groups} where stores_alert_rules
+        self.alert_routing = dict(spec.get('alert_routing') or {})  # {name: spec} where stores_alert_routing
         self.ingresses_ = dict((name, dict(annotations or {})) for name, annotations in
                                (spec.get('ingresses') or {}).items())
         self.nginx = FakeNginx(self, spec['nginx']) if spec.get('nginx') else None
@@ -226,6 +227,17 @@ class FakeAdapter(base.Adapter):
     def write_alert_rules(self, name, groups, labels):
         self._record('write_alert_rules', name)
         self.alert_rules[name] = groups
+
+    def read_alert_routing(self, name):
+        if not self.stores_alert_routing:
+            raise ConfigError('%s keeps no Alertmanager routing object' % self.describe())
+        return self.alert_routing.get(name)
+
+    def write_alert_routing(self, name, spec, labels):
+        if not self.stores_alert_routing:
+            raise ConfigError('%s keeps no Alertmanager routing object' % self.describe())
+        self._record('write_alert_routing', name)
+        self.alert_routing[name] = spec
 
     def restart(self, service, recreate=False):
         before = self.workload(service)
