@@ -126,8 +126,10 @@ class NginxConfig(object):
     # ---------------------------------------------------------------- queries
 
     def servers(self):
-        """Every server block of the http context."""
-        return [server for http in _children(self.tree, 'http') for server in _children(http['block'], 'server')]
+        """Every server block of the http context (at the top of a file
+        parsed alone that nginx includes into http: parse_text(main=False))."""
+        return [server for http in _children(self.tree, 'http') for server in _children(http['block'], 'server')] + \
+            _children(self.tree, 'server')
 
     def http(self):
         found = _children(self.tree, 'http')
@@ -139,6 +141,9 @@ class NginxConfig(object):
         found = []
         for server in self.servers():
             found.extend((server, chain) for chain in _location_chains(server['block'], []))
+        if _children(self.tree, 'location'):  # a file parsed alone that nginx includes into a server
+            server = dict(directive='server', args=[], line=None, file=self.main, block=self.tree)
+            found.extend((server, chain) for chain in _location_chains(self.tree, []))
         return found
 
     def effective(self, server, chain, name):
