@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import posixpath
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _http
@@ -116,9 +117,10 @@ def _assets(settings, frontend, root, listing, html):
     return findings
 
 
-def _deep_route(settings, index_html, falls_back):
+def _deep_route(settings, answer, index_html, falls_back):
+    """The finding of the deep route's ``answer`` (_get's tuple)."""
     route = settings.health.frontend_deep_route
-    url, status, ctype, body, failure = _get(settings, route)
+    url, status, ctype, body, failure = answer
     evidence = dict(route=route, status=status, content_type=ctype)
     is_index = body is not None and index_html is not None and body.decode('utf-8', 'replace') == index_html
     if status == 200 and ctype.startswith('text/html') and is_index:
@@ -155,28 +157,39 @@ def _fallback_finding(config):
 
 @registry.check('blank_page', BLANK_PAGE, limit=15, order=40)
 def blank_page(adapter, settings):
+    """Each command in the frontend costs a round trip (a ``compose exec`` or a
+    pod exec): those that do not wait for each other run side by side."""
     frontend = Frontend(adapter, settings.frontend_service, settings.health.request_timeout)
-    findings = [_nginx_test(frontend)]
-    config, why = safe_config(frontend)
-    if config is None:
-        return findings + [skipped(BLANK_PAGE, 'cannot read the nginx configuration of %s: %s' % (frontend.where, why))]
-    server, chain = spa_location(config)
-    root = config.server_root(server, chain) if server is not None else config.server_root(None)
-    listing, why = frontend.listdir(root)
-    index_html = None
-    if listing is None:
-        findings.append(problem(BLANK_PAGE, 'document root %s cannot be listed in %s: %s' % (root, frontend.where, why),
-                                dict(root=root), fix_note=REDEPLOY))
-    elif INDEX not in listing:
-        findings.append(problem(BLANK_PAGE, 'document root %s in %s has no index.html (it holds %s)' % (
-            root, frontend.where, ', '.join(sorted(listing)[:10]) or 'nothing'), dict(root=root, files=listing),
-            fix_note=REDEPLOY))
-    else:
-        index_html, why = frontend.read(posixpath.join(root, INDEX))
-        findings.append(ok(BLANK_PAGE, 'document root %s lists index.html' % root, dict(root=root, files=listing)))
-        if index_html is not None:
-            findings.extend(_assets(settings, frontend, root, listing, index_html))
-    fallback, falls_back = _fallback(config)
-    findings.append(_deep_route(settings, index_html, falls_back))
-    findings.append(fallback)
-    return findings
+    try:
+        frontend.spawner()
+    except QuickbiteError as exc:
+        return [skipped(BLANK_PAGE, 'cannot run commands in %s: %s' % (frontend.where, exc.msg))]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        tested = pool.submit(_nginx_test, frontend)
+        deep = pool.submit(_get, settings, settings.health.frontend_deep_route)
+        config, why = safe_config(frontend)
+        if config is None:
+            return [tested.result(), skipped(BLANK_PAGE, 'cannot read the nginx configuration of %s: %s'
+                                             % (frontend.where, why))]
+        server, chain = spa_location(config)
+        root = config.server_root(server, chain)
+        read = pool.submit(frontend.read, posixpath.join(root, INDEX))
+        listing, why = frontend.listdir(root)
+        findings = [tested.result()]
+        index_html = None
+        if listing is None:
+            findings.append(problem(BLANK_PAGE, 'document root %s cannot be listed in %s: %s'
+                                    % (root, frontend.where, why), dict(root=root), fix_note=REDEPLOY))
+        elif INDEX not in listing:
+            findings.append(problem(BLANK_PAGE, 'document root %s in %s has no index.html (it holds %s)' % (
+                root, frontend.where, ', '.join(sorted(listing)[:10]) or 'nothing'), dict(root=root, files=listing),
+                fix_note=REDEPLOY))
+        else:
+            index_html, why = read.result()
+            findings.append(ok(BLANK_PAGE, 'document root %s lists index.html' % root, dict(root=root, files=listing)))
+            if index_html is not None:
+                findings.extend(_assets(settings, frontend, root, listing, index_html))
+        fallback, falls_back = _fallback(config)
+        findings.append(_deep_route(settings, deep.result(), index_html, falls_back))
+        findings.append(fallback)
+        return findings

@@ -24,13 +24,19 @@ class Frontend(object):
         self._spawn = None
         self.where = 'service %s of %s' % (service, adapter.describe())
 
+    def spawner(self):
+        """The adapter's exec starter for the frontend (made once; call it
+        before running commands from several threads)."""
+        if self._spawn is None:
+            self._spawn = self.adapter.exec_spawn(self.service)
+        return self._spawn
+
     def run(self, argv):
         """(exit code, stdout, stderr) of ``argv`` inside the frontend; exit
         code None when it did not end within the timeout."""
-        if self._spawn is None:
-            self._spawn = self.adapter.exec_spawn(self.service)
+        spawn = self.spawner()
         try:
-            return run(self._spawn, argv, None, self.timeout)
+            return run(spawn, argv, None, self.timeout)
         except OSError as exc:
             raise PlatformError('cannot run %s in %s: %s' % (argv[0], self.where, exc))
 
