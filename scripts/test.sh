@@ -111,6 +111,30 @@ for seconds, name in sorted(rows, reverse=True)[:15]:
 EOF
 }
 
+# failures: the last lines of the run, which is what a CI page shows first: every
+# failed step with the tail of its log, and every failed or erroring test by name.
+failures() {
+  awk '$2 != 0 { print $1 }' "$LOGS/steps" 2>/dev/null | while read -r name; do
+    printf '======== FAILED step %s (last 25 lines of %s)\n' "$name" "${LOGS#"$ROOT"/}/$name.log"
+    tail -n 25 "$LOGS/$name.log"
+  done
+  printf '======== failed tests\n'
+  "$BIN/python" - "$LOGS" <<'EOF'
+import glob
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+for path in sorted(glob.glob(os.path.join(sys.argv[1], '*.xml'))):
+    for case in ET.parse(path).iter('testcase'):
+        for kind in ('failure', 'error'):
+            for node in case.findall(kind):
+                text = (node.get('message') or '').splitlines()
+                print('  %s %s::%s: %s' % (kind.upper(), case.get('classname'), case.get('name'),
+                                           (text[0] if text else '')[:300]))
+EOF
+}
+
 t0=$SECONDS
 case "${1:-all}" in
   stack) stack_lane; rc=$? ;;
@@ -124,5 +148,6 @@ case "${1:-all}" in
     ;;
 esac
 summary
+[ "$rc" -eq 0 ] || failures
 printf '======== make test: %s in %d s\n' "$([ "$rc" -eq 0 ] && echo passed || echo FAILED)" "$((SECONDS - t0))"
 exit "$rc"
