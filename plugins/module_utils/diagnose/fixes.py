@@ -110,10 +110,12 @@ def _yaml(annotations):
 
 # ---------------------------------------------------------------- the file
 
-def _read(path, var):
+def _read(path, var, has_ingress=False):
     if not os.path.isfile(path):
+        where = (' (where requests come through Ingress, as here, the frontend\'s nginx.conf is usually in its image '
+                 'or a ConfigMap: change it there and roll the frontend)' if has_ingress else '')
         raise ConfigError('%s %s is not a file: set %s to the deployment\'s nginx.conf, the file mounted into the '
-                          'frontend container' % (var, path, var))
+                          'frontend container%s' % (var, path, var, where))
     with _safefs.SafeDir(os.path.dirname(path), var, create=False, check=False) as directory:
         return directory.read_bytes(os.path.basename(path)).decode('utf-8')
 
@@ -162,9 +164,9 @@ def _spa_edits(config, settings):
 
 
 def _file_fix(adapter, settings):
+    text = _read(settings.nginx_conf, settings.conf_var, adapter.has_ingress)
     frontend = Frontend(adapter, settings.frontend_service, settings.command_timeout)
     config = frontend.config()
-    text = _read(settings.nginx_conf, settings.conf_var)
     path = _container_path(config, text, settings, frontend)
     edits = _websocket_edits(config, settings) if settings.fix == 'websocket_timeouts' else _spa_edits(config, settings)
     new = nginx_edit.apply(text, config, edits, path) if edits else text

@@ -70,8 +70,8 @@ def nginx_findings(frontend, threshold):
             findings.append(problem(
                 WEBSOCKET_TIMEOUTS, 'nginx location %s (server %s) closes idle WebSockets before %d s: %s'
                 % (loc['location'], loc['server'], threshold, said), evidence, fix=FIX,
-                fix_note='sets %s to %d s in the deployment\'s nginx.conf, tests and reloads it'
-                % (' and '.join(loc['low']), max(threshold, 3600))))
+                fix_note='raises %s in the deployment\'s nginx.conf (to fix_websocket_timeouts_seconds, 3600 by '
+                         'default), tests and reloads it' % ' and '.join(loc['low'])))
         else:
             findings.append(ok(WEBSOCKET_TIMEOUTS, 'nginx location %s (server %s): %s, at least %d s'
                                % (loc['location'], loc['server'], said, threshold), evidence))
