@@ -427,9 +427,17 @@ _ws_sessions = set()
 # Switches the tests flip (POST /actuator/faults, JSON; GET shows them; reset on restart):
 # delay_ms (every non-actuator request answers that much later), fail_payments (payment
 # events count as failures), webhook_errors (the webhook answers 500), drop_websockets
-# (open WebSocket sessions are closed and new ones refused).
-FAULTS = {"delay_ms": 0, "fail_payments": False, "webhook_errors": False, "drop_websockets": False}
+# (open WebSocket sessions are closed and new ones refused), alloc_mb (a memory leak: that
+# many MiB more are allocated and touched, 0.2 s after the answer; in a container with a
+# smaller memory limit the kernel OOM-kills the process).
+FAULTS = {"delay_ms": 0, "fail_payments": False, "webhook_errors": False, "drop_websockets": False,
+          "alloc_mb": 0}
+_leaked = []
 
+# webhook_parsed_json: the webhook verifies the signature over the JSON it parsed and serialized
+# again (compact, keys in the order received), not over the raw body: the runbook's "raw body,
+# not parsed JSON" bug; a body whose bytes differ from that serialization is refused with 400.
+FAULTS["webhook_parsed_json"] = False
 
 def _outcome(status):
     if status < 200:
@@ -504,7 +512,26 @@ def set_faults(body):
         except OSError:
             pass
     log("WARN", "c.q.backend.web.FaultsEndpoint", "Faults now " + json.dumps(FAULTS, sort_keys=True))
+    if int(changes.get("alloc_mb") or 0) > 0:
+        threading.Timer(0.2, _leak, (int(changes["alloc_mb"]),)).start()
 
+
+def _leak(mib):
+    """Allocate and touch ``mib`` MiB, 1 MiB at a time (every page written: resident)."""
+    for _ in range(mib):
+        _leaked.append(b"\x01" * (1 << 20))
+    log("WARN", "c.q.backend.web.FaultsEndpoint", f"Leaked {len(_leaked)} MiB")
+
+
+def _signed_bytes(raw):
+    """What the webhook's signature is checked over: the raw body, or with
+    webhook_parsed_json the JSON re-serialized (the bug the switch plays)."""
+    if not FAULTS["webhook_parsed_json"]:
+        return raw
+    try:
+        return json.dumps(json.loads(raw or b"{}"), separators=(",", ":")).encode()
+    except ValueError:
+        return raw
 
 # --------------------------------------------------------------------------- JWT
 def _b64url(data):
@@ -725,7 +752,7 @@ class Handler(BaseHTTPRequestHandler):
     def webhook(self):
         raw = self._body()
         sig = (self.headers.get("X-Razorpay-Signature") or "").strip().lower()
-        expected = hmac.new(CFG.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
+        expected = hmac.new(CFG.webhook_secret.encode(), _signed_bytes(raw), hashlib.sha256).hexdigest()
         if not sig or not hmac.compare_digest(expected, sig):
             log("WARN", "c.q.b.payment.RazorpayWebhookController",
                 "Rejected payment webhook: Invalid signature (X-Razorpay-Signature mismatch)")

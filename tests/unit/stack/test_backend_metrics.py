@@ -138,3 +138,11 @@ def test_websocket_sessions_gauge_and_drop_switch(backend):
     _wait(lambda: _sessions(base) == 0)
     status, _body = _call(base + '/ws')
     assert status in (400, 503)
+
+
+def test_alloc_switch_leaks_resident_memory_after_answering(backend):
+    app, base = backend
+    status, body = _call(base + '/actuator/faults', b'{"alloc_mb": 3}')
+    assert status == 200 and json.loads(body)['alloc_mb'] == 3  # answered before the leak starts
+    _wait(lambda: len(app._leaked) == 3)  # pylint: disable=protected-access
+    assert all(len(block) == 1 << 20 and block[:1] == b'\x01' for block in app._leaked)  # pylint: disable=protected-access
