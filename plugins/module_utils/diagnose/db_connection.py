@@ -63,6 +63,11 @@ def _database_service(adapter, settings):
             settings.db_service, where, db['evidence']), evidence, fix='restart',
             fix_note="-e '{\"restart_services\": [\"%s\"]}' starts it and waits until it is healthy"
                      % settings.db_service)
+    if 'password authentication failed' in db['evidence']:
+        return False, problem(SECTION, 'database service %s refuses the configured credentials: %s' % (
+            settings.db_service, db['evidence']), evidence, fix='rotate_db_password',
+            fix_note='it sets a new password on the role and in the configuration together (as the admin role), then '
+                     'recreates the backend')
     return False, problem(SECTION, 'database service %s runs but does not answer: %s' % (
         settings.db_service, db['evidence']), evidence, fix=None,
         fix_note='check the database logs (playbooks/logs.yml) and quickbite_db_host/quickbite_db_port')

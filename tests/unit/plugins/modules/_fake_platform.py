@@ -115,9 +115,9 @@ class FakeAdapter(base.Adapter):
 
     def runtime_env(self, service):
         """``services.<name>.env``, by default the configuration (the backend's
-        env file) for a running service."""
+        env file), for a service with a replica (running or exited)."""
         entry = self._known(service)
-        if entry['state'] != 'running' and 'env' not in entry:
+        if not entry['replicas'] and 'env' not in entry:
             return dict(replica=None, env={}, origins={})
         env = dict(entry['env'] if 'env' in entry else self.config)
         return dict(replica='%s-1' % service, env=env, origins=dict((k, 'env') for k in env), state=entry['state'])

@@ -18,7 +18,8 @@ class FakeBackend(object):
     """QuickBite's backend and frontend over HTTP. ``backend:`` keys: down
     (nothing answers), actuator (UP/DOWN), env (the environment it runs with;
     default: the configuration), ignores_restart (keeps that environment
-    when restarted), redirect (every answer a 302), answers ({'METHOD
+    when restarted), redirect (every answer a 302), webhook_parsed_json (the
+    webhook checks signatures over JSON it parsed and serialized again), answers ({'METHOD
     /path': [status, body as data, or null for nothing answering]}: other
     servers, such as Prometheus and Alertmanager)."""
 
@@ -28,6 +29,7 @@ class FakeBackend(object):
         self.actuator = spec.get('actuator', 'UP')
         self.ignores_restart = spec.get('ignores_restart', False)
         self.redirect = spec.get('redirect')
+        self.parsed_json = spec.get('webhook_parsed_json', False)
         self.env = dict(spec.get('env', config))
         self.answers = spec.get('answers') or {}
         self.requests = []
@@ -54,7 +56,8 @@ class FakeBackend(object):
             return (200 if self.actuator == 'UP' else 503), json.dumps(body).encode()
         if method == 'POST':
             secret = self.env.get('PAYMENT_WEBHOOK_SECRET') or ''
-            good = hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
+            signed = json.dumps(json.loads(data), separators=(',', ':')).encode() if self.parsed_json else data
+            good = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
             return (200 if hmac.compare_digest(good, headers.get('X-Razorpay-Signature', '')) else 400), b'{}'
         if 'Authorization' in headers:
             token = headers['Authorization'].split(' ', 1)[1]
