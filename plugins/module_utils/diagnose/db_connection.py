@@ -23,6 +23,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.diagnose import _dba
 from ansible_collections.quickbite.ops.plugins.module_utils.diagnose.finding import (
     CONNECTION_REFUSED, ok, problem, skipped)
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import QuickbiteError
+from ansible_collections.quickbite.ops.plugins.module_utils.health import checks as health_checks
 from ansible_collections.quickbite.ops.plugins.module_utils.health import exec_checks
 from ansible_collections.quickbite.ops.plugins.module_utils.health import service as health
 from ansible_collections.quickbite.ops.plugins.module_utils.incident import logsummary
@@ -134,6 +135,36 @@ def _address_fix(settings, runtime, config, found, stale, addresses):
                     '%s:%s' % a for a in addresses[:2]), _recreate(settings)))
 
 
+def _credentials(settings, runtime, config, found):
+    """The backend's own user, password and database tried against PostgreSQL
+    where the health check reaches it (the health check's db check, with the
+    backend's values): what the backend meets when it connects."""
+    db = settings.health.db
+    env = runtime['env']
+    password = env.get('SPRING_DATASOURCE_PASSWORD', env.get('DB_PASSWORD'))
+    evidence = dict(user=found['user'], database=found['database'], password_fingerprint=fingerprint(password),
+                    configured_fingerprint=fingerprint(config.get('DB_PASSWORD')))
+    if db.get('exec_service') or not found['user'] or not found['database']:
+        return None, skipped(SECTION, 'the backend\'s own credentials are not tried from here (%s)' % (
+            'the database is reached through exec (quickbite_db_access), which logs in without a password'
+            if db.get('exec_service') else 'its environment names no user or database'), evidence)
+    tried = health_checks.database(db['host'], db['port'], found['database'], found['user'], password,
+                                   settings.health.request_timeout, db.get('sslmode') or 'prefer',
+                                   db.get('sslrootcert'))
+    words = settings.masker.text(tried['evidence'])
+    if tried['status'] == 'UP':
+        return None, ok(SECTION, 'the backend\'s credentials (user %s, password %s) log in to database %s' % (
+            found['user'], fingerprint(password), found['database']), evidence)
+    cause, dummy_words, dummy_line = _dbaddress.classify([words])
+    if cause not in ('password', 'database'):
+        return None, skipped(SECTION, 'the backend\'s credentials could not be tried: %s' % words, evidence)
+    what = 'are refused: password authentication failed' if cause == 'password' else \
+        'name a database that does not exist (%s)' % found['database']
+    return cause, problem(SECTION, 'the backend\'s credentials (user %s, password %s) %s' % (
+        found['user'], fingerprint(password), what), dict(evidence, answer=words),
+        **_cause_fix(settings, cause, runtime, config))
+
+
 def _tcp_connect(adapter, settings, found):
     """A TCP connect executed inside the backend's container or pod."""
     target = '%s:%s' % (found['host'], found['port'])
@@ -163,8 +194,10 @@ def _tcp_connect(adapter, settings, found):
                    dict(evidence, output=said), fix=None, fix_note='see the database and address findings above')
 
 
-def _last_end(adapter, settings, runtime, config):
-    """The backend's state, last exit and log lines classified."""
+def _last_end(adapter, settings, runtime, config, known=None):
+    """The backend's state, last exit and log lines classified; ``known``: a
+    cause the backend's own credentials showed, which a vaguer log line
+    (a retry that says only "refused or failed") does not override."""
     state = adapter.incident_state([settings.backend_service])['services'][0]
     reps = state['replicas']
     oom = [r['name'] for r in reps if r.get('oom_killed')]
@@ -173,6 +206,9 @@ def _last_end(adapter, settings, runtime, config):
         lines.extend(entry['lines'])
     lines = settings.masker.lines(lines)
     cause, words, line = _dbaddress.classify(lines)
+    if known and cause in (None, 'refused'):
+        cause, words = known, dict((c, w) for c, dummy, w in _dbaddress.CAUSES)[known]
+        line = (line or '') + ' (the backend\'s credentials: %s)' % words
     dummy, errors = logsummary.summarize([(settings.backend_service, lines)], limit=3)
     exits = ', '.join('%s %s (exit %s, %d restart(s))' % (r['name'], r['state'], r['exit_code'], r['restart_count'])
                       for r in reps) or 'no container or pod'
@@ -226,9 +262,11 @@ def connection_refused(adapter, settings):
     if runtime is not None:
         found, where = _address(adapter, settings, runtime, config)
         findings.append(where)
+        known = None
         if found is not None and runtime['replica'] is not None:
-            findings.append(_tcp_connect(adapter, settings, found))
-        findings.append(_last_end(adapter, settings, runtime, config))
+            known, login = _credentials(settings, runtime, config, found)
+            findings.extend([login, _tcp_connect(adapter, settings, found)])
+        findings.append(_last_end(adapter, settings, runtime, config, known))
     for one in findings:
         one.evidence.setdefault('elapsed_ms', int((time.monotonic() - started) * 1000))
     return findings
