@@ -219,7 +219,7 @@ def test_a_failing_backend_is_rolled_back(stack, crlf_symlinked_env, demo_vars, 
     old = values['JWT_SECRET']
     bad = 'short-secret'
     run = run_playbook('rotate-jwt.yml', tmp_path=tmp_path, extra=dict(
-        _vars(demo_vars, audit, rotate_jwt_new_secret=bad), rotate_jwt_wait_timeout=20))
+        _vars(demo_vars, audit, rotate_jwt_new_secret=bad), rotate_jwt_wait_timeout=10))
     assert run.rc != 0
     assert 'rotation of JWT_SECRET rolled back' in run.output and 'is healthy' in run.output
     assert 'WeakKeyException' in run.output  # the backend's own words, from its last log lines

@@ -143,7 +143,7 @@ def test_failed_test_rolls_the_secret_back(k8s, tmp_path):
     k8s.backend.refuse_new = True
     before = _secret(k8s)
     run = run_playbook('rotate-jwt.yml', inventory='inventory/k8s', tmp_path=tmp_path,
-                       extra=_vars(k8s, tmp_path, rotate_jwt_wait_timeout=15))
+                       extra=_vars(k8s, tmp_path, rotate_jwt_wait_timeout=6))
     assert run.rc != 0 and 'rotation of JWT_SECRET rolled back' in run.output
     assert _secret(k8s) == before and k8s.backend.secrets['JWT_SECRET'] == OLD
     assert 'is healthy' in run.output
@@ -162,7 +162,7 @@ def test_grace_period_kept_then_ended_and_a_failed_end_put_back(k8s, tmp_path):
     # A backend that refuses to run without the previous secret: the end is rolled back.
     k8s.backend.seed, k8s.backend.refuse_new = dict(k8s.backend.secrets), True
     run = run_playbook('rotate-jwt.yml', inventory='inventory/k8s', tmp_path=tmp_path,
-                       extra=_vars(k8s, tmp_path, rotate_jwt_end_grace=True, rotate_jwt_wait_timeout=15))
+                       extra=_vars(k8s, tmp_path, rotate_jwt_end_grace=True, rotate_jwt_wait_timeout=6))
     assert run.rc != 0 and 'rotation of JWT_SECRET_PREVIOUS rolled back' in run.output and 'is healthy' in run.output
     assert _secret(k8s) == before and k8s.backend.secrets['JWT_SECRET_PREVIOUS'] == OLD
     k8s.backend.refuse_new = False
@@ -260,8 +260,8 @@ def test_db_password_rolled_back_when_the_backend_fails_with_it(k8s_with_db, sta
     k8s = k8s_with_db
     k8s.backend.refuse_new = True
     old, before = stack['env']['DB_PASSWORD'], _secret(k8s)
-    run = run_playbook('rotate_db_password.yml', inventory='inventory/k8s', extra=_db_vars(k8s, tmp_path),
-                       tmp_path=tmp_path)
+    run = run_playbook('rotate_db_password.yml', inventory='inventory/k8s', tmp_path=tmp_path,
+                       extra=_db_vars(k8s, tmp_path, rotate_db_password_wait_timeout=6))
     assert run.rc != 0 and 'rotation of DB_PASSWORD rolled back' in run.output and 'is healthy' in run.output
     assert _secret(k8s) == before and _pg_login(old, stack)
 
@@ -270,7 +270,7 @@ def test_webhook_secret_rolled_back_when_the_backend_fails_with_it(k8s, tmp_path
     k8s.backend.refuse_new = True
     before = _secret(k8s)
     extra = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
-                 rotate_webhook_secret_new='whsec_k8s_' + 'd' * 30, rotate_webhook_secret_wait_timeout=15,
+                 rotate_webhook_secret_new='whsec_k8s_' + 'd' * 30, rotate_webhook_secret_wait_timeout=6,
                  rotate_webhook_secret_audit_log=str(tmp_path / 'rotation.log'))
     run = run_playbook('rotate_webhook_secret.yml', inventory='inventory/k8s', extra=extra, tmp_path=tmp_path)
     assert run.rc != 0 and 'rotation of PAYMENT_WEBHOOK_SECRET rolled back' in run.output and 'is healthy' in run.output

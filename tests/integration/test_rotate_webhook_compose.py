@@ -45,7 +45,7 @@ def test_rotation_verified_with_signed_events_then_rollback(stack, demo_vars, tm
     # A test that fails (the endpoint path is wrong) puts the old value back.
     run = run_playbook('rotate_webhook_secret.yml', tmp_path=tmp_path, extra=dict(
         extra, rotate_webhook_secret_new=old, rotate_webhook_secret_path='/api/payments/nope',
-        rotate_webhook_secret_wait_timeout=30))
+        rotate_webhook_secret_wait_timeout=8))
     assert run.rc != 0 and 'rotation of PAYMENT_WEBHOOK_SECRET rolled back' in run.output
     assert _env(stack)[1]['PAYMENT_WEBHOOK_SECRET'] == NEW
 

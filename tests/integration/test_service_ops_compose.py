@@ -173,9 +173,9 @@ def test_restart_that_never_becomes_healthy_fails_with_evidence(stack, demo_vars
         handle.write('ALTER TABLE no_such_table ADD COLUMN x int;\n')
     _set_env(stack, 'QUICKBITE_EXTRA_MIGRATIONS_DIR', '/opt/quickbite/extra-migrations')
     try:
-        run = run_playbook('restart.yml', extra=dict(demo_vars, restart_wait_timeout=20), tmp_path=tmp_path)
+        run = run_playbook('restart.yml', extra=dict(demo_vars, restart_wait_timeout=8), tmp_path=tmp_path)
         assert run.rc != 0
-        assert 'backend did not become ready within 20 s' in run.output
+        assert 'backend did not become ready within 8 s' in run.output
         assert 'quickbite-backend-1 is' in run.output and 'last log lines of backend' in run.output
         assert 'Detected failed migration to version 900' in run.output  # what the backend logged
     finally:
