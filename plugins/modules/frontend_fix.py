@@ -24,7 +24,7 @@ description:
     the edit by parsing the result; writes it atomically (mode and owner kept); runs C(nginx -t) in the container;
     on failure puts the old file back and fails without reloading; else reloads nginx and checks that it sees the
     new file.
-  - Idempotent: nothing below the threshold, nothing written, nothing reloaded.
+  - Idempotent; with nothing below the threshold, nothing is written and nothing reloaded.
 author:
   - QuickBite operations (@quickbite)
 extends_documentation_fragment:

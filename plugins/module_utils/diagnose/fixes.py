@@ -213,6 +213,6 @@ def _write_test_reload(frontend, settings, old, new, result):
             raise VerificationError('nginx in %s does not see the edited %s after the reload (nginx -T shows other '
                                     'bytes for %s): check the mount of the frontend container'
                                     % (frontend.where, settings.nginx_conf, result['container_file']))
-    result['msg'] = 'set %s in %s; nginx -t passed and nginx reloaded' % ('; '.join(result['edits']),
-                                                                           settings.nginx_conf)
+    result['msg'] = 'set %s in %s; nginx -t passed and nginx reloaded' % (
+        '; '.join(result['edits']), settings.nginx_conf)
     return result

@@ -106,6 +106,12 @@ def _without(shape, keys):
                        for chain, key_name in keys)]
 
 
+def _bottom_up(pair):
+    index, edit = pair
+    own = edit.own()
+    return -(own['line'] if own else edit.chain[-1]['line']), -index
+
+
 def apply(text, config, edits, path):
     """``text`` (the file ``path`` of ``config``) with ``edits`` made; refuses
     an edit of a location in another file, and a result that does not parse
@@ -117,9 +123,7 @@ def apply(text, config, edits, path):
     lines = text.splitlines(True)
     # Bottom up, so the line numbers of the edits still to make stay right; the
     # inserts into one location last first, so they read in the order given.
-    order = sorted(enumerate(edits), key=lambda pair: (-(pair[1].own()['line'] if pair[1].own() else
-                                                          pair[1].chain[-1]['line']), -pair[0]))
-    for dummy, edit in order:
+    for dummy, edit in sorted(enumerate(edits), key=_bottom_up):
         own = edit.own()
         if own is not None:
             _replace_line(lines, own['line'], edit.name, edit.args)

@@ -88,7 +88,7 @@ def ingress_findings(adapter, threshold):
             values[key] = value
             if seconds is None or seconds < threshold:
                 low.append(key)
-        said = ', '.join('%s=%s' % (key.split('/')[-1], values[key] if values[key] is not None else
+        said = ', '.join('%s=%s' % (key.rsplit('/', 1)[-1], values[key] if values[key] is not None else
                                     'unset (ingress-nginx default %s)' % INGRESS_DEFAULT) for key in ANNOTATIONS)
         evidence = dict(ingress=ingress['name'], annotations=values, paths=ingress['paths'], threshold_s=threshold,
                         low=low)
