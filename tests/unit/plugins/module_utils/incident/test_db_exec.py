@@ -107,4 +107,3 @@ def test_parse_df_keeps_a_mountpoint_with_spaces():
     found = _db_exec.parse_df('Filesystem 1024-blocks Used Available Capacity Mounted on\n'
                               'srv:/x 100 50 50 50% /mnt/my volume\n')
     assert found['mountpoint'] == '/mnt/my volume' and found['used_pct'] == 50.0
-
