@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# core-matrix.sh nostack|stack [VERSION]: the collection on the oldest ansible-core it
+# claims (meta/runtime.yml requires_ansible; tests/unit/test_packaging.py checks that
+# the two agree). The newest (requirements.txt's ansible-core) is what the rest of
+# make test runs with.
+#
+#   nostack  unit tests, ansible-test sanity of that version, and the health check
+#            on the Kubernetes emulator (tests/integration/test_core_versions.py)
+#   stack    the health check on the demo stack: one short run (the stack lane has
+#            no time to spare)
+#
+# The venv (build/venv-core-VERSION, scripts/core-venv.sh) is cached across runs,
+# keyed on the version and its requirements. VERSION defaults to OLDEST below;
+# give another to try it (2.15.13, 2.16.19, 2.17.14, 2.18.19 were tried).
+set -uo pipefail
+OLDEST=2.15.13
+what=${1:-}
+version=${2:-$OLDEST}
+case "$what" in nostack|stack) ;; *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;; esac
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 2
+venv=$(bash scripts/core-venv.sh "$version") || { echo "core-matrix: no venv for ansible-core $version" >&2; exit 1; }
+py=$venv/bin/python
+"$venv/bin/ansible" --version | head -1
+# run_playbook (tests/integration/conftest.py) takes ansible-playbook from the
+# interpreter's own venv: the playbooks run on this ansible-core.
+pytest_core() { "$py" -m pytest -q -p no:cacheprovider --durations=5 "$@"; }
+rc=0
+if [ "$what" = nostack ]; then
+  echo "== unit tests on ansible-core $version"
+  pytest_core -n 2 tests/unit || rc=1
+  echo "== ansible-test sanity $version"
+  QUICKBITE_ANSIBLE_TEST=$venv/bin/ansible-test bash scripts/sanity.sh || rc=1
+  echo "== health check on the emulator, ansible-core $version"
+  QUICKBITE_TESTS_WITHOUT_STACK=1 pytest_core -m 'not stack' tests/integration/test_core_versions.py || rc=1
+else
+  echo "== health check on the demo stack, ansible-core $version"
+  pytest_core -m stack tests/integration/test_core_versions.py || rc=1
+fi
+exit "$rc"
