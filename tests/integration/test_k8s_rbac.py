@@ -117,6 +117,11 @@ STEPS = {
     ('monitoring.coreos.com', 'alertmanagerconfigs', 'get'): lambda a, c: a.read_alert_routing('quickbite-oncall'),
     ('monitoring.coreos.com', 'alertmanagerconfigs', 'create'): lambda a, c: _alerting(a, 'routing', 1),
     ('monitoring.coreos.com', 'alertmanagerconfigs', 'patch'): lambda a, c: _alerting(a, 'routing', 2),
+    ('networking.k8s.io', 'ingresses', 'list'): lambda a, c: a.ingresses(),
+    ('networking.k8s.io', 'ingresses', 'get'): lambda a, c: a.set_ingress_annotations('quickbite', {
+        'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600'}),
+    ('networking.k8s.io', 'ingresses', 'patch'): lambda a, c: a.set_ingress_annotations('quickbite', {
+        'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600'}),
 }
 
 
