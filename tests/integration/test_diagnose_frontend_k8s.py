@@ -2,8 +2,13 @@
 networking.k8s.io/v1 Ingress (CRUD, patch, list, validation), and the
 WebSocket timeouts of an Ingress diagnosed and fixed by patching its
 annotations (check mode first: a diff, nothing patched). No stack: the
-frontend pods' nginx cannot be exec'd into here (no exec backend), which the
-diagnosis reports as SKIPPED with the reason."""
+frontend pods' nginx cannot be exec'd into by default here (no exec backend),
+which the diagnosis reports as SKIPPED with the reason; one test gives the
+frontend pods a stand-in nginx (its exec backend prints a configuration file
+as `nginx -T` does), so the nginx part of the check runs over pod exec too."""
+import os
+import sys
+
 import pytest
 from kubernetes import client as k8s_client
 
@@ -91,3 +96,34 @@ def test_low_ingress_annotations_named_then_fixed_by_patch(k8s, tmp_path):
 
     again = run_playbook('fix_websocket_timeouts.yml', inventory='inventory/k8s', tmp_path=tmp_path, extra=_vars(k8s))
     assert again.rc == 0 and again.result('frontend_fix')['changed'] is False, again.output
+
+
+FAKE_NGINX = """import sys
+conf, argv = sys.argv[1], sys.argv[2:]
+if argv[:2] != ['nginx', '-T']:
+    sys.exit('stand-in nginx: only nginx -T')
+sys.stdout.write('# configuration file /etc/nginx/nginx.conf:\\n' + open(conf).read() + '\\n')
+"""
+
+
+def test_nginx_in_the_frontend_pods_is_read_over_pod_exec(k8s, tmp_path):
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, '..', '..', 'stack', 'frontend', 'nginx.conf')) as handle:
+        conf = handle.read().replace('proxy_read_timeout 3600s;', 'proxy_read_timeout 30s;')
+    (tmp_path / 'nginx.conf').write_text(conf)
+    (tmp_path / 'fake_nginx.py').write_text(FAKE_NGINX)
+    k8s.emulator.set_exec_backend('quickbite-frontend', [sys.executable, str(tmp_path / 'fake_nginx.py'),
+                                                         str(tmp_path / 'nginx.conf')])
+    try:
+        run = run_playbook('diagnose.yml', inventory='inventory/k8s', tmp_path=tmp_path, extra=_vars(
+            k8s, diagnose_checks=['websocket_timeouts'], diagnose_fail=False))
+    finally:
+        k8s.emulator.set_exec_backend('quickbite-frontend', None)
+    assert run.rc == 0, run.output
+    found = run.result('diagnose')
+    lines = [f['line'] for f in found['problems']]
+    assert len(lines) == 1 and 'nginx location /ws (server 127.0.0.1:__FRONTEND_PORT__)' in lines[0], lines
+    assert 'proxy_read_timeout 30s (location /ws, /etc/nginx/nginx.conf line' in lines[0]
+    assert any('OK - Ingress quickbite' in f['line'] for f in found['findings'])
+    assert any(entry[0].startswith('quickbite-frontend-') and entry[2][:2] == ['nginx', '-T']
+               for entry in k8s.emulator.exec_log)
