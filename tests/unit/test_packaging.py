@@ -44,7 +44,7 @@ DEVELOPMENT_ONLY = {'ansible-core', 'ansible-lint', 'molecule', 'molecule-plugin
 # Top-level imports of plugins/ that are not the standard library or ansible, and
 # the distribution that provides each in the execution environment.
 THIRD_PARTY = {'kubernetes': 'kubernetes', 'psycopg2': 'psycopg2-binary', 'urllib3': 'kubernetes',
-               'websocket': 'kubernetes', 'yaml': 'kubernetes'}
+               'websocket': 'kubernetes', 'yaml': 'kubernetes', 'crossplane': 'crossplane'}
 
 
 def _read(path):
