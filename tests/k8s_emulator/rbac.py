@@ -71,6 +71,10 @@ class Rbac(object):
 
     def _init_auth(self, rbac=False, service_account_tokens=None, rbac_objects=(), exec_create_check=True):
         self.rbac = bool(rbac)
+        # A request without any Authorization header is the admin's (kubectl's
+        # cross-checks: client-go sends no bearer token over plain HTTP); set
+        # by the collection's fixtures, whose procedures always send the Role's token.
+        self.anonymous_admin = False
         self.exec_create_check = bool(exec_create_check)
         self.rbac_objects = [dict(o) for o in rbac_objects or ()]
         self._sa_tokens = {}       # token -> (namespace, name)
@@ -108,6 +112,8 @@ class Rbac(object):
             return {'name': 'system:serviceaccount:%s:%s' % (ns, name),
                     'groups': ['system:serviceaccounts', 'system:serviceaccounts:' + ns, 'system:authenticated']}
         if token is not None and token == (self.token or DUMMY_TOKEN):
+            return ADMIN
+        if not authorization.strip() and self.anonymous_admin:
             return ADMIN
         if self.token is None and not self.rbac:
             return ADMIN     # no authentication configured: any token, as before
