@@ -74,6 +74,28 @@ def _release(adapter):
     lock.release()
 
 
+def _backend_env_from_a_configmap(adapter, cluster):
+    """The backend's pods take a key from ConfigMap quickbite-config (set up by the admin)."""
+    from kubernetes import client
+    admin = cluster.api_client(token='emulator-dummy-token')
+    client.CoreV1Api(admin).create_namespaced_config_map(NS, {'metadata': {'name': 'quickbite-config'},
+                                                              'data': {'QUICKBITE_FROM_CONFIGMAP': 'yes'}})
+    client.AppsV1Api(admin).patch_namespaced_deployment('quickbite-backend', NS, {'spec': {'template': {'spec': {
+        'containers': [{'name': 'backend', 'envFrom': [{'configMapRef': {'name': 'quickbite-config'}}]}]}}}})
+    deadline, seen = time.time() + 20, None
+    while True:
+        try:
+            seen = adapter.runtime_env('backend')
+            if seen['env'].get('QUICKBITE_FROM_CONFIGMAP') == 'yes':
+                return
+        except QuickbiteError as exc:
+            if 'forbidden' in exc.msg:
+                raise
+            seen = exc.msg
+        assert time.time() < deadline, 'no backend pod with the ConfigMap came up: %s' % (seen,)
+        time.sleep(0.05)
+
+
 def _alerting(adapter, what, times):
     """The monitoring role's object of ``what`` written ``times`` times (1:
     read and create; 2: then read and patch)."""
@@ -95,6 +117,8 @@ STEPS = {
     ('', 'pods/exec', 'get'): lambda a, c: _exec(a),
     ('', 'pods/exec', 'create'): lambda a, c: _exec(a),
     ('', 'events', 'list'): lambda a, c: a.incident_state(['backend']),
+    ('', 'configmaps', 'get'): _backend_env_from_a_configmap,
+    ('', 'services', 'list'): lambda a, c: a.service_addresses('postgres', 5432),
     ('', 'secrets', 'get'): lambda a, c: a.get_config('JWT_SECRET'),
     ('', 'secrets', 'patch'): lambda a, c: a.set_config('JWT_SECRET_PREVIOUS', 'x'),
     ('', 'secrets', 'create'): lambda a, c: a.store().save('jwt_secret', {'phase': 'set'}),
