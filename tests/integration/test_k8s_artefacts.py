@@ -6,15 +6,14 @@ steps with set_stats."""
 import pytest
 
 from conftest import run_playbook
-from k8s_emulator import EmulatorThread
+from k8s_defaults import emulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
 
 @pytest.fixture(scope='module')
 def k8s(tmp_path_factory):
-    with EmulatorThread(pod_start_delay=0.05) as cluster:
-        cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
+    with emulator(tmp_path_factory, pod_start_delay=0.05) as cluster:  # the Role's token
         yield cluster
 
 

@@ -13,8 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from conftest import run_playbook
-from k8s_emulator import EmulatorThread
-from k8s_defaults import TERMINATE_DELAY
+from k8s_defaults import emulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -95,9 +94,8 @@ class PodsBackend(object):
 
 
 @pytest.fixture
-def k8s(tmp_path):
-    with EmulatorThread(secrets=SEED, pod_start_delay=0.1, pod_terminate_delay=TERMINATE_DELAY) as cluster:
-        cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
+def k8s(tmp_path_factory):
+    with emulator(tmp_path_factory, secrets=SEED, pod_start_delay=0.1) as cluster:  # the Role's token
         backend = PodsBackend(cluster.emulator)
         cluster.backend = backend
         yield cluster
@@ -207,13 +205,12 @@ def test_webhook_secret_rotation_on_kubernetes(k8s, tmp_path):
 
 
 @pytest.fixture
-def k8s_with_db(tmp_path, stack):
+def k8s_with_db(tmp_path_factory, stack):
     """The Secret holds the reference stack's real database passwords, so the
     rotation's ALTER ROLE and login checks run against real PostgreSQL 15."""
     seed = dict(SEED, DB_PASSWORD=stack['env']['DB_PASSWORD'], POSTGRES_PASSWORD=stack['env']['POSTGRES_PASSWORD'],
                 DB_USER=stack['env']['DB_USER'], DB_NAME=stack['env']['DB_NAME'])
-    with EmulatorThread(secrets=seed, pod_start_delay=0.1, pod_terminate_delay=TERMINATE_DELAY) as cluster:
-        cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
+    with emulator(tmp_path_factory, secrets=seed, pod_start_delay=0.1) as cluster:  # the Role's token
         cluster.backend = PodsBackend(cluster.emulator)
         yield cluster
         cluster.backend.close()
