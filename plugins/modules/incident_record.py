@@ -59,6 +59,13 @@ options:
     type: list
     elements: str
     default: []
+  allow_ephemeral:
+    description:
+      - Write under O(incident_dir) even when this run is in an AWX or ansible-runner execution environment
+        (C(/runner), C(AWX_*)) and the path is not on a mounted volume, so the record would be lost with the job.
+        Refused otherwise (before anything is written), naming the variable to set.
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
@@ -89,6 +96,7 @@ timeline_entries:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.quickbite.ops.plugins.module_utils import _artefacts
 from ansible_collections.quickbite.ops.plugins.module_utils.common import run_module
 from ansible_collections.quickbite.ops.plugins.module_utils.incident import record
 from ansible_collections.quickbite.ops.plugins.module_utils.options import argument_spec, platform_argument_spec
@@ -102,12 +110,15 @@ def main():
         report=dict(type='dict', required=True),
         events=dict(type='list', elements='dict', default=[]),
         actions=dict(type='list', elements='str', default=[]),
+        allow_ephemeral=dict(type='bool', default=False),
     ), supports_check_mode=True)
     run_module(module, write)
 
 
 def write(module):
     p = module.params
+    _artefacts.refuse_ephemeral(p['incident_dir'], 'the incident record', 'incident_dir', 'incident_allow_ephemeral',
+                                p['allow_ephemeral'])
     result = record.write(p['incident_dir'], p['incident_id'], p['report'], p['events'], p['actions'],
                           module.check_mode)
     return dict(result, changed=True)

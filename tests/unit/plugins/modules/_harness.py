@@ -22,7 +22,8 @@ Ansible would receive.
 
 Case keys: id; input (module args; ``{tmp}`` is a fresh directory);
 check_mode; diff; the world: platform (_fake_platform.py), backend,
-postgres, flyway, redis (_fake_services.py), files (make_files); calls
+postgres, flyway, redis (_fake_services.py), files (make_files), environ (variables
+set in the module's environment); calls
 (default []: a refusal asks for no change); output (a subset of the result;
 ``msg_contains``, ``warnings_contain`` and ``report_contains`` list words);
 absent (keys the result lacks); after (config, store, replicas, logins
@@ -202,6 +203,8 @@ class World(object):
         monkeypatch.setattr(flyway, 'table', self.flyway)
         monkeypatch.setattr(time, 'time', self.clock.time)
         monkeypatch.setattr(time, 'sleep', self.clock.sleep)
+        for key, value in (self.case.get('environ') or {}).items():  # e.g. an AWX job's AWX_HOST
+            monkeypatch.setenv(key, str(value))
         # The database modules turn SIGTERM/SIGINT/SIGHUP into exceptions: not
         # in the test process.
         import signal
