@@ -99,6 +99,13 @@ options:
       - Where the pre-restore backup goes.
     type: path
     default: /opt/quickbite/backups
+  allow_ephemeral:
+    description:
+      - Write the pre-restore backup to O(backup_dir) even when this run is in an AWX or ansible-runner execution
+        environment (C(/runner), C(AWX_*)) and the path is not on a mounted volume, so the backup would be lost with
+        the job. Refused otherwise (before anything is touched), naming the variable to set.
+    type: bool
+    default: false
   health_check:
     description:
       - Check the backend's health at O(backend_url) after starting the writers again; the writers have
@@ -170,7 +177,7 @@ report_lines:
   elements: str
 '''
 
-from ansible_collections.quickbite.ops.plugins.module_utils import options
+from ansible_collections.quickbite.ops.plugins.module_utils import _artefacts, options
 from ansible_collections.quickbite.ops.plugins.module_utils.db import connection, loading
 from ansible_collections.quickbite.ops.plugins.module_utils.db.client import access_argument_spec, make_client
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Interrupted
@@ -193,6 +200,11 @@ def main():
         options.wait_argument_spec(), restore_argument_spec()))
     run = None
     try:
+        p = module.params
+        if p['mode'] == 'replace' and p['pre_restore_backup']:
+            _artefacts.refuse_ephemeral(p['backup_dir'], 'the pre-restore backup',
+                                        'restore_db_backup_dir (quickbite_backup_dir)', 'restore_db_allow_ephemeral',
+                                        p['allow_ephemeral'])
         target = connection.resolve_target(module, adapter)
         client = make_client(module, adapter, target, loading.admin_target(module, target, adapter))
         run = RestoreRun(module, adapter.get(), client)

@@ -48,6 +48,7 @@ def restore_argument_spec():
         writers=dict(type='list', elements='str', default=['backend']),
         pre_restore_backup=dict(type='bool', default=True),
         backup_dir=dict(type='path', default='/opt/quickbite/backups'),
+        allow_ephemeral=dict(type='bool', default=False),
         health_check=dict(type='bool', default=True),
         jobs=dict(type='int', default=2),
     )
