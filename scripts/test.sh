@@ -3,11 +3,14 @@
 #
 #   stack lane:    the tests that use the shared reference stack (pytest -m stack,
 #                  which holds /tmp/quickbite-stack.lock), then the molecule
-#                  scenarios that use it (compose, schedule; same lock)
+#                  scenarios that use it (compose, schedule; same lock), then one
+#                  health check on the oldest ansible-core (scripts/core-matrix.sh)
 #   no-stack lane: the emulator-only integration tests (pytest -m "not stack"),
-#                  unit tests, molecule k8s, ansible-lint and sanity (unit, lint
-#                  and sanity niced, so that the stack lane keeps its CPU: it is
-#                  the longer lane, and its health waits have timeouts)
+#                  unit tests, molecule k8s, ansible-lint, sanity, then unit, sanity
+#                  and the emulator health check on the oldest ansible-core
+#                  (scripts/core-matrix.sh; unit, lint, sanity and that niced, so
+#                  that the stack lane keeps its CPU: it is the longer lane, and
+#                  its health waits have timeouts)
 #
 # conftest.py gives the `stack` marker to every test that uses the `stack` or
 # `stack_lock` fixture (directly or through demo_vars...): new tests land in
@@ -34,7 +37,7 @@ STACK_LOCK=/tmp/quickbite-stack.lock
 K8S_LOCK=/tmp/quickbite-molecule-k8s.lock
 export PATH="$BIN:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 
-case "${1:-all}" in all|stack|nostack) ;; *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;; esac
+case "${1:-all}" in all|stack|nostack) ;; *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;; esac
 case "$LOGS" in /*/*) ;; *) echo "QUICKBITE_TEST_LOGS=$LOGS: give a directory two levels down or more" >&2; exit 2 ;; esac
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 
@@ -73,6 +76,8 @@ stack_lane() {
   step integration-stack pytest_run integration-stack -m stack tests/integration || rc=1
   step molecule-compose molecule_run compose "$STACK_LOCK" || rc=1
   step molecule-schedule molecule_run schedule "$STACK_LOCK" || rc=1
+  # The oldest ansible-core the collection claims: one health check on the stack.
+  step core-oldest-stack bash scripts/core-matrix.sh stack || rc=1
   return "$rc"
 }
 
@@ -89,6 +94,8 @@ nostack_lane() {
   step molecule-k8s molecule_run k8s "$K8S_LOCK" || rc=1
   step lint nice -n "$NICE" "$BIN/ansible-lint" --profile production --offline || rc=1
   step sanity nice -n "$NICE" bash scripts/sanity.sh || rc=1
+  # The oldest ansible-core the collection claims (meta/runtime.yml): unit, sanity, emulator.
+  step core-oldest nice -n "$NICE" bash scripts/core-matrix.sh nostack || rc=1
   return "$rc"
 }
 
@@ -118,6 +125,9 @@ failures() {
     printf '======== FAILED step %s (last 25 lines of %s)\n' "$name" "${LOGS#"$ROOT"/}/$name.log"
     tail -n 25 "$LOGS/$name.log"
   done
+  printf '======== the machine at the end (disk, Docker)\n'
+  df -h / /tmp /var/lib/docker 2>&1 | sort -u
+  docker ps -a --format '{{.Names}} {{.Image}} {{.Status}}' 2>&1 | head -n 12
   printf '======== failed tests\n'
   "$BIN/python" - "$LOGS" <<'EOF'
 import glob
