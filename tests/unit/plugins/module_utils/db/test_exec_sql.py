@@ -72,3 +72,49 @@ def test_a_hostile_value_never_reaches_psql_stdin_as_text(tmp_path):
 def test_the_database_name_reaches_psql_as_a_quoted_keyword():
     session = exec_sql.PsqlSession(None, 5432, "dbname=important'")
     assert session.argv[-1] == "--dbname=dbname='dbname=important\\''"
+
+
+# --------------------------------------------------------------------------- logins (the password rotation's tests)
+CONNECT = re.compile(r"^\\connect -reuse-previous=off '((?:\\x[0-9a-f]{2})+)'\n")
+
+
+def _psql_answering(tmp_path, stdout=b'', stderr=b'', code=0):
+    """A 'psql' that records its argv and stdin and answers as told."""
+    record = tmp_path / 'stdin'
+    argv_seen = []
+
+    def spawn(argv, stdin, stdout_, stderr_, env=None):
+        argv_seen.append(list(argv))
+        script = 'cat > "$0"; printf "%%s" "$1"; printf "%%s" "$2" >&2; exit %d' % code
+        return subprocess.Popen(['sh', '-c', script, str(record), stdout.decode(), stderr.decode()],
+                                stdin=stdin, stdout=stdout_, stderr=stderr_)
+    return spawn, record, argv_seen
+
+
+def test_the_login_sends_the_password_on_stdin_only_and_every_byte_escaped(tmp_path):
+    spawn, record, argv_seen = _psql_answering(tmp_path, stdout=exec_sql.LOGIN_OK.encode() + b'\n')
+    keywords = dict(host='postgres', port=5432, dbname='quickbite', user='quickbite', password=HOSTILE)
+    assert exec_sql.login(spawn, 5432, 'postgres', keywords, 5) == (True, 'connected')
+    assert HOSTILE not in repr(argv_seen) and 'quickbite' not in ' '.join(argv_seen[0][:-1])
+    sent = record.read_bytes().decode('ascii')
+    match = CONNECT.match(sent)
+    assert match, sent
+    text = bytes(int(h, 16) for h in match.group(1).split('\\x')[1:]).decode('utf-8')
+    # psql reads the argument as a quoted identifier: double quotes around, inner ones doubled.
+    assert text.startswith('"') and text.endswith('"')
+    conninfo = text[1:-1].replace('""', '"')
+    assert "password='%s'" % HOSTILE.replace('\\', '\\\\').replace("'", "\\'") in conninfo
+    assert "host='postgres'" in conninfo and "user='quickbite'" in conninfo
+
+
+def test_a_refused_login_is_false_and_a_psql_that_cannot_start_is_no_answer(tmp_path):
+    refused = b'\\connect: connection to server at "10.0.0.5", port 5432 failed: FATAL:  password authentication ' \
+              b'failed for user "quickbite"\n'
+    spawn, dummy, dummy2 = _psql_answering(tmp_path, stderr=refused, code=2)
+    works, detail = exec_sql.login(spawn, 5432, 'postgres', dict(password='x'), 5)
+    assert works is False and detail.startswith('connection to server at "10.0.0.5"') and 'password auth' in detail
+    broken = b'psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: FATAL:  ' \
+             b'Peer authentication failed for user "postgres"\n'
+    spawn, dummy, dummy2 = _psql_answering(tmp_path, stderr=broken, code=2)
+    works, detail = exec_sql.login(spawn, 5432, 'postgres', dict(password='x'), 5)
+    assert works is None and 'failed before the login' in detail and 'Peer authentication failed' in detail
