@@ -14,6 +14,14 @@
 # give another to try it (2.15.13, 2.16.19, 2.17.14, 2.18.19 were tried).
 set -uo pipefail
 OLDEST=2.15.13
+# The sanity tests whose verdict depends on the ansible-core the collection runs on:
+# its documentation and argument specs as that version reads them, imports against
+# its module_utils, meta/runtime.yml against its schema. The style linters (pep8,
+# pylint and its plugins, yamllint, shellcheck, the Python 2 boilerplate rules that
+# 2.15 still applies to tests/) judge code style by each version's pinned linter, not
+# whether the collection works: they run with the newest, in make test's sanity step.
+SANITY_TESTS=(ansible-doc validate-modules import compile runtime-metadata action-plugin-docs
+              no-get-exception no-main-display no-smart-quotes replace-urlopen use-compat-six)
 what=${1:-}
 version=${2:-$OLDEST}
 case "$what" in nostack|stack) ;; *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;; esac
@@ -29,8 +37,8 @@ rc=0
 if [ "$what" = nostack ]; then
   echo "== unit tests on ansible-core $version"
   pytest_core -n 2 tests/unit || rc=1
-  echo "== ansible-test sanity $version"
-  QUICKBITE_ANSIBLE_TEST=$venv/bin/ansible-test bash scripts/sanity.sh || rc=1
+  echo "== ansible-test sanity $version: ${SANITY_TESTS[*]}"
+  QUICKBITE_ANSIBLE_TEST=$venv/bin/ansible-test bash scripts/sanity.sh "${SANITY_TESTS[@]/#/--test=}" || rc=1
   echo "== health check on the emulator, ansible-core $version"
   QUICKBITE_TESTS_WITHOUT_STACK=1 pytest_core -m 'not stack' tests/integration/test_core_versions.py || rc=1
 else

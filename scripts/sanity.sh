@@ -4,7 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # QUICKBITE_ANSIBLE_TEST: another ansible-test (scripts/core-matrix.sh: an older ansible-core's).
-ansible_test=${QUICKBITE_ANSIBLE_TEST:-$root/.venv/bin/ansible-test}
+ansible_test=$(readlink -f "${QUICKBITE_ANSIBLE_TEST:-$root/.venv/bin/ansible-test}")
 test_python=$(dirname "$ansible_test")/python
 # A directory of its own per run: two runs at once (make test's lanes, several
 # engineers) must not delete each other's copy.

@@ -63,7 +63,7 @@ def test_build_context_resolves_exactly_the_runtime_requirements(tmp_path):
     pip, bindep = tmp_path / 'requirements.txt', tmp_path / 'bindep.txt'
     _run([sys.executable, str(context / '_build' / 'scripts' / 'introspect.py'), 'introspect', str(collections),
           '--write-pip', str(pip), '--write-bindep', str(bindep)], timeout=120)
-    runtime = [line for line in _lines(os.path.join(ROOT, 'meta', 'ee-requirements.txt'))]
+    runtime = _lines(os.path.join(ROOT, 'meta', 'ee-requirements.txt'))
     assert _lines(str(pip)) == runtime, pip.read_text()
     assert _lines(str(bindep)) == _lines(os.path.join(ROOT, 'bindep.txt')), bindep.read_text()
     assert not DEVELOPMENT.search(pip.read_text()), pip.read_text()

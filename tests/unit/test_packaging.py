@@ -11,6 +11,7 @@ playbook names have an FQCN spelling."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import ast
 import glob
 import os
 import re
@@ -114,10 +115,15 @@ def test_ee_python_requirements_are_the_runtime_imports_only():
     imported = set()
     for path in glob.glob(os.path.join(ROOT, 'plugins', '**', '*.py'), recursive=True):
         with open(path, encoding='utf-8') as f:
-            for match in re.finditer(r'^\s*(?:from|import)\s+([A-Za-z_]\w*)', f.read(), re.M):
-                imported.add(match.group(1))
+            tree = ast.parse(f.read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split('.')[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                imported.add(node.module.split('.')[0])
+    # Queue: Python 2's name of queue, in a try/except fallback.
     third_party = set(name for name in imported if name not in sys.stdlib_module_names
-                      and name not in ('ansible', 'ansible_collections', '__future__'))
+                      and name not in ('ansible', 'ansible_collections', '__future__', 'Queue'))
     assert third_party <= set(THIRD_PARTY), (
         'plugins/ import %s: add its distribution to meta/ee-requirements.txt (and THIRD_PARTY here)'
         % sorted(third_party - set(THIRD_PARTY)))
