@@ -175,3 +175,156 @@ def test_slow_backend_is_p2(demo_vars, tmp_path):
     assert result['severity']['level'] == 'P2'
     assert result['severity']['reason'] == 'slow responses: p99 %.0f ms over 2000 ms' % latency['p99_ms']
     assert result['rollback']['indicated'] is False
+
+
+def _notified(hook, incident_id, level, timeline):
+    """The generic webhook got the start, findings and end messages of the run,
+    the last two with the severity, and the timeline says each was delivered."""
+    assert [b['phase'] for b in hook.bodies] == ['start', 'findings', 'end'], hook.bodies
+    assert all(b['incident_id'] == incident_id for b in hook.bodies)
+    assert [b['severity'] for b in hook.bodies[1:]] == [level, level]
+    sent = dict((e['step'], e['detail']) for e in timeline if e['step'].startswith('notify'))
+    for phase in ('start', 'findings', 'end'):
+        assert sent['notify ' + phase].startswith('oncall (webhook): delivered (HTTP 200'), sent
+    assert [e['time'] for e in timeline] == sorted(e['time'] for e in timeline)
+
+
+def _receivers(hook):
+    return [dict(name='oncall', kind='webhook', url=hook.url)]
+
+
+def test_redis_stopped_is_p1_notified_and_in_the_timeline(demo_vars, tmp_path):
+    from tests.unit.plugins.module_utils.incident.receivers import Receiver
+    incidents = str(tmp_path / 'incidents')
+    with Receiver() as hook:
+        compose('stop', 'redis')
+        try:
+            run = run_playbook('incident.yml', tmp_path=tmp_path, extra=dict(
+                demo_vars, incident_dir=incidents, incident_id='redis-1', incident_latency_requests=3,
+                incident_probes=['health', 'services', 'redis', 'deploys'], incident_notify_receivers=_receivers(hook)))
+        finally:
+            compose('start', 'redis')
+    assert run.rc != 0 and 'redis-1: P1 (respond within 15 min)' in run.output, run.output
+    result = run.result('incident_evidence')
+    reasons = result['severity']['reasons']['P1']
+    assert any(r.startswith('Redis unreachable: unable to connect to redis at 127.0.0.1:16379') for r in reasons), reasons
+    assert any(r.startswith('redis is down: quickbite-redis-1 is exited') for r in reasons), reasons
+    assert result['evidence']['redis']['data'] == {'reachable': False}
+    assert 'no rollback: incident_rollback is false' in run.output
+    path, report, timeline = _record(incidents, 'redis-1')
+    assert report['evidence']['redis']['status'] == 'failed'
+    assert 'Redis unreachable' in open(os.path.join(path, 'report.md')).read()
+    _notified(hook, 'redis-1', 'P1', timeline)
+    assert any(e['step'] == 'probe redis' and e['detail'].startswith('failed in ') for e in timeline)
+    health = run_playbook('healthcheck.yml', extra=dict(demo_vars, healthcheck_timeout=90), tmp_path=tmp_path)
+    assert health.rc == 0, health.output
+
+
+def _inspect(container):
+    return json.loads(subprocess.run(['docker', 'inspect', container], check=True, capture_output=True,
+                                     text=True).stdout)[0]
+
+
+def _wait(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, '%s: not within %s s' % (what, timeout)
+        time.sleep(0.1)
+
+
+def test_backend_oom_killed_for_real_is_named_and_p2(demo_vars, tmp_path):
+    """This engine (Docker 20.10, cgroup v1 memory controller) enforces --memory:
+    the backend, limited to 96 MiB, leaks 256 MiB (the stand-in's alloc_mb switch),
+    the kernel OOM-kills it, Docker records State.OOMKilled and restarts it."""
+    from tests.unit.plugins.module_utils.incident.receivers import Receiver
+    incidents = str(tmp_path / 'incidents')
+    backend = _container('backend')
+    subprocess.run(['docker', 'update', '--memory', '96m', '--memory-swap', '96m', backend], check=True,
+                   capture_output=True)
+    try:
+        _faults({'alloc_mb': 256})
+        _wait(lambda: _inspect(backend)['State']['OOMKilled'], 30, 'the backend OOM-killed')
+        _wait(lambda: _inspect(backend)['State'].get('Health', {}).get('Status') == 'healthy', 60,
+              'the backend restarted and healthy')
+        state = _inspect(backend)
+        assert state['RestartCount'] >= 1 and state['HostConfig']['Memory'] == 96 << 20
+        with Receiver() as hook:
+            run = run_playbook('incident.yml', tmp_path=tmp_path, extra=dict(
+                demo_vars, incident_dir=incidents, incident_id='oom-1', incident_fail=False,
+                incident_probes=['health', 'services', 'logs', 'deploys'], incident_notify_receivers=_receivers(hook)))
+    finally:
+        # A new container: no memory limit, no OOMKilled record.
+        compose('up', '-d', '--wait', '--no-deps', '--force-recreate', 'backend')
+    assert run.rc == 0, run.output
+    result = run.result('incident_evidence')
+    replica = [s for s in result['evidence']['services']['data']['services'] if s['name'] == 'backend'][0]['replicas'][0]
+    assert replica['oom_killed'] is True and replica['restart_count'] >= 1 and replica['state'] == 'running'
+    assert 'OOMKilled: quickbite-backend-1' in result['evidence']['services']['summary']
+    assert result['severity']['level'] == 'P2', result['severity']
+    assert 'backend was OOMKilled (quickbite-backend-1); raise its memory limit' in result['severity']['reasons']['P2']
+    path, report, timeline = _record(incidents, 'oom-1')
+    assert 'OOMKilled' in open(os.path.join(path, 'report.md')).read()
+    assert 'backend was OOMKilled' in open(os.path.join(path, 'postmortem.md')).read()
+    _notified(hook, 'oom-1', 'P2', timeline)
+    assert 'backend was OOMKilled' in hook.bodies[1]['reason']
+    assert not _inspect(_container('backend'))['State']['OOMKilled']
+
+
+BROKEN = 'quickbite/backend:1.2-broken'
+# 1.1 whose start fails as a Spring Boot application's does: it exits 1 at once, every time.
+BROKEN_DOCKERFILE = '''FROM quickbite/backend:1.1
+ENTRYPOINT ["/usr/bin/tini", "--", "python3", "-c", "import sys, time; print(time.strftime('%Y-%m-%dT%H:%M:%S.000Z', \
+time.gmtime()) + ' ERROR 1 --- [main] o.s.boot.SpringApplication : Application run failed: \
+BeanCreationException: paymentGateway'); sys.exit(1)"]
+'''
+
+
+@pytest.fixture
+def broken_deploy(stack, demo_vars, tmp_path):
+    """A new backend image that never becomes healthy; afterwards the backend is
+    back on the compose file's image, unpinned, and the image is gone."""
+    from test_service_ops_compose import _set_env
+    subprocess.run(['docker', 'build', '-q', '-t', BROKEN, '-'], input=BROKEN_DOCKERFILE, text=True, check=True,
+                   capture_output=True, env=dict(os.environ, DOCKER_BUILDKIT='0'))
+    _set_env(stack, 'BACKEND_TAG', BROKEN.split(':')[1])
+    try:
+        yield
+    finally:
+        _set_env(stack, 'BACKEND_TAG', None)
+        run_playbook('rollback.yml', extra=dict(demo_vars, rollback_unpin=True), tmp_path=tmp_path)
+        restored = run_playbook('restart.yml', extra=dict(demo_vars, restart_mode='recreate'), tmp_path=tmp_path)
+        subprocess.run(['docker', 'rmi', BROKEN], check=False, capture_output=True)
+    assert restored.rc == 0, restored.output
+
+
+def test_a_bad_deploy_is_rolled_back_when_asked_and_the_stack_is_healthy_after(demo_vars, tmp_path, broken_deploy):
+    from tests.unit.plugins.module_utils.incident.receivers import Receiver
+    incidents = str(tmp_path / 'incidents')
+    # The deploy, through the collection's restart (which records the image it replaces): never healthy.
+    deploy = run_playbook('restart.yml', extra=dict(demo_vars, restart_wait_timeout=5), tmp_path=tmp_path)
+    assert deploy.rc != 0 and 'backend did not become ready within 5 s' in deploy.output, deploy.output
+    with Receiver() as hook:
+        run = run_playbook('incident.yml', tmp_path=tmp_path, extra=dict(
+            demo_vars, incident_dir=incidents, incident_id='deploy-1', incident_rollback=True, incident_fail=False,
+            incident_latency_requests=3, incident_notify_receivers=_receivers(hook)))
+    assert run.rc == 0, run.output
+    result = run.result('incident_evidence')
+    assert result['severity']['level'] == 'P1', result['severity']
+    assert any(r.startswith('backend ') for r in result['severity']['reasons']['P1'])
+    deployed = result['evidence']['deploys']['data']['services']['backend']
+    assert deployed['image'] == BROKEN and deployed['rollback_candidate']['label'].startswith('quickbite/backend:1.0')
+    errors = [e['message'] for e in result['evidence']['logs']['data']['errors'] if e['service'] == 'backend']
+    assert any('Application run failed: BeanCreationException: paymentGateway' in m for m in errors), errors
+    assert result['rollback']['indicated'] is True and result['rollback']['service'] == 'backend'
+    assert run.result('rollback')['msg'].startswith('rolled back backend: %s' % BROKEN)
+    # Healthy after: the rollback's own verification, then an independent look.
+    assert run.result('healthcheck')['status'] == 'UP'
+    assert _inspect(_container('backend'))['Config']['Image'] == 'quickbite/backend:1.0'
+    health = run_playbook('healthcheck.yml', extra=demo_vars, tmp_path=tmp_path)
+    assert health.rc == 0, health.output
+    path, report, timeline = _record(incidents, 'deploy-1')
+    assert [e['detail'] for e in timeline if e['step'] == 'rollback'] == [
+        'rolled back backend to %s' % result['rollback']['target']]
+    _notified(hook, 'deploy-1', 'P1', timeline)
+    assert 'action: rolled back backend to quickbite/backend:1.0' in '\n'.join(hook.bodies[2]['lines'])
+    assert 'rolled back backend to quickbite/backend:1.0' in open(os.path.join(path, 'postmortem.md')).read()

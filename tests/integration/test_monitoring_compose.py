@@ -5,13 +5,20 @@ the demo backend and node_exporter, with intervals and `for:` shortened by
 the role's variables. Slow backend -> High Latency, webhook errors ->
 Webhook Errors, a filled small tmpfs -> Disk Usage, all three reaching a
 webhook receiver through Alertmanager and listed by alerts.yml; restored ->
-resolved. Backend stopped -> Backend Down with its runbook_url; started
-again -> resolved. The backend is stopped under the stack lock (`stack`
-fixture) and restarted before the test ends."""
+resolved. Failing payments -> Payment Failure Rate and dropped WebSocket
+sessions -> WebSocket Disconnects, in one run; removed -> resolved. The
+backend OOM-killed for real (a 96 MiB limit, a 256 MiB leak) -> OOM Killed
+from the Engine's oom event (monitoring_bed.OomEvents publishes cAdvisor's
+container_oom_events_total); resolved once the window has passed. Backend
+stopped -> Backend Down with its runbook_url; started again -> resolved. The
+backend is stopped under the stack lock (`stack` fixture) and restarted (or
+recreated) before the test ends. A Prometheus started without
+--web.enable-lifecycle is reloaded by SIGHUP (no stack)."""
 import hashlib
 import hmac
 import json
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -21,7 +28,7 @@ import urllib.request
 import pytest
 
 from conftest import compose, run_playbook
-from monitoring_bed import Bed, wait_until
+from monitoring_bed import Bed, Prometheus, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -59,6 +66,9 @@ def _vars(stack, bed, disk):
             'high_latency': {'for': FOR, 'threshold_seconds': 0.25, 'window': '5s'},
             'webhook_errors': {'for': FOR, 'threshold_per_minute': 30, 'window': '5s'},
             'disk_usage': {'for': FOR, 'threshold_ratio': 0.5, 'mountpoint': disk},
+            'payment_failure_rate': {'for': FOR, 'window': '5s'},
+            'websocket_disconnects': {'for': FOR, 'window': '8s', 'min_sessions': 3},
+            'oom_killed': {'window': '10s'},
         },
         'monitoring_alertmanager_file': bed.alertmanager_file,
         'monitoring_alertmanager_url': bed.alertmanager_url,
@@ -197,3 +207,116 @@ def test_backend_down_reaches_the_webhook_with_its_runbook_then_resolves(stack, 
     assert alert['annotations']['playbook'] == 'playbooks/restart.yml'
     wait_until(lambda: _backend_healthy(stack), 60, 'the backend healthy again')
     bed.receiver.wait('QuickBiteBackendDown', 'resolved', timeout=30, since=at)
+
+
+def _installed(stack, bed, disk, tmp_path):
+    """The rules and routing of _vars, installed by the first test of the module or here."""
+    if not os.path.exists(bed.rules_file):
+        run = run_playbook('monitoring.yml', extra=_vars(stack, bed, disk), tmp_path=tmp_path)
+        assert run.rc == 0, run.output
+
+
+def _ws_open(stack):
+    sock = socket.create_connection(('127.0.0.1', int(stack['env']['SERVER_PORT'])), timeout=5)
+    sock.sendall(b'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+                 b'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+    assert b' 101 ' in sock.recv(1024).split(b'\r\n')[0]
+    return sock
+
+
+def _value(bed, expr):
+    found = bed.query(expr)
+    return found[0][1] if found else None
+
+
+def test_failing_payments_and_dropped_websockets_fire_then_resolve(stack, bed, disk, tmp_path):
+    _installed(stack, bed, disk, tmp_path)
+    started = time.monotonic()
+    sockets = [_ws_open(stack) for _index in range(4)]
+    try:
+        # 4 sessions seen for the whole window (8 s): a drop below half of that is the alert.
+        wait_until(lambda: (_value(bed, 'sum(quickbite_websocket_sessions_active offset 8s)') or 0) >= 4, 30,
+                   '4 WebSocket sessions in Prometheus for 8 s')
+        with Traffic(stack):
+            _faults(stack, fail_payments=True, drop_websockets=True)
+            payments = bed.receiver.wait('QuickBitePaymentFailureRate', 'firing', timeout=40, since=started)[1]
+            sessions = bed.receiver.wait('QuickBiteWebSocketDisconnects', 'firing', timeout=40, since=started)[1]
+            removed = time.monotonic()
+            _faults(stack, fail_payments=False, drop_websockets=False)
+            bed.receiver.wait('QuickBitePaymentFailureRate', 'resolved', timeout=40, since=removed)
+            bed.receiver.wait('QuickBiteWebSocketDisconnects', 'resolved', timeout=40, since=removed)
+    finally:
+        _faults(stack, fail_payments=False, drop_websockets=False)
+        for sock in sockets:
+            sock.close()
+    assert payments['labels']['severity'] == 'P2'
+    assert payments['annotations']['runbook_url'].endswith('#monitoring-alerts')
+    assert payments['annotations']['playbook'] == 'playbooks/logs.yml'
+    assert sessions['labels']['severity'] == 'P3'
+    assert sessions['annotations']['runbook_url'].endswith('#websocket-connections-timing-out')
+    # What the backend published meanwhile: failed payments counted, the sessions gone.
+    assert _value(bed, 'sum(quickbite_payments_total{outcome="failure"})') > 0
+    assert _value(bed, 'sum(quickbite_websocket_sessions_active)') == 0
+
+
+def test_a_real_oom_kill_fires_oom_killed_then_resolves(stack, bed, disk, tmp_path):
+    """Docker 20.10 on cgroup v1 enforces --memory here: the backend, limited to
+    96 MiB, leaks 256 MiB (the stand-in's alloc_mb switch) and the kernel kills
+    it; the Engine's oom event becomes container_oom_events_total."""
+    _installed(stack, bed, disk, tmp_path)
+    backend = compose('ps', '-q', 'backend').stdout.split()[0]
+    name = json.loads(subprocess.run(['docker', 'inspect', backend], check=True, capture_output=True,
+                                     text=True).stdout)[0]['Name'].lstrip('/')
+    selector = 'container_oom_events_total{name="%s"}' % name
+    before = wait_until(lambda: [_value(bed, selector)], 30, '%s scraped' % selector)[0]
+    started = time.monotonic()
+    subprocess.run(['docker', 'update', '--memory', '96m', '--memory-swap', '96m', backend], check=True,
+                   capture_output=True)
+    try:
+        _faults(stack, alloc_mb=256)
+        at, alert = bed.receiver.wait('QuickBiteOOMKilled', 'firing', timeout=40, since=started)
+    finally:
+        # A new container: no memory limit, healthy.
+        compose('up', '-d', '--wait', '--no-deps', '--force-recreate', 'backend')
+    print('backend OOM-killed -> OOM Killed at the webhook receiver: %.1f s' % (at - started))
+    assert alert['labels']['name'] == name and alert['labels']['severity'] == 'P2'
+    assert alert['annotations']['runbook_url'].endswith('#scaling')
+    assert alert['annotations']['playbook'] == 'playbooks/scale.yml'
+    assert _value(bed, selector) == before + 1
+    bed.receiver.wait('QuickBiteOOMKilled', 'resolved', timeout=40, since=at)
+
+
+def test_a_prometheus_without_the_lifecycle_api_is_reloaded_by_sighup(tmp_path):
+    """No stack: a Prometheus of its own, started as a packaged one is (no
+    --web.enable-lifecycle, a pid file). The HTTP reload is refused with the
+    way forward; SIGHUP reloads it, then nothing is signalled again."""
+    server = Prometheus(str(tmp_path / 'prometheus'))
+    try:
+        inventory = tmp_path / 'hosts.yml'
+        inventory.write_text(json.dumps({'quickbite': {'hosts': {'monitoring-1': {
+            'ansible_connection': 'local', 'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+            'quickbite_platform': 'compose', 'quickbite_compose_project_dir': str(tmp_path)}}}}))
+        extra = {'monitoring_rules_file': os.path.join(server.rules_dir, 'quickbite.rules.yml'),
+                 'monitoring_prometheus_url': server.url}
+        refused = run_playbook('monitoring.yml', inventory=str(inventory), extra=extra, tmp_path=tmp_path)
+        assert refused.rc != 0 and 'start the server with --web.enable-lifecycle' in refused.output, refused.output
+        assert server.alerts_loaded() == []
+
+        before = server.runtimeinfo()['lastConfigTime']
+        extra.update(monitoring_prometheus_reload='sighup', monitoring_prometheus_pid_file=server.pid_file)
+        run = run_playbook('monitoring.yml', inventory=str(inventory), extra=extra, tmp_path=tmp_path)
+        assert run.rc == 0, run.output
+        result = _results(run)['Install the alerting rules']
+        # The file was written by the refused run; the server did not hold it, so it is reloaded now.
+        assert result['reload'] == 'sighup' and result['reloaded'] is True
+        assert len(server.alerts_loaded()) == 7 and 'QuickBiteOOMKilled' in server.alerts_loaded()
+        info = server.runtimeinfo()
+        assert info['lastConfigTime'] != before and info['reloadConfigSuccess'] is True
+
+        again = run_playbook('monitoring.yml', inventory=str(inventory), extra=extra, tmp_path=tmp_path)
+        assert again.rc == 0, again.output
+        assert _results(again)['Install the alerting rules']['changed'] is False
+        assert _results(again)['Install the alerting rules']['reloaded'] is False
+        assert server.runtimeinfo()['lastConfigTime'] == info['lastConfigTime']
+    finally:
+        server.stop()
