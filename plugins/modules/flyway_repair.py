@@ -204,9 +204,9 @@ def repair(module):
     history = None
     if module.params['access'] == 'exec':
         client = make_client(module, lazy, target)
-        history = ExecTable(client.spawn, target.port, client.exec_timeout, where='database %s in service %s of %s '
-                            '(psql as postgres over the local socket)' % (target.dbname, module.params['db_service'],
-                                                                         adapter.describe()))
+        where = 'database %s in service %s of %s (psql as postgres over the local socket)' % (
+            target.dbname, module.params['db_service'], adapter.describe())
+        history = ExecTable(client.spawn, target.port, client.exec_timeout, where=where)
     # Only a repair changes something (the report reads).
     with target_lock(adapter, 'repair flyway_schema_history', module.check_mode or module.params['state'] != 'repair'):
         result = flyway.run(target, adapter, module.params, module.check_mode, history=history)

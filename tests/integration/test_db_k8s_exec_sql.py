@@ -133,7 +133,7 @@ def test_rotation_and_rollback_through_pod_exec(k8s, db, tmp_path):
                        extra=_vars(k8s, pg, tmp_path, rotate_db_password_wait_timeout=15))
     assert run.rc != 0 and 'rotation of DB_PASSWORD rolled back' in run.output, run.output[-3000:]
     assert _secret(k8s)['DB_PASSWORD'] == new and _login(pg, new)
-    tried = [line for line in (tmp_path / 'rotation.log').read_text().splitlines()]
+    tried = (tmp_path / 'rotation.log').read_text().splitlines()
     assert [json.loads(line)['outcome'] for line in tried] == ['rotated', 'rolled back']
     assert len([e for e in k8s.emulator.exec_log if e[2][0] == 'psql']) >= 3  # set, put back, login tests
     assert _leaks(k8s, pg, OLD, new) == []
