@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .PHONY: demo test bootstrap venv docker images stack-up stack-down stack-reset \
-        lint sanity unit integration molecule build install-built clean benchmarks
+        lint sanity unit integration molecule build install-built clean benchmarks ee
 
 demo: bootstrap venv docker stack-up
 	$(BIN)/ansible-playbook playbooks/healthcheck.yml -i inventory/demo
@@ -79,6 +79,10 @@ build: venv
 
 install-built: build
 	$(BIN)/ansible-galaxy collection install --force -p build/collections build/quickbite-ops-*.tar.gz
+
+# The AWX execution environment image (not part of make test: 2-3 minutes; docs/execution-environment.md).
+ee: venv docker
+	bash scripts/ee-build.sh image
 
 benchmarks: venv docker stack-up
 	for b in benchmarks/*/run; do $$b; done
