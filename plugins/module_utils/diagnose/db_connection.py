@@ -186,6 +186,12 @@ def _tcp_connect(adapter, settings, found):
     if code in NOT_FOUND:
         return skipped(SECTION, 'neither python3 nor bash runs inside %s to test a TCP connect (%s)' % (
             settings.backend_service, said), evidence)
+    # The connect reports its own failure (python3 on stdout, bash naming /dev/tcp): anything else
+    # is the exec that failed (refused by the API server, killed), not the connection.
+    ran = bool(out.strip()) if program == 'python3' else ('/dev/tcp' in err or 'connected' in out)
+    if code not in (0, 1, None) or (code == 1 and not ran):
+        return skipped(SECTION, 'the TCP connect inside %s could not run (exit code %s): %s' % (
+            settings.backend_service, code, said), evidence)
     if code == 0:
         return ok(SECTION, 'TCP connect from inside %s to %s: %s' % (settings.backend_service, target, said), evidence)
     if code is None:
