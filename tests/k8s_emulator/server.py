@@ -570,7 +570,9 @@ def _load_objects(path):
         data = [d for d in yaml.safe_load_all(text) if d]
         if len(data) == 1 and isinstance(data[0], list):
             data = data[0]
-    return data if isinstance(data, list) else [data]
+    data = data if isinstance(data, list) else [data]
+    # A v1 List (deploy/k8s-rbac.yml) holds its objects in items.
+    return [item for doc in data for item in (doc.get('items') or [] if doc.get('kind') == 'List' else [doc])]
 
 
 def main(argv=None):
@@ -601,7 +603,11 @@ def main(argv=None):
     serve.add_argument('--service-account', action='append', default=[], metavar='NAME=TOKEN',
                        help='a bearer token for ServiceAccount NAME (repeatable)')
     serve.add_argument('--rbac', metavar='FILE', default=None,
-                       help='enforce RBAC; FILE (JSON or YAML list) holds Role/RoleBinding/ClusterRole objects')
+                       help='enforce RBAC; FILE (JSON or YAML list, or a v1 List such as deploy/k8s-rbac.yml) holds '
+                            'Role/RoleBinding/ClusterRole objects (ServiceAccounts in it are left to --service-account)')
+    serve.add_argument('--kubeconfig-token', default=None, metavar='TOKEN',
+                       help='the token the --kubeconfig file carries (default: the admin token), e.g. a '
+                            '--service-account token bound by --rbac')
     serve.add_argument('--exec-backend', action='append', default=[], metavar='TARGET=JSON_ARGV',
                        help='pod exec in TARGET (pod, Deployment or app label) runs this argv prefix plus the '
                             'command on this host, e.g. postgres=\'["docker","exec","-i","pg"]\' (repeatable)')
@@ -611,7 +617,7 @@ def main(argv=None):
     if args.host not in ('127.0.0.1', 'localhost', '::1') and not args.host.startswith('127.'):
         parser.error('the emulator only binds to loopback addresses')
     tls = tlsutil.make_certificates(args.tls_dir) if args.tls_dir else None
-    rbac_objects = _load_objects(args.rbac) if args.rbac else ()
+    rbac_objects = [o for o in _load_objects(args.rbac) if o.get('kind') != 'ServiceAccount'] if args.rbac else ()
     thread = EmulatorThread(host=args.host, port=args.port, tls=tls, secrets=secrets, namespace=args.namespace,
                             pod_start_delay=args.pod_start_delay, tick=args.tick,
                             crash_interval=args.crash_interval, pod_terminate_delay=args.pod_terminate_delay,
@@ -625,7 +631,7 @@ def main(argv=None):
     thread.start()
     try:
         if args.kubeconfig:
-            thread.write_kubeconfig(args.kubeconfig, args.context, args.namespace)
+            thread.write_kubeconfig(args.kubeconfig, args.context, args.namespace, token=args.kubeconfig_token)
         print('k8s-emulator listening on %s%s' % (
             thread.url, ' (kubeconfig %s)' % args.kubeconfig if args.kubeconfig else ''), flush=True)
         while not stop.wait(0.5):
