@@ -14,11 +14,18 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_antsibull_changelog_lint_is_clean():
-    tool = os.path.join(os.path.dirname(sys.executable), 'antsibull-changelog')
+    # The project's venv has it (requirements.txt); the version matrix's venvs do not.
+    candidates = [os.path.join(os.path.dirname(sys.executable), 'antsibull-changelog'),
+                  os.path.join(ROOT, '.venv', 'bin', 'antsibull-changelog')]
+    tool = next((path for path in candidates if os.path.exists(path)), None)
+    if tool is None:
+        pytest.skip('antsibull-changelog is not installed (requirements.txt)')
     proc = subprocess.run([tool, 'lint'], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
     assert os.listdir(os.path.join(ROOT, 'changelogs', 'fragments'))
