@@ -60,8 +60,9 @@ def cluster(tmp_path_factory, pg):
 
 
 @pytest.fixture
-def db(pg):
-    """The role's password and the history table as each test starts."""
+def db(pg, cluster):
+    """The role's password, the history table and a backend that takes any password, as each test starts."""
+    cluster.backend.refuse_new = False
     pg.psql("ALTER ROLE quickbite PASSWORD '%s'" % OLD)
     pg.psql('DROP TABLE IF EXISTS flyway_schema_history; ' + HISTORY, db='quickbite')
     for name in pg.psql("SELECT tablename FROM pg_tables WHERE tablename LIKE 'flyway\\_schema\\_history\\_backup%'",
