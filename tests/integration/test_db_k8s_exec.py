@@ -17,7 +17,7 @@ import pytest
 from conftest import STACK_DIR, run_playbook
 from dbtools import databases, digest, drop_db, psql
 from k8s_emulator import EmulatorThread
-from k8s_defaults import TERMINATE_DELAY
+from k8s_defaults import emulator
 from test_rotate_k8s import SEED, PodsBackend
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage
@@ -37,11 +37,9 @@ def _adapter(cluster):
 
 
 @pytest.fixture
-def local_pod(tmp_path):
-    """The postgres pod's exec runs on this host."""
-    with EmulatorThread(pod_start_delay=0.1, pod_terminate_delay=TERMINATE_DELAY,
-                        exec_backends={'postgres': []}) as cluster:
-        cluster.kubeconfig = cluster.write_kubeconfig(tmp_path / 'kubeconfig')
+def local_pod(tmp_path_factory):
+    """The postgres pod's exec runs on this host; the adapter has the Role's token."""
+    with emulator(tmp_path_factory, pod_start_delay=0.1, exec_backends={'postgres': []}) as cluster:
         yield cluster
 
 
@@ -105,12 +103,11 @@ def test_an_api_server_without_v5_is_refused_before_anything_runs(tmp_path):
 
 
 @pytest.fixture
-def k8s_exec(tmp_path, stack):
+def k8s_exec(tmp_path_factory, stack):
     seed = dict(SEED, DB_PASSWORD=stack['env']['DB_PASSWORD'], POSTGRES_PASSWORD=stack['env']['POSTGRES_PASSWORD'],
                 DB_USER=stack['env']['DB_USER'], DB_NAME=stack['env']['DB_NAME'])
-    with EmulatorThread(secrets=seed, pod_start_delay=0.1, pod_terminate_delay=TERMINATE_DELAY,
-                        exec_backends={'postgres': COMPOSE_EXEC}) as cluster:
-        cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
+    with emulator(tmp_path_factory, secrets=seed, pod_start_delay=0.1,
+                  exec_backends={'postgres': COMPOSE_EXEC}) as cluster:  # the playbooks run with the Role's token
         cluster.backend = PodsBackend(cluster.emulator)
         yield cluster
         cluster.backend.close()

@@ -15,8 +15,7 @@ import pytest
 from psycopg2 import sql
 
 from conftest import run_playbook
-from k8s_emulator import EmulatorThread
-from k8s_defaults import TERMINATE_DELAY
+from k8s_defaults import emulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -112,16 +111,14 @@ class FlywayPods(object):
 
 
 @pytest.fixture
-def k8s(stack, tmp_path):
+def k8s(stack, tmp_path_factory):
     _admin(stack, 'DROP DATABASE IF EXISTS %s WITH (FORCE)' % SCRATCH,
            'CREATE DATABASE %s OWNER %s' % (SCRATCH, stack['env']['DB_USER']))
     _query(stack, HISTORY_DDL)
     seed = dict(JWT_SECRET='a' * 64, REDIS_PASSWORD='redis-seed', PAYMENT_WEBHOOK_SECRET='webhook-seed',
                 DB_PASSWORD=stack['env']['DB_PASSWORD'], DB_USER=stack['env']['DB_USER'], DB_NAME=SCRATCH)
     try:
-        with EmulatorThread(secrets=seed, pod_start_delay=0.1, crash_interval=0.3,
-                            pod_terminate_delay=TERMINATE_DELAY) as cluster:
-            cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
+        with emulator(tmp_path_factory, secrets=seed, pod_start_delay=0.1, crash_interval=0.3) as cluster:
             cluster.pods = FlywayPods(cluster.emulator, stack)
             yield cluster
             cluster.pods.close()

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from conftest import STACK_DIR, run_playbook
-from k8s_emulator import EmulatorThread
+from k8s_defaults import emulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -20,9 +20,8 @@ COMPOSE = ['docker', 'compose', '-p', 'quickbite', '-f', os.path.join(STACK_DIR,
 def cluster(tmp_path_factory, stack):
     secrets = dict((k, stack['env'][k]) for k in ('DB_PASSWORD', 'REDIS_PASSWORD'))
     backends = {'postgres': COMPOSE + ['--user', 'postgres', 'postgres'], 'redis': COMPOSE + ['redis']}
-    with EmulatorThread(secrets=secrets, pod_start_delay=0.1, exec_backends=backends) as k8s:
-        k8s.kubeconfig = str(k8s.write_kubeconfig(tmp_path_factory.mktemp('k8s') / 'kubeconfig'))
-        yield k8s
+    with emulator(tmp_path_factory, secrets=secrets, pod_start_delay=0.1, exec_backends=backends) as k8s:
+        yield k8s  # the playbooks run with the Role's token
 
 
 def _vars(k8s, **extra):
