@@ -9,7 +9,7 @@ import pytest
 from kubernetes import client as k8s_client
 
 from conftest import run_playbook
-from k8s_emulator import EmulatorThread
+from k8s_defaults import emulator
 
 from ansible_collections.quickbite.ops.plugins.module_utils.monitoring import alertmanager, rules
 
@@ -19,9 +19,8 @@ OVERRIDES = {'backend_down': {'for': '1m'}, 'high_latency': {'threshold_seconds'
 
 
 @pytest.fixture
-def k8s(tmp_path):
-    with EmulatorThread() as cluster:
-        cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
+def k8s(tmp_path_factory):
+    with emulator(tmp_path_factory) as cluster:  # the playbooks run with the Role's token
         yield cluster
 
 
