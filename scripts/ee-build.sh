@@ -63,20 +63,24 @@ context() {
 }
 
 base() {
-  if docker image inspect "$base_image" >/dev/null 2>&1; then
+  # Made again when the package list changes (a label on the image records it).
+  if [ "$(docker image inspect -f '{{index .Config.Labels "quickbite.packages"}}' "$base_image" 2>/dev/null)" \
+       = "$base_packages" ]; then
     log "$base_image present"
     return 0
   fi
   if [ ! -s "$base_tar" ] || [ "$(cat "$base_tar.packages" 2>/dev/null)" != "$base_packages" ]; then
     mkdir -p "$(dirname "$base_tar")"
     log "mmdebstrap bookworm -> $base_tar (a minute or two)"
-    mmdebstrap --quiet --variant=minbase --include="$base_packages" bookworm "$base_tar.partial" >&2
-    mv -f "$base_tar.partial" "$base_tar"
+    # mmdebstrap picks the output format from the name: the partial file ends in .tar too.
+    mmdebstrap --quiet --variant=minbase --include="$base_packages" bookworm "${base_tar%.tar}.partial.tar" >&2
+    mv -f "${base_tar%.tar}.partial.tar" "$base_tar"
     echo "$base_packages" >"$base_tar.packages"
   fi
   log "docker import $base_tar $base_image"
   docker import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'ENV LANG=C.UTF-8' --change 'CMD ["/bin/bash"]' "$base_tar" "$base_image" >/dev/null
+    --change 'ENV LANG=C.UTF-8' --change 'CMD ["/bin/bash"]' --change "LABEL quickbite.packages=$base_packages" \
+    "$base_tar" "$base_image" >/dev/null
 }
 
 context
