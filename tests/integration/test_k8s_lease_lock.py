@@ -14,7 +14,7 @@ pytest.importorskip('kubernetes')
 
 from ansible_collections.quickbite.ops.plugins.module_utils.platform import _locks  # noqa: E402
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_client import K8sClient  # noqa: E402
-from k8s_emulator import EmulatorThread  # noqa: E402
+from k8s_defaults import emulator as role_emulator  # noqa: E402
 
 pytestmark = [pytest.mark.k8s]
 
@@ -23,8 +23,7 @@ NS = 'quickbite'
 
 @pytest.fixture(scope='module')
 def emulator(tmp_path_factory):
-    with EmulatorThread(pod_start_delay=0.05) as k:
-        k.kubeconfig = str(k.write_kubeconfig(tmp_path_factory.mktemp('kube') / 'config'))
+    with role_emulator(tmp_path_factory, pod_start_delay=0.05) as k:  # the locks take the Role's token
         yield k
 
 
@@ -32,6 +31,12 @@ def emulator(tmp_path_factory):
 def client(emulator):
     emulator.emulator.reset()
     return K8sClient(emulator.kubeconfig, None, NS)
+
+
+@pytest.fixture
+def admin(emulator):
+    """For what the Role does not grant (listing Leases) and for planting another run's."""
+    return K8sClient(emulator.admin_kubeconfig, None, NS)
 
 
 def _lease(client):
@@ -46,17 +51,17 @@ def _plant(client, holder, renewed, duration=60, identity='other/7/abc'):
     return client.coordination.create_namespaced_lease(NS, body)
 
 
-def test_one_holder_named_reentrant_and_released(client):
+def test_one_holder_named_reentrant_and_released(client, admin):
     with _locks.LeaseLock(client, NS, 'rotate JWT_SECRET', 60) as lock:
         with _locks.LeaseLock(client, NS, 'restart backend', 60):  # re-entrant
             lease = _lease(client)
             assert lease.spec.holder_identity == lock.identity and lease.spec.lease_duration_seconds == 60
             assert _locks.lease_holder(lease)['procedure'] == 'rotate JWT_SECRET'
-    assert client.coordination.list_namespaced_lease(NS).items == []
+    assert admin.coordination.list_namespaced_lease(NS).items == []
 
 
-def test_a_live_holder_refuses_a_second_run_and_an_expired_one_is_taken_over(client):
-    _plant(client, dict(procedure='scale backend', pid='7', host='other', since='x'), time.time())
+def test_a_live_holder_refuses_a_second_run_and_an_expired_one_is_taken_over(client, admin):
+    _plant(admin, dict(procedure='scale backend', pid='7', host='other', since='x'), time.time())
     with pytest.raises(_locks.LockedError) as info:
         with _locks.LeaseLock(client, NS, 'restore database quickbite'):
             pass
@@ -65,12 +70,12 @@ def test_a_live_holder_refuses_a_second_run_and_an_expired_one_is_taken_over(cli
     assert _lease(client).spec.holder_identity == 'other/7/abc'
     # Expired (a killed holder stopped renewing): taken over, one more transition.
     client.coordination.delete_namespaced_lease(_locks.LEASE_LOCK, NS)
-    _plant(client, dict(procedure='scale backend', pid='7', host='other'), time.time() - 61)
+    _plant(admin, dict(procedure='scale backend', pid='7', host='other'), time.time() - 61)
     with _locks.LeaseLock(client, NS, 'restore database quickbite') as lock:
         lease = _lease(client)
         assert lease.spec.holder_identity == lock.identity and lease.spec.lease_transitions == 1
         assert _locks.lease_holder(lease)['procedure'] == 'restore database quickbite'
-    assert client.coordination.list_namespaced_lease(NS).items == []
+    assert admin.coordination.list_namespaced_lease(NS).items == []
 
 
 def test_renewed_while_held(client):
@@ -87,9 +92,9 @@ def test_renewed_while_held(client):
 
 
 @pytest.mark.parametrize('planted', [False, True], ids=['free', 'expired'])
-def test_two_takers_one_wins(emulator, client, planted):
+def test_two_takers_one_wins(emulator, client, planted, admin):
     if planted:
-        _plant(client, dict(procedure='crashed run'), time.time() - 120)
+        _plant(admin, dict(procedure='crashed run'), time.time() - 120)
     clients = [K8sClient(emulator.kubeconfig, None, NS), K8sClient(emulator.kubeconfig, None, NS)]
     locks = [_locks.LeaseLock(c, NS, 'run %d' % i) for i, c in enumerate(clients)]
     barrier, results = threading.Barrier(2), {}
@@ -113,7 +118,7 @@ def test_two_takers_one_wins(emulator, client, planted):
     assert 'another run holds lock quickbite-ops-lock in namespace quickbite: run %d' % winners[0] in loser
     assert _lease(client).spec.holder_identity == locks[winners[0]].identity
     locks[winners[0]].release()
-    assert client.coordination.list_namespaced_lease(NS).items == []
+    assert admin.coordination.list_namespaced_lease(NS).items == []
 
 
 def test_release_by_the_wrong_holder_is_refused(client):
