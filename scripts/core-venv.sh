@@ -14,9 +14,12 @@ venv=$root/build/venv-core-$version
 reqs=$(printf 'ansible-core==%s\n' "$version"; grep -v '^#' "$root/meta/ee-requirements.txt";
        grep -E '^(pytest|pytest-xdist)==' "$root/requirements.txt")
 stamp=$(printf '%s\n' "$reqs" | sha256sum | cut -c1-16)
+mkdir -p "$root/build"
+# make test's two lanes may ask at once: one makes it, the other waits.
+exec 9>"$venv.lock"
+flock 9
 if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$venv"
-  mkdir -p "$root/build"
   python3.11 -m venv "$venv" >&2
   printf '%s\n' "$reqs" >"$venv/requirements.txt"
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$venv/requirements.txt" 2>&1 \
