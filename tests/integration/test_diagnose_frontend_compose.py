@@ -48,10 +48,11 @@ def frontend(stack):
     with open(conf, 'rb') as handle:
         original = handle.read()
     url = 'http://127.0.0.1:%s' % stack['env'].get('FRONTEND_PORT', '18081')
+    backend = 'http://127.0.0.1:%s' % stack['env'].get('SERVER_PORT', '18080')
     assert _exec('readlink', '/etc/nginx/nginx.conf').stdout.strip() == '/etc/nginx/quickbite/nginx.conf', \
         'the frontend does not run the mounted DIR/frontend/nginx.conf: run scripts/stack.sh up'
     moved = []
-    state = dict(conf=conf, url=url, original=original, moved=moved)
+    state = dict(conf=conf, url=url, backend=backend, original=original, moved=moved)
     try:
         yield state
     finally:
@@ -76,6 +77,15 @@ def _fault(frontend, old, new):
     assert text.count(old) == 1, old
     _write(frontend['conf'], text.replace(old, new).encode())
     assert _exec('nginx', '-s', 'reload').returncode == 0
+
+
+def _health_up(frontend):
+    """The backend's actuator says UP and the frontend container is not unhealthy."""
+    status, dummy, body = _get(frontend['backend'] + '/actuator/health')
+    assert status == 200 and b'"UP"' in body, body
+    state = subprocess.run(['docker', 'inspect', '-f', '{{.State.Health.Status}}', CONTAINER], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert state in ('healthy', 'starting'), state
 
 
 def _diagnose(demo_vars, tmp_path, check):
@@ -126,6 +136,7 @@ def test_websocket_timeouts_of_30s_named_check_mode_diff_refused_value_rolled_ba
         assert handle.read() == frontend['original']  # exactly the reference lines again, nothing else touched
     assert fixed.result('diagnose')['problems'] == []
     assert _get(frontend['url'] + '/')[0] == 200
+    _health_up(frontend)
 
 
 def test_try_files_removed_blank_deep_route_fixed_by_fix_spa_fallback(frontend, demo_vars, tmp_path):
@@ -145,6 +156,7 @@ def test_try_files_removed_blank_deep_route_fixed_by_fix_spa_fallback(frontend, 
     assert fixed.result('diagnose')['problems'] == []
     status, ctype, body = _get(frontend['url'] + '/some/deep/route')
     assert status == 200 and ctype.startswith('text/html') and b'data-app="quickbite"' in body
+    _health_up(frontend)
 
 
 def test_index_html_then_an_asset_missing_are_named(frontend, demo_vars, tmp_path):
