@@ -19,8 +19,7 @@ import yaml
 import awx_controller
 import awx_runner
 from conftest import ROOT, descendants, _argv, wait_gone
-from k8s_defaults import TERMINATE_DELAY
-from k8s_emulator import EmulatorThread
+from k8s_defaults import emulator
 from test_awx_runner_compose import _Alertmanager
 from test_rotate_k8s import SEED, PodsBackend
 
@@ -28,9 +27,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
 
 @pytest.fixture
-def k8s(tmp_path):
-    with EmulatorThread(secrets=SEED, pod_start_delay=0.1, pod_terminate_delay=TERMINATE_DELAY) as cluster:
-        cluster.kubeconfig = str(cluster.write_kubeconfig(tmp_path / 'kubeconfig'))
+def k8s(tmp_path_factory):
+    with emulator(tmp_path_factory, secrets=SEED, pod_start_delay=0.1) as cluster:  # the Role's token
         cluster.backend = PodsBackend(cluster.emulator)
         yield cluster
         cluster.backend.close()
