@@ -94,7 +94,8 @@ def test_low_ingress_annotations_named_then_fixed_by_patch(k8s, tmp_path):
     assert annotations['nginx.ingress.kubernetes.io/proxy-body-size'] == '10m'
     assert fixed.result('diagnose')['problems'] == []
 
-    again = run_playbook('fix_websocket_timeouts.yml', inventory='inventory/k8s', tmp_path=tmp_path, extra=_vars(k8s))
+    again = run_playbook('fix_websocket_timeouts.yml', inventory='inventory/k8s', tmp_path=tmp_path,
+                         extra=_vars(k8s, fix_websocket_timeouts_verify=False))
     assert again.rc == 0 and again.result('frontend_fix')['changed'] is False, again.output
 
 
