@@ -22,7 +22,9 @@ OLDEST=2.15.13
 # version's own linters, not whether the collection works on that version: they run
 # with the newest, in make test's sanity step. Tried on 2.15.13: these pass but for
 # plugins/modules/diagnose.py, whose DOCUMENTATION no version parses (2026-11-30).
-SANITY_TESTS=(ansible-doc validate-modules import compile runtime-metadata action-plugin-docs
+# ansible-doc runs on its own: 2.15's ansible-test aborts the whole run (a traceback)
+# when a module's documentation does not parse, which would hide the other verdicts.
+SANITY_TESTS=(validate-modules import compile runtime-metadata action-plugin-docs
               no-get-exception no-main-display no-smart-quotes use-compat-six)
 what=${1:-}
 version=${2:-$OLDEST}
@@ -41,6 +43,8 @@ if [ "$what" = nostack ]; then
   pytest_core -n 2 tests/unit || rc=1
   echo "== ansible-test sanity $version: ${SANITY_TESTS[*]}"
   QUICKBITE_ANSIBLE_TEST=$venv/bin/ansible-test bash scripts/sanity.sh "${SANITY_TESTS[@]/#/--test=}" || rc=1
+  echo "== ansible-test sanity $version: ansible-doc"
+  QUICKBITE_ANSIBLE_TEST=$venv/bin/ansible-test bash scripts/sanity.sh --test=ansible-doc || rc=1
   echo "== health check on the emulator, ansible-core $version"
   QUICKBITE_TESTS_WITHOUT_STACK=1 pytest_core -m 'not stack' tests/integration/test_core_versions.py || rc=1
 else
