@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import copy
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _mask
 from ansible_collections.quickbite.ops.plugins.module_utils.common import fingerprint
@@ -200,17 +201,24 @@ def _tcp_connect(adapter, settings, found):
                    dict(evidence, output=said), fix=None, fix_note='see the database and address findings above')
 
 
-def _last_end(adapter, settings, runtime, config, known=None):
-    """The backend's state, last exit and log lines classified; ``known``: a
-    cause the backend's own credentials showed, which a vaguer log line
-    (a retry that says only "refused or failed") does not override."""
+def _backend_evidence(adapter, settings):
+    """The backend's state with its last end (adapter.incident_state, as the
+    incident's services probe reads it) and its last log lines, masked."""
     state = adapter.incident_state([settings.backend_service])['services'][0]
-    reps = state['replicas']
-    oom = [r['name'] for r in reps if r.get('oom_killed')]
     lines = []
     for entry in adapter.logs(settings.backend_service, tail=LOG_TAIL):
         lines.extend(entry['lines'])
-    lines = settings.masker.lines(lines)
+    return state, settings.masker.lines(lines)
+
+
+def _last_end(settings, runtime, config, backend, known=None):
+    """The backend's state, last exit and log lines (``backend``:
+    _backend_evidence) classified; ``known``: a cause the backend's own
+    credentials showed, which a vaguer log line (a retry that says only
+    "refused or failed") does not override."""
+    state, lines = backend
+    reps = state['replicas']
+    oom = [r['name'] for r in reps if r.get('oom_killed')]
     cause, words, line = _dbaddress.classify(lines)
     if known and cause in (None, 'refused'):
         cause, words = known, dict((c, w) for c, dummy, w in _dbaddress.CAUSES)[known]
@@ -257,22 +265,26 @@ def _cause_fix(settings, cause, runtime, config):
 @registry.check('connection_refused', SECTION, limit=25, order=10)
 def connection_refused(adapter, settings):
     started = time.monotonic()
-    dummy_ready, service = _database_service(adapter, settings)
-    findings = [service]
-    config = _configured(adapter)
-    try:
-        runtime = adapter.runtime_env(settings.backend_service)
-    except QuickbiteError as exc:
-        runtime = None
-        findings.append(skipped(SECTION, 'cannot read the environment of %s: %s' % (settings.backend_service, exc.msg)))
-    if runtime is not None:
-        found, where = _address(adapter, settings, runtime, config)
-        findings.append(where)
-        known = None
-        if found is not None and runtime['replica'] is not None:
-            known, login = _credentials(settings, runtime, config, found)
-            findings.extend([login, _tcp_connect(adapter, settings, found)])
-        findings.append(_last_end(adapter, settings, runtime, config, known))
+    # What waits on other processes (the database, the Engine or API server, the
+    # logs) is asked side by side; the address, login and connect follow each other.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        database = pool.submit(_database_service, adapter, settings)
+        backend = pool.submit(_backend_evidence, adapter, settings)
+        findings, runtime, config, known = [], None, _configured(adapter), None
+        try:
+            runtime = adapter.runtime_env(settings.backend_service)
+        except QuickbiteError as exc:
+            findings.append(skipped(SECTION, 'cannot read the environment of %s: %s' % (
+                settings.backend_service, exc.msg)))
+        if runtime is not None:
+            found, where = _address(adapter, settings, runtime, config)
+            findings.append(where)
+            if found is not None and runtime['replica'] is not None:
+                known, login = _credentials(settings, runtime, config, found)
+                findings.extend([login, _tcp_connect(adapter, settings, found)])
+        findings.insert(0, database.result()[1])
+        if runtime is not None:
+            findings.append(_last_end(settings, runtime, config, backend.result(), known))
     for one in findings:
         one.evidence.setdefault('elapsed_ms', int((time.monotonic() - started) * 1000))
     return findings
