@@ -71,7 +71,7 @@ CAUSES = (
     ('database', re.compile(r'database "[^"]*" does not exist', re.I), 'unknown database'),
     ('host', re.compile(r'could not translate host name|Name or service not known|UnknownHostException', re.I),
      'unknown database host'),
-    ('refused', re.compile(r'connection refused|refused or failed', re.I), 'connection refused'),
+    ('refused', re.compile(r'connection refused|Connection to \S+ refused|refused or failed', re.I), 'connection refused'),
 )
 
 

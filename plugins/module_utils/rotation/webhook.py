@@ -50,7 +50,6 @@ def probe(url, secret, validate_certs=True):
     ]
 
 
-
 def reserialized(body):
     """The same event with other whitespace and the keys in reverse order, as
     another JSON writer would send it: a backend that checks the signature
@@ -71,6 +70,7 @@ def probe_reserialized(url, secret, validate_certs=True):
     return (isinstance(status, int) and 200 <= status < 300, status,
             'POST %s with the event re-serialized (indented, keys reversed) and signed over those bytes answered %s '
             '(want 2xx)' % (url, status))
+
 
 def probe_until(url, secret, timeout, validate_certs=True, interval=1.0):
     """Replicas may answer differently for a moment after a restart."""
