@@ -1,5 +1,5 @@
-"""Independent looks at the demo stack's PostgreSQL for the database tests:
-plain psql as the superuser, never the collection's own code."""
+"""Independent looks at the demo stack's PostgreSQL (or a throw-away cluster, use())
+for the database tests: plain psql as the superuser, never the collection's own code."""
 import json
 import os
 import subprocess
@@ -18,9 +18,27 @@ def env_value(key):
     raise KeyError(key)
 
 
+# The database the helpers here look at: the demo stack's PostgreSQL, unless a module
+# of the no-stack lane points them at a throw-away cluster (use(), k8s_pg.py).
+_CLUSTER = []
+
+
+def use(cluster):
+    """psql, databases, digest and drop_db look at ``cluster`` (a pgcluster.Cluster
+    with a ``passwords`` dict by role) until use(None): the demo stack again."""
+    del _CLUSTER[:]
+    if cluster is not None:
+        _CLUSTER.append(cluster)
+
+
 def psql(sql, db='postgres', user='postgres', check=True):
-    password = env_value('POSTGRES_PASSWORD' if user == 'postgres' else 'DB_PASSWORD')
-    proc = subprocess.run(['psql', '-X', '-h', PG['host'], '-p', PG['port'], '-U', user, '-d', db, '-v',
+    if _CLUSTER:
+        cluster = _CLUSTER[0]
+        host, port, password = '127.0.0.1', str(cluster.port), cluster.passwords[user]
+    else:
+        host, port = PG['host'], PG['port']
+        password = env_value('POSTGRES_PASSWORD' if user == 'postgres' else 'DB_PASSWORD')
+    proc = subprocess.run(['psql', '-X', '-h', host, '-p', port, '-U', user, '-d', db, '-v',
                            'ON_ERROR_STOP=1', '-tAc', sql], capture_output=True, text=True, check=False,
                           env=dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT='5'))
     if check and proc.returncode != 0:

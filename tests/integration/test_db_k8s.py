@@ -1,14 +1,16 @@
-"""The database procedures on the Kubernetes path: libpq straight to the real
-PostgreSQL 15 of the reference stack (as through a port-forward), the
-connection settings from the Secret, and the cluster steps (the backend
-scaled to 0 for the restore and back) on the emulator."""
+"""The database procedures on the Kubernetes path: libpq straight to a real
+PostgreSQL 15 (QuickBite's database on a throw-away cluster, k8s_pg; as
+through a port-forward), the connection settings from the Secret, and the
+cluster steps (the backend scaled to 0 for the restore and back) on the
+emulator. No reference stack: the module runs in the no-stack lane."""
 import os
 
 import pytest
 
 from conftest import run_playbook
 from dbtools import digest, psql
-# k8s_with_db is a fixture: k8s_db below builds on it.
+# Fixtures: k8s_db below builds on k8s_with_db, which takes quickbite_pg.
+from k8s_pg import quickbite_pg  # noqa: F401 pylint: disable=unused-import
 from test_rotate_k8s import k8s_with_db  # noqa: F401 pylint: disable=unused-import
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
@@ -16,14 +18,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
 @pytest.fixture
 def k8s_db(k8s_with_db):
-    """test_rotate_k8s's cluster whose Secret holds the stack's real database settings."""
+    """test_rotate_k8s's cluster whose Secret holds the throw-away database's settings."""
     yield k8s_with_db
     psql("DELETE FROM orders WHERE restaurant = 'K8s Restore Diner'", db='quickbite')
 
 
 def _vars(k8s, tmp_path, **extra):
     base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
-                quickbite_db_host='127.0.0.1', quickbite_db_port=15432, quickbite_backup_dir=str(tmp_path / 'b'),
+                quickbite_db_host='127.0.0.1', quickbite_db_port=k8s.pg.port, quickbite_backup_dir=str(tmp_path / 'b'),
                 quickbite_db_access='libpq')  # as through a port-forward; inventory/k8s runs them in the pod
     base.update(extra)
     return base

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import run_playbook
 from k8s_defaults import emulator
+from k8s_pg import quickbite_pg  # noqa: F401 pylint: disable=unused-import
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -205,62 +206,65 @@ def test_webhook_secret_rotation_on_kubernetes(k8s, tmp_path):
 
 
 @pytest.fixture
-def k8s_with_db(tmp_path_factory, stack):
-    """The Secret holds the reference stack's real database passwords, so the
-    rotation's ALTER ROLE and login checks run against real PostgreSQL 15."""
-    seed = dict(SEED, DB_PASSWORD=stack['env']['DB_PASSWORD'], POSTGRES_PASSWORD=stack['env']['POSTGRES_PASSWORD'],
-                DB_USER=stack['env']['DB_USER'], DB_NAME=stack['env']['DB_NAME'])
+def k8s_with_db(tmp_path_factory, quickbite_pg):
+    """The Secret holds the passwords of QuickBite's database on a throw-away
+    PostgreSQL 15 (k8s_pg), so the rotation's ALTER ROLE and login checks run
+    against a real server, without the reference stack."""
+    env = quickbite_pg.env
+    seed = dict(SEED, DB_PASSWORD=env['DB_PASSWORD'], POSTGRES_PASSWORD=env['POSTGRES_PASSWORD'],
+                DB_USER=env['DB_USER'], DB_NAME=env['DB_NAME'])
     with emulator(tmp_path_factory, secrets=seed, pod_start_delay=0.1) as cluster:  # the Role's token
         cluster.backend = PodsBackend(cluster.emulator)
+        cluster.pg = quickbite_pg
         yield cluster
         cluster.backend.close()
 
 
 def _db_vars(k8s, tmp_path, **extra):
     base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
-                quickbite_db_access='libpq', quickbite_db_host='127.0.0.1', quickbite_db_port=15432,
+                quickbite_db_access='libpq', quickbite_db_host='127.0.0.1', quickbite_db_port=k8s.pg.port,
                 rotate_db_password_audit_log=str(tmp_path / 'rotation.log'), rotate_db_password_wait_timeout=30)
     base.update(extra)
     return base
 
 
-def _pg_login(password, stack):
+def _pg_login(password, pg):
     import psycopg2
     try:
-        psycopg2.connect(host='127.0.0.1', port=15432, dbname=stack['env']['DB_NAME'], user=stack['env']['DB_USER'],
+        psycopg2.connect(host='127.0.0.1', port=pg.port, dbname=pg.env['DB_NAME'], user=pg.env['DB_USER'],
                          password=password, connect_timeout=5).close()
         return True
     except psycopg2.Error:
         return False
 
 
-def test_db_password_rotation_on_kubernetes_with_real_postgres(k8s_with_db, stack, tmp_path):
-    k8s = k8s_with_db
-    old, before = stack['env']['DB_PASSWORD'], _secret(k8s)
+def test_db_password_rotation_on_kubernetes_with_real_postgres(k8s_with_db, tmp_path):
+    k8s, pg = k8s_with_db, k8s_with_db.pg
+    old, before = pg.env['DB_PASSWORD'], _secret(k8s)
     run = run_playbook('rotate_db_password.yml', inventory='inventory/k8s', extra=_db_vars(k8s, tmp_path),
                        verbosity=3, tmp_path=tmp_path)
     try:
         assert run.rc == 0, run.output[-3000:]
         new = _secret(k8s)['DB_PASSWORD']
-        assert new != old and _pg_login(new, stack) and not _pg_login(old, stack)
+        assert new != old and _pg_login(new, pg) and not _pg_login(old, pg)
         assert dict((k, v) for k, v in _secret(k8s).items() if k != 'DB_PASSWORD') == \
             dict((k, v) for k, v in before.items() if k != 'DB_PASSWORD')
         assert new not in run.output and old not in run.output
     finally:
-        # Give the reference stack its password back, whatever happened.
+        # The role's password back, whatever happened (the module's tests share the cluster).
         run = run_playbook('rotate_db_password.yml', inventory='inventory/k8s', tmp_path=tmp_path,
                            extra=_db_vars(k8s, tmp_path, rotate_db_password_new=old))
-    assert run.rc == 0 and _pg_login(old, stack)
+    assert run.rc == 0 and _pg_login(old, pg)
 
 
-def test_db_password_rolled_back_when_the_backend_fails_with_it(k8s_with_db, stack, tmp_path):
-    k8s = k8s_with_db
+def test_db_password_rolled_back_when_the_backend_fails_with_it(k8s_with_db, tmp_path):
+    k8s, pg = k8s_with_db, k8s_with_db.pg
     k8s.backend.refuse_new = True
-    old, before = stack['env']['DB_PASSWORD'], _secret(k8s)
+    old, before = pg.env['DB_PASSWORD'], _secret(k8s)
     run = run_playbook('rotate_db_password.yml', inventory='inventory/k8s', tmp_path=tmp_path,
                        extra=_db_vars(k8s, tmp_path, rotate_db_password_wait_timeout=6))
     assert run.rc != 0 and 'rotation of DB_PASSWORD rolled back' in run.output and 'is healthy' in run.output
-    assert _secret(k8s) == before and _pg_login(old, stack)
+    assert _secret(k8s) == before and _pg_login(old, pg)
 
 
 def test_webhook_secret_rolled_back_when_the_backend_fails_with_it(k8s, tmp_path):
