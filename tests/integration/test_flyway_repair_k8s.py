@@ -1,5 +1,5 @@
 """flyway_repair on the Kubernetes path: the history lives in real
-PostgreSQL 15 (a scratch database of the reference stack, reached directly
+PostgreSQL 15 (a scratch database of a throw-away cluster, k8s_pg, reached directly
 through libpq with the credentials of the emulator's Secret, as through a
 port-forward: quickbite_db_access libpq; test_db_k8s_exec_sql.py covers exec), the backend is
 the emulator's Deployment. A stand-in plays the pods' Flyway check: pods that
@@ -16,6 +16,7 @@ from psycopg2 import sql
 
 from conftest import run_playbook
 from k8s_defaults import emulator
+from k8s_pg import quickbite_pg  # noqa: F401 pylint: disable=unused-import
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
@@ -35,16 +36,16 @@ INSERT INTO flyway_schema_history (installed_rank, version, description, type, s
 """
 
 
-def _connect(stack, dbname, admin=False):
-    conn = psycopg2.connect(host='127.0.0.1', port=15432, dbname=dbname, connect_timeout=5,
-                            user='postgres' if admin else stack['env']['DB_USER'],
-                            password=stack['env']['POSTGRES_PASSWORD' if admin else 'DB_PASSWORD'])
+def _connect(pg, dbname, admin=False):
+    conn = psycopg2.connect(host='127.0.0.1', port=pg.port, dbname=dbname, connect_timeout=5,
+                            user='postgres' if admin else pg.env['DB_USER'],
+                            password=pg.env['POSTGRES_PASSWORD' if admin else 'DB_PASSWORD'])
     conn.autocommit = True
     return conn
 
 
-def _query(stack, query, args=()):
-    conn = _connect(stack, SCRATCH)
+def _query(pg, query, args=()):
+    conn = _connect(pg, SCRATCH)
     try:
         with conn.cursor() as cur:
             cur.execute(query, args)
@@ -53,8 +54,8 @@ def _query(stack, query, args=()):
         conn.close()
 
 
-def _admin(stack, *statements):
-    conn = _connect(stack, 'postgres', admin=True)
+def _admin(pg, *statements):
+    conn = _connect(pg, 'postgres', admin=True)
     try:
         with conn.cursor() as cur:
             for statement in statements:
@@ -66,8 +67,8 @@ def _admin(stack, *statements):
 class FlywayPods(object):
     """Pods check the history when they start, as the backend does."""
 
-    def __init__(self, emulator, stack):
-        self.emulator, self.stack, self.broken, self.pods = emulator, stack, None, None
+    def __init__(self, emulator, pg):
+        self.emulator, self.pg, self.broken, self.pods = emulator, pg, None, None
         pods = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -95,7 +96,7 @@ class FlywayPods(object):
         pods = frozenset(p['metadata']['name'] for p in self.emulator.list('pods', label_selector='app=' + DEP))
         if pods != self.pods:
             self.pods = pods
-            self.broken = bool(_query(self.stack, 'SELECT count(*) FROM flyway_schema_history WHERE NOT success')[0][0])
+            self.broken = bool(_query(self.pg, 'SELECT count(*) FROM flyway_schema_history WHERE NOT success')[0][0])
             self.emulator.set_crashloop(DEP, self.broken, log_lines=[
                 'ERROR o.s.boot.SpringApplication : Application run failed',
                 'FlywayValidateException: Validate failed: Detected failed migration to version 1.10'])
@@ -110,20 +111,26 @@ class FlywayPods(object):
         self.server.shutdown()
 
 
+@pytest.fixture(scope='module')
+def pg(quickbite_pg):
+    """A throw-away PostgreSQL 15 (no reference stack: the no-stack lane)."""
+    return quickbite_pg
+
+
 @pytest.fixture
-def k8s(stack, tmp_path_factory):
-    _admin(stack, 'DROP DATABASE IF EXISTS %s WITH (FORCE)' % SCRATCH,
-           'CREATE DATABASE %s OWNER %s' % (SCRATCH, stack['env']['DB_USER']))
-    _query(stack, HISTORY_DDL)
+def k8s(pg, tmp_path_factory):
+    _admin(pg, 'DROP DATABASE IF EXISTS %s WITH (FORCE)' % SCRATCH,
+           'CREATE DATABASE %s OWNER %s' % (SCRATCH, pg.env['DB_USER']))
+    _query(pg, HISTORY_DDL)
     seed = dict(JWT_SECRET='a' * 64, REDIS_PASSWORD='redis-seed', PAYMENT_WEBHOOK_SECRET='webhook-seed',
-                DB_PASSWORD=stack['env']['DB_PASSWORD'], DB_USER=stack['env']['DB_USER'], DB_NAME=SCRATCH)
+                DB_PASSWORD=pg.env['DB_PASSWORD'], DB_USER=pg.env['DB_USER'], DB_NAME=SCRATCH)
     try:
         with emulator(tmp_path_factory, secrets=seed, pod_start_delay=0.1, crash_interval=0.3) as cluster:
-            cluster.pods = FlywayPods(cluster.emulator, stack)
+            cluster.pods = FlywayPods(cluster.emulator, pg)
             yield cluster
             cluster.pods.close()
     finally:
-        _admin(stack, 'DROP DATABASE IF EXISTS %s WITH (FORCE)' % SCRATCH)
+        _admin(pg, 'DROP DATABASE IF EXISTS %s WITH (FORCE)' % SCRATCH)
 
 
 def _ready_pods(k8s):
@@ -131,19 +138,19 @@ def _ready_pods(k8s):
             if any(c['type'] == 'Ready' and c['status'] == 'True' for c in (p.get('status') or {}).get('conditions', []))]
 
 
-def test_repair_and_rolling_restart_on_kubernetes(k8s, stack, tmp_path):
+def test_repair_and_rolling_restart_on_kubernetes(k8s, pg, tmp_path):
     deadline = time.time() + 10
     while _ready_pods(k8s) and time.time() < deadline:
         time.sleep(0.1)
     assert k8s.pods.broken and _ready_pods(k8s) == []  # every pod crash-loops on the failed row
     revision = int(k8s.emulator.get('deployments', DEP)['metadata']['annotations']['deployment.kubernetes.io/revision'])
     extra = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.pods.url,
-                 quickbite_db_access='libpq', quickbite_db_host='127.0.0.1', quickbite_db_port=15432,
+                 quickbite_db_access='libpq', quickbite_db_host='127.0.0.1', quickbite_db_port=pg.port,
                  flyway_repair_state='repair', flyway_repair_confirm=SCRATCH, flyway_repair_wait_timeout=60)
     run = run_playbook('flyway_repair.yml', inventory='inventory/k8s', extra=extra, check=True, tmp_path=tmp_path)
     assert run.rc == 0 and run.result('flyway_repair')['changed'], run.output[-4000:]
-    assert _query(stack, 'SELECT count(*) FROM pg_tables WHERE tablename LIKE %s', ('flyway\\_schema\\_history\\_backup%',)) == [(0,)]
-    assert _query(stack, 'SELECT count(*) FROM flyway_schema_history WHERE NOT success') == [(1,)]
+    assert _query(pg, 'SELECT count(*) FROM pg_tables WHERE tablename LIKE %s', ('flyway\\_schema\\_history\\_backup%',)) == [(0,)]
+    assert _query(pg, 'SELECT count(*) FROM flyway_schema_history WHERE NOT success') == [(1,)]
     assert int(k8s.emulator.get('deployments', DEP)['metadata']['annotations'][
         'deployment.kubernetes.io/revision']) == revision and _ready_pods(k8s) == []
 
@@ -154,9 +161,9 @@ def test_repair_and_rolling_restart_on_kubernetes(k8s, stack, tmp_path):
     assert [r['version'] for r in result['deleted']] == ['1.10']
     # Independently: the backup holds every old row, the history no failed one, in the scratch database.
     backup = result['backup_table']
-    assert _query(stack, sql.SQL('SELECT version, success FROM {} ORDER BY installed_rank').format(
+    assert _query(pg, sql.SQL('SELECT version, success FROM {} ORDER BY installed_rank').format(
         sql.Identifier(backup))) == [('1', True), ('1.9', True), ('1.10', False)]
-    assert _query(stack, 'SELECT version, success FROM flyway_schema_history ORDER BY installed_rank') == \
+    assert _query(pg, 'SELECT version, success FROM flyway_schema_history ORDER BY installed_rank') == \
         [('1', True), ('1.9', True)]
     # The Deployment rolled (new revision), its pods are Ready, health passed.
     dep = k8s.emulator.get('deployments', DEP)
@@ -165,4 +172,4 @@ def test_repair_and_rolling_restart_on_kubernetes(k8s, stack, tmp_path):
     assert len(_ready_pods(k8s)) == dep['spec']['replicas'] and k8s.pods.broken is False
     assert result['restart']['msg'].startswith('done: rolling restart backend (revision')
     assert [c['check'] for c in result['checks'] if c['ok']] == ['health actuator', 'health platform']
-    assert stack['env']['DB_PASSWORD'] not in run.output
+    assert pg.env['DB_PASSWORD'] not in run.output
