@@ -52,8 +52,7 @@ class Job(object):
         return self
 
     def wait(self, timeout=300):
-        out, _ = self.proc.communicate(timeout=timeout)
-        self.runner_output = out
+        self.runner_output = self.proc.communicate(timeout=timeout)[0]
         return self
 
     def run(self, timeout=300):
@@ -103,7 +102,7 @@ class Job(object):
         """(file, secret's first 4 characters) for every secret found in the job's artifacts (job events,
         stdout, status...) or in what the runner printed."""
         found = []
-        for dirpath, _, names in os.walk(os.path.join(self.private_data_dir, 'artifacts')):
+        for dirpath, _dirs, names in os.walk(os.path.join(self.private_data_dir, 'artifacts')):
             for name in names:
                 path = os.path.join(dirpath, name)
                 with open(path, 'rb') as handle:

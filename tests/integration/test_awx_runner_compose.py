@@ -8,11 +8,13 @@ test_awx_runner_k8s.py runs the others on the emulator. No job event,
 stdout or artifact holds a secret of the stack's .env.prod, of the credential
 or of a survey password. Then AWX's cancel (SIGINT, then SIGTERM) during a
 backup: nothing half-done."""
+import json
 import os
 import secrets
 import signal
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -145,9 +147,13 @@ def test_awx_cancel_during_a_backup_leaves_nothing_half_done(stack, tmp_path):
         if job.proc.poll() is None:
             os.killpg(job.proc.pid, signal.SIGKILL)
     assert job.status == 'canceled', job.explain()
+    assert modules, 'the backup module was not running when the job was cancelled'
     wait_gone(modules)
     names = backups_in(dest)
     assert not [n for n in names if 'partial' in n], names
     # Either no backup, or a whole one: file, checksum and manifest.
     assert len(names) in (0, 3), names
+    print('the cancelled backup left %s' % ('a complete backup' if names else 'no backup'))
     assert not job.leaks()
+    with urllib.request.urlopen('http://127.0.0.1:18080/actuator/health', timeout=10) as response:
+        assert json.load(response)['status'] == 'UP'

@@ -58,6 +58,11 @@ def test_the_generated_templates_are_current():
         'run python3 controller/generate.py and commit the file')
 
 
+def _play(path):
+    with open(os.path.join(ROOT, path), encoding='utf-8') as handle:
+        return [line for line in handle.read().splitlines() if not line.startswith('#')]
+
+
 def test_every_playbook_has_a_job_template_or_is_an_alias_of_one():
     run = set(t['playbook'] for t in TEMPLATES.values())
     for path in sorted(glob.glob(os.path.join(ROOT, 'playbooks', '*.yml'))):
@@ -66,8 +71,7 @@ def test_every_playbook_has_a_job_template_or_is_an_alias_of_one():
             continue
         original = name.replace('-', '_')
         assert '-' in name and original in run, '%s has no job template in controller/controller_templates.yml' % name
-        strip = lambda p: [l for l in open(os.path.join(ROOT, p), encoding='utf-8').read().splitlines() if not l.startswith('#')]
-        assert strip(name) == strip(original), '%s is not the same play as %s' % (name, original)
+        assert _play(name) == _play(original), '%s is not the same play as %s' % (name, original)
 
 
 @pytest.mark.parametrize('name', sorted(TEMPLATES))
