@@ -1,11 +1,13 @@
 """quickbite_db_access=exec on Kubernetes: pg_dump, pg_restore and psql run in
 the postgres pod through the API server's exec (WebSockets, v5.channel.k8s.io).
 
-The emulator's pod exec is backed by ``docker compose exec -T --user postgres
-postgres`` on the reference stack, so the programs run inside the real
-PostgreSQL 15 container; a wrong password and an unreachable db_host prove
-libpq on the host is not used. The first tests need no stack: exec through
-the adapter into a pod backed by this host's programs."""
+The emulator's pod exec is backed by this host's PostgreSQL 15 programs run as
+the postgres OS user beside a throw-away cluster holding QuickBite's database
+(k8s_pg, pgcluster: peer authentication over its socket, as in the reference
+stack's container), so the module needs no stack and runs in the no-stack
+lane; a wrong password and an unreachable db_host prove libpq on the host is
+not used. The first tests exec through the adapter into a pod backed by this
+host's programs."""
 import hashlib
 import os
 import subprocess
@@ -14,10 +16,11 @@ import time
 
 import pytest
 
-from conftest import STACK_DIR, run_playbook
+from conftest import run_playbook
 from dbtools import databases, digest, drop_db, psql
 from k8s_emulator import EmulatorThread
 from k8s_defaults import emulator
+from k8s_pg import quickbite_pg  # noqa: F401 pylint: disable=unused-import
 from test_rotate_k8s import SEED, PodsBackend
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage
@@ -26,8 +29,6 @@ from ansible_collections.quickbite.ops.plugins.module_utils.platform.kubernetes 
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
-COMPOSE_EXEC = ['docker', 'compose', '-p', 'quickbite', '-f', os.path.join(STACK_DIR, 'docker-compose.prod.yml'),
-                '--env-file', os.path.join(STACK_DIR, '.env.prod'), 'exec', '-T', '--user', 'postgres', 'postgres']
 BIG = 'quickbite_exec_big'
 
 
@@ -103,12 +104,14 @@ def test_an_api_server_without_v5_is_refused_before_anything_runs(tmp_path):
 
 
 @pytest.fixture
-def k8s_exec(tmp_path_factory, stack):
-    seed = dict(SEED, DB_PASSWORD=stack['env']['DB_PASSWORD'], POSTGRES_PASSWORD=stack['env']['POSTGRES_PASSWORD'],
-                DB_USER=stack['env']['DB_USER'], DB_NAME=stack['env']['DB_NAME'])
+def k8s_exec(tmp_path_factory, quickbite_pg):
+    env = quickbite_pg.env
+    seed = dict(SEED, DB_PASSWORD=env['DB_PASSWORD'], POSTGRES_PASSWORD=env['POSTGRES_PASSWORD'],
+                DB_USER=env['DB_USER'], DB_NAME=env['DB_NAME'])
     with emulator(tmp_path_factory, secrets=seed, pod_start_delay=0.1,
-                  exec_backends={'postgres': COMPOSE_EXEC}) as cluster:  # the playbooks run with the Role's token
+                  exec_backends={'postgres': quickbite_pg.exec_prefix}) as cluster:  # the playbooks run with the Role's token
         cluster.backend = PodsBackend(cluster.emulator)
+        cluster.pg = quickbite_pg
         yield cluster
         cluster.backend.close()
     psql("DELETE FROM orders WHERE restaurant = 'K8s Exec Diner'", db='quickbite')
@@ -121,7 +124,7 @@ def _vars(k8s, tmp_path, **extra):
     """Exec access; libpq on the host would fail: wrong passwords, an unreachable host."""
     base = dict(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
                 quickbite_db_access='exec', quickbite_db_password='wrong', quickbite_db_admin_password='wrong',
-                quickbite_db_host='192.0.2.1', quickbite_db_port=15432, quickbite_backup_dir=str(tmp_path / 'b'))
+                quickbite_db_host='192.0.2.1', quickbite_db_port=k8s.pg.port, quickbite_backup_dir=str(tmp_path / 'b'))
     base.update(extra)
     return base
 
@@ -192,12 +195,12 @@ def test_restore_of_several_megabytes_streams_binary_both_ways(k8s_exec, tmp_pat
     assert digest(BIG) == before
 
 
-def test_failed_load_in_the_pod_returns_its_exit_code_and_the_database_is_put_back(k8s_exec, stack, tmp_path):
+def test_failed_load_in_the_pod_returns_its_exit_code_and_the_database_is_put_back(k8s_exec, tmp_path):
     """A plain dump that passes every check but fails to load: psql's exit code (3,
     ON_ERROR_STOP) comes back through the status channel, the pre-restore backup goes back in."""
     k8s = k8s_exec
-    dump = subprocess.run(['pg_dump', '-h', '127.0.0.1', '-p', '15432', '-U', 'quickbite', 'quickbite'],
-                          capture_output=True, check=True, env=dict(os.environ, PGPASSWORD=stack['env']['DB_PASSWORD']))
+    dump = subprocess.run(['pg_dump', '-h', '127.0.0.1', '-p', str(k8s.pg.port), '-U', 'quickbite', 'quickbite'],
+                          capture_output=True, check=True, env=dict(os.environ, PGPASSWORD=k8s.pg.env['DB_PASSWORD']))
     text = dump.stdout.replace(b'-- PostgreSQL database dump complete', b'SELECT 1/0;\n\n-- PostgreSQL database dump complete')
     os.makedirs(str(tmp_path / 'b'))
     legacy = str(tmp_path / 'b' / 'quickbite_20250101_120000.sql.gz')
