@@ -18,7 +18,8 @@ description:
     error summary (count, first and last time per distinct message); C(db) SELECT 1 latency, connections against
     max_connections, long queries, blocked locks, database size, and the free space of the filesystem holding its
     data directory as seen inside the database's container or pod (C(df -P) through the platform's exec, as the
-    postgres user; a volume over 85% used is a finding); C(redis) PING, memory, clients, pub/sub channels;
+    postgres user; a volume over 85% used is a finding); C(redis) PING, memory, clients, pub/sub channels (through
+    C(redis-cli) in its container or pod with O(redis_access=exec));
     C(latency) backend p50/p99 over O(latency_requests) requests; C(deploys) images or revisions, when each changed,
     and the rollback candidate.
   - Severity from the runbook's table with its reasons and response time (P1 down, P2 degraded, P3 minor), and

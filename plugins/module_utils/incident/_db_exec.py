@@ -1,15 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, QuickBite operations
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The incident's database evidence from inside the database's container or
-pod (the adapter's exec_spawn(), as the postgres user over the local socket):
+"""The incident's database and Redis evidence from inside their containers or
+pods (the adapter's exec_spawn(); PostgreSQL as the postgres user over the
+local socket):
 
 - volume(): the free space of the filesystem holding the data directory, as
   the database server sees it (``SHOW data_directory``, then ``df -P -k``);
   on both platforms, whatever the database access, since no connection from
   the controller can see a volume;
 - database(): the same questions as _stores.database() asked through psql,
-  for ``quickbite_db_access: exec`` (Kubernetes without a port-forward).
+  for ``quickbite_db_access: exec`` (Kubernetes without a port-forward);
+- redis(): PING, then INFO through redis-cli, for ``quickbite_redis_access:
+  exec`` (the password on redis-cli's stdin, as the health check sends it).
 
 Every command is an argument list; nothing is interpreted by a shell."""
 
@@ -137,3 +140,22 @@ def database(starter, port, dbname, timeout, long_query_seconds, masker, where):
     except (IndexError, ValueError):
         return False, 'unexpected answer of psql for %s: %r' % (what, masker.text(out[:300])), dict(reachable=True)
     return _stores.judge(what, took[0] if took else None, used, maximum, size, blocked, found, long_query_seconds)
+
+
+def redis(starter, port, password, timeout, where):
+    """(ok, summary, data) like _stores.redis(), through redis-cli in the container."""
+    ping = exec_checks.redis(starter, port, password, timeout, where)
+    if ping['status'] != 'UP':
+        return False, ping['evidence'], dict(reachable=False)
+    what = 'redis in %s (redis-cli on port %s)' % (where, port)
+    commands = ('AUTH %s\n' % exec_checks._redis_quote(password) if password else '') + 'INFO\n'  # pylint: disable=protected-access
+    try:
+        code, out, err = exec_checks.run(starter(), ['redis-cli', '-p', str(int(port))], commands.encode('ascii'),
+                                         max(1, int(timeout)))
+    except (QuickbiteError, OSError) as exc:
+        return False, 'PING answered but INFO from %s failed: %s' % (what, getattr(exc, 'msg', exc)), dict(
+            reachable=True)
+    if code != 0 or 'used_memory:' not in out:
+        return False, 'PING answered but INFO from %s failed: %s' % (what, _first(err or out, code)), dict(
+            reachable=True)
+    return _stores.judge_redis(what, out)

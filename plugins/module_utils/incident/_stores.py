@@ -119,7 +119,14 @@ def redis(host, port, password, timeout):
             sock.close()
     except (socket.error, OSError, ValueError) as exc:
         return False, 'PING answered but INFO from %s failed: %s' % (where, exc), dict(reachable=True)
-    fields = dict(line.split(':', 1) for line in info.splitlines() if ':' in line and not line.startswith('#'))
+    return judge_redis(where, info, channels)
+
+
+def judge_redis(where, info, channels=None):
+    """(ok, summary, data) of INFO's text (pub/sub channels from INFO's stats when not counted)."""
+    fields = dict(line.strip().split(':', 1) for line in info.splitlines() if ':' in line and not line.startswith('#'))
+    if channels is None:
+        channels = int(fields.get('pubsub_channels', 0))
     used, maximum = int(fields.get('used_memory', 0)), int(fields.get('maxmemory', 0))
     data = dict(reachable=True, used_memory=used, maxmemory=maximum, connected_clients=int(fields.get(
         'connected_clients', 0)), pubsub_channels=channels, version=fields.get('redis_version'))

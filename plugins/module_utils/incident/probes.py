@@ -162,6 +162,15 @@ def _db(adapter, settings):
     return ok, summary, data
 
 
+def _redis(adapter, settings):
+    """PING and INFO over TCP, or through redis-cli in its container or pod (access exec)."""
+    redis = settings.health.redis
+    if redis.get('exec_service'):
+        return _db_exec.redis(lambda: adapter.exec_spawn(redis['exec_service']), redis['port'], redis.get('password'),
+                              settings.limits['redis'], 'service %s of %s' % (redis['exec_service'], adapter.describe()))
+    return _stores.redis(redis['host'], redis['port'], redis.get('password'), settings.limits['redis'])
+
+
 def _changed_at(entry):
     return entry.get('created') or entry.get('time')
 
@@ -192,8 +201,7 @@ def collect(adapter, settings):
         services=lambda: _services(adapter, settings),
         logs=lambda: _logs(adapter, settings),
         db=lambda: _db(adapter, settings),
-        redis=lambda: _stores.redis(settings.health.redis['host'], settings.health.redis['port'],
-                                    settings.health.redis.get('password'), settings.limits['redis']),
+        redis=lambda: _redis(adapter, settings),
         latency=lambda: _latency(settings),
         deploys=lambda: _deploys(adapter, settings),
     )

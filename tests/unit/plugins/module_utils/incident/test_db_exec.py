@@ -107,3 +107,37 @@ def test_parse_df_keeps_a_mountpoint_with_spaces():
     found = _db_exec.parse_df('Filesystem 1024-blocks Used Available Capacity Mounted on\n'
                               'srv:/x 100 50 50 50% /mnt/my volume\n')
     assert found['mountpoint'] == '/mnt/my volume' and found['used_pct'] == 50.0
+
+
+def sequence(answers, inputs):
+    """A spawn() answering its calls in turn, keeping what each got on stdin."""
+    def spawn(argv, stdin, stdout, stderr, env=None):
+        inputs.append((list(argv), stdin.read() if hasattr(stdin, 'read') else None))
+        code, out, err = answers.pop(0)
+        stdout.write(out.encode())
+        stderr.write(err.encode())
+        return Proc(code)
+    return lambda: spawn
+
+
+# redis-cli 7.0 without a terminal: AUTH's OK, then INFO's text as it is (CRLF lines).
+INFO = ('OK\n# Server\r\nredis_version:7.0.15\r\n\r\n# Clients\r\nconnected_clients:3\r\n\r\n# Memory\r\n'
+        'used_memory:1048576\r\nmaxmemory:2097152\r\n\r\n# Stats\r\npubsub_channels:2\r\n')
+
+
+def test_redis_through_redis_cli_reads_info_and_keeps_the_password_off_argv():
+    inputs = []
+    ok, summary, data = _db_exec.redis(sequence([(0, 'OK\nPONG\n', ''), (0, INFO, '')], inputs), 6379, 'pa"ss',
+                                       5, 'service redis of namespace quickbite')
+    assert ok and data == dict(reachable=True, used_memory=1048576, maxmemory=2097152, connected_clients=3,
+                               pubsub_channels=2, version='7.0.15')
+    assert summary == ('PING answered PONG from redis in service redis of namespace quickbite (redis-cli on port 6379); '
+                       'memory 1.0 MB of 2.0 MB, 3 client(s), 2 pub/sub channel(s)')
+    assert all(argv == ['redis-cli', '-p', '6379'] for argv, dummy in inputs)
+    assert inputs[1][1].endswith(b'INFO\n') and b'AUTH "\\x70\\x61\\x22\\x73\\x73"' in inputs[1][1]
+
+
+def test_redis_through_redis_cli_that_refuses_is_unreachable():
+    ok, summary, data = _db_exec.redis(sequence([(0, 'OK\n', "Could not connect to Redis at 127.0.0.1:6379\n")], []),
+                                       6379, None, 5, 'service redis')
+    assert not ok and data == dict(reachable=False) and 'service redis' in summary
