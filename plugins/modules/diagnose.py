@@ -114,7 +114,7 @@ problems:
   type: list
   elements: dict
 report_lines:
-  description: One line per finding (C(<section>: OK|PROBLEM - <evidence> -> run playbooks/<fix>.yml)), then a summary.
+  description: 'One line per finding (C(<section>: OK|PROBLEM - <evidence> -> run playbooks/<fix>.yml)), then a summary.'
   returned: always
   type: list
   elements: str
