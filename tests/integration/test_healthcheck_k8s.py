@@ -9,13 +9,21 @@ pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
 
 @pytest.fixture(scope='module')
-def cluster(tmp_path_factory, stack):
+def stack_cluster(tmp_path_factory, stack):
     """Secret seeded with the reference stack's passwords, so checks that read
     DB_PASSWORD/REDIS_PASSWORD from the Secret reach the real PostgreSQL and
     Redis (as a port-forward would)."""
     secrets = dict((k, stack['env'][k]) for k in ('DB_PASSWORD', 'REDIS_PASSWORD', 'JWT_SECRET',
                                                   'PAYMENT_WEBHOOK_SECRET', 'POSTGRES_PASSWORD'))
     with emulator(tmp_path_factory, secrets=secrets) as k8s:
+        yield k8s
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory):
+    """The platform checks' cluster (conftest's ``k8s``): no reference stack, so
+    those tests run in the no-stack lane."""
+    with emulator(tmp_path_factory) as k8s:
         yield k8s
 
 
@@ -33,7 +41,8 @@ def _vars(k8s, **extra):
     return base
 
 
-def test_healthy_namespace_with_passwords_from_the_secret(k8s, stack, tmp_path):
+def test_healthy_namespace_with_passwords_from_the_secret(stack_cluster, stack, tmp_path):
+    k8s = stack_cluster
     run = run_playbook('healthcheck.yml', inventory='inventory/k8s', extra=_vars(k8s), tmp_path=tmp_path)
     assert run.rc == 0, run.output
     report = run.result('healthcheck')
