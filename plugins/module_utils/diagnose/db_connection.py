@@ -203,9 +203,12 @@ def _tcp_connect(adapter, settings, found):
 
 def _backend_evidence(adapter, settings):
     """The backend's state with its last end (adapter.incident_state, as the
-    incident's services probe reads it) and its last log lines, masked."""
+    incident's services probe reads it) and, unless it runs and is ready, its
+    last log lines, masked (a healthy backend's old lines say nothing now)."""
     state = adapter.incident_state([settings.backend_service])['services'][0]
     lines = []
+    if state['ok'] and not any(r.get('oom_killed') for r in state['replicas']):
+        return state, lines
     for entry in adapter.logs(settings.backend_service, tail=LOG_TAIL):
         lines.extend(entry['lines'])
     return state, settings.masker.lines(lines)
