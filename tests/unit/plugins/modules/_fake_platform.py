@@ -113,6 +113,16 @@ class FakeAdapter(base.Adapter):
             return _Done(code)
         return spawn
 
+    def incident_state(self, names=None):
+        """base.Adapter's, with ``services.<name>.oom_killed`` (true: every
+        replica's last end was an OOM kill, exit 137)."""
+        state = base.Adapter.incident_state(self, names)
+        for svc in state['services']:
+            if self.state[svc['name']].get('oom_killed'):
+                for rep in svc['replicas']:
+                    rep.update(oom_killed=True, exit_code=137, last_reason='OOMKilled')
+        return state
+
     def runtime_env(self, service):
         """``services.<name>.env``, by default the configuration (the backend's
         env file), for a service with a replica (running or exited)."""
