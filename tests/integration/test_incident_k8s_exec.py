@@ -35,7 +35,8 @@ def test_db_and_redis_probes_and_the_volume_free_space_come_through_their_pods(c
     incidents = str(tmp_path / 'incidents')
     run = run_playbook('incident.yml', inventory='inventory/k8s', tmp_path=tmp_path, extra=dict(
         quickbite_k8s_kubeconfig=cluster.kubeconfig, quickbite_db_host='192.0.2.1', quickbite_db_port=15432,
-        quickbite_redis_host='192.0.2.1', quickbite_redis_port=16379, incident_probes=['db', 'redis'], incident_dir=incidents, incident_id='k8s-db-1', incident_probe_timeouts={'db': 20}))
+        quickbite_redis_host='192.0.2.1', quickbite_redis_port=16379, incident_probes=['db', 'redis'],
+        incident_dir=incidents, incident_id='k8s-db-1', incident_probe_timeouts={'db': 20}))
     assert run.rc == 0, run.output[-3000:]
     probe = run.result('incident_evidence')['evidence']['db']
     assert probe['status'] == 'ok', probe
