@@ -116,6 +116,16 @@ def _diagnose(demo_vars, tmp_path, **extra):
     return run, run.result('diagnose')
 
 
+def _fixed_by(demo_vars, tmp_path, **restart):
+    """The restart playbook as the finding names it repairs the fault: it
+    ends healthy, and the diagnosis is clean after."""
+    fix = run_playbook('restart.yml', extra=dict(demo_vars, **restart), tmp_path=tmp_path)
+    assert fix.rc == 0, fix.output[-3000:]
+    again, result = _diagnose(demo_vars, tmp_path, diagnose_checks=['connection_refused'])
+    assert again.rc == 0 and result['problems'] == [], again.output[-3000:]
+    assert _health() == 'UP'
+
+
 def _secrets(stack, *more):
     values = [v for k, v in stack['env'].items() if any(w in k for w in ('SECRET', 'PASSWORD', 'TOKEN', 'KEY'))]
     return [v for v in values + list(more) if v and len(v) >= 4]
@@ -162,12 +172,7 @@ def test_backend_started_with_a_wrong_database_port_is_named_and_recreating_it_f
         assert 'Connection refused' in tcp['evidence']['output'], tcp
         assert result['findings'][4]['status'] == 'PROBLEM' and result['findings'][4]['evidence']['cause'] == 'refused'
         assert address['line'].endswith(' -> run playbooks/restart.yml (%s)' % address['fix_note'])
-        fix = run_playbook('restart.yml', extra=dict(demo_vars, restart_services=['backend'], restart_mode='recreate'),
-                           tmp_path=tmp_path)
-        assert fix.rc == 0, fix.output[-3000:]
-        again, result = _diagnose(demo_vars, tmp_path, diagnose_checks=['connection_refused'])
-        assert again.rc == 0 and result['problems'] == [], again.output[-3000:]
-        assert _health() == 'UP'
+        _fixed_by(demo_vars, tmp_path, restart_services=['backend'], restart_mode='recreate')
     finally:
         _write(stack, raw)
         _repair_backend_if_needed()
@@ -189,12 +194,7 @@ def test_backend_started_with_a_wrong_database_password_is_named_by_fingerprint_
         assert result['findings'][4]['evidence']['cause'] == 'password'
         for secret in _secrets(stack, wrong):
             assert secret not in run.output
-        fix = run_playbook('restart.yml', extra=dict(demo_vars, restart_services=['backend'], restart_mode='recreate'),
-                           tmp_path=tmp_path)
-        assert fix.rc == 0, fix.output[-3000:]
-        again, result = _diagnose(demo_vars, tmp_path, diagnose_checks=['connection_refused'])
-        assert again.rc == 0 and result['problems'] == [], again.output[-3000:]
-        assert _health() == 'UP'
+        _fixed_by(demo_vars, tmp_path, restart_services=['backend'], restart_mode='recreate')
     finally:
         _write(stack, raw)
         _repair_backend_if_needed()
@@ -212,11 +212,7 @@ def test_database_stopped_is_named_and_the_restart_playbook_starts_it(stack, dem
         tcp = [f for f in result['findings'] if f['evidence'].get('program')][0]
         assert tcp['status'] == 'PROBLEM' and 'Connection refused' in tcp['evidence']['output'], tcp
         assert result['problems'] and first['line'] in result['report_lines']
-        fix = run_playbook('restart.yml', extra=dict(demo_vars, restart_services=['postgres']), tmp_path=tmp_path)
-        assert fix.rc == 0, fix.output[-3000:]
-        again, result = _diagnose(demo_vars, tmp_path, diagnose_checks=['connection_refused'])
-        assert again.rc == 0 and result['problems'] == [], again.output[-3000:]
-        assert _health() == 'UP'
+        _fixed_by(demo_vars, tmp_path, restart_services=['postgres'])
     finally:
         if not _running('postgres'):
             compose('start', 'postgres')
