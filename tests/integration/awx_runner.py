@@ -36,6 +36,7 @@ class Job(object):
         self.ident = ident
         self.playbook = playbook
         self.secrets = [s for s in secrets if s]
+        self.environment_secrets = []
         self.proc = None
 
     @property
@@ -100,13 +101,22 @@ class Job(object):
 
     def leaks(self):
         """(file, secret's first 4 characters) for every secret found in the job's artifacts (job events,
-        stdout, status...) or in what the runner printed."""
+        stdout, status...) or in what the runner printed. ansible-runner records the job's whole
+        environment in artifacts/<ident>/command (0600, in the private data directory AWX deletes
+        after the job; AWX keeps a masked copy): there the argv and cwd are searched, and the
+        environment only for secrets the job did not get through its environment (AWX's
+        Kubernetes credential gives K8S_AUTH_API_KEY that way)."""
         found = []
         for dirpath, _dirs, names in os.walk(os.path.join(self.private_data_dir, 'artifacts')):
             for name in names:
                 path = os.path.join(dirpath, name)
                 with open(path, 'rb') as handle:
                     data = handle.read()
+                if name == 'command' and dirpath == self.artifacts:
+                    assert os.stat(path).st_mode & 0o077 == 0, '%s is readable by others' % path
+                    record = json.loads(data.decode('utf-8'))
+                    environment = dict((k, v) for k, v in record['env'].items() if v not in self.environment_secrets)
+                    data = json.dumps([record['command'], record['cwd'], environment]).encode('utf-8')
                 found += [(os.path.relpath(path, self.private_data_dir), s[:4]) for s in self.secrets
                           if s.encode() in data]
         found += [('runner output', s[:4]) for s in self.secrets if s in (getattr(self, 'runner_output', '') or '')]
@@ -151,12 +161,14 @@ def prepare(base_dir, playbook, answers, inventory_vars, credential_inputs=None,
                ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
     env.update(envvars or {})
     _write(os.path.join(pdd, 'env', 'envvars'), yaml.safe_dump(env))
+    job = Job(pdd, ident, 'playbooks/%s' % playbook, secrets)
+    job.environment_secrets = list((envvars or {}).values())
     _write(os.path.join(pdd, 'env', 'settings'), yaml.safe_dump({'suppress_ansible_output': True}))
     inventory = {'all': {'children': {'quickbite': {'hosts': {'quickbite-awx': dict(
         ansible_connection='local', ansible_python_interpreter='{{ ansible_playbook_python }}')},
         'vars': inventory_vars}}}}
     _write(os.path.join(pdd, 'inventory', 'hosts.yml'), yaml.safe_dump(inventory))
-    return Job(pdd, ident, 'playbooks/%s' % playbook, secrets)
+    return job
 
 
 def wait_for(predicate, timeout=60, interval=0.02):

@@ -19,7 +19,7 @@ import yaml
 import awx_controller
 import awx_runner
 from conftest import ROOT, descendants, _argv, wait_gone
-from k8s_defaults import emulator
+from k8s_defaults import ROLE_TOKEN, emulator
 from test_awx_runner_compose import _Alertmanager
 from test_rotate_k8s import SEED, PodsBackend
 
@@ -28,10 +28,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
 @pytest.fixture
 def k8s(tmp_path_factory):
-    with emulator(tmp_path_factory, secrets=SEED, pod_start_delay=0.1) as cluster:  # the Role's token
+    """The emulator enforcing the Role of deploy/k8s-rbac.yml (k8s_defaults.emulator)."""
+    with emulator(tmp_path_factory, secrets=SEED, pod_start_delay=0.1) as cluster:
         cluster.backend = PodsBackend(cluster.emulator)
         yield cluster
         cluster.backend.close()
+
+
+def _platform_credential(k8s):
+    """The job's API access as AWX's "OpenShift or Kubernetes API Bearer Token" credential injects it
+    (K8S_AUTH_* environment): the ServiceAccount token bound to the Role; no kubeconfig."""
+    return dict(K8S_AUTH_HOST=k8s.url, K8S_AUTH_API_KEY=ROLE_TOKEN, K8S_AUTH_VERIFY_SSL='False')
 
 
 def _secret(k8s):
@@ -46,7 +53,7 @@ def _secret_values(k8s):
 def _inventory_vars(k8s):
     with open(os.path.join(ROOT, 'inventory', 'k8s', 'group_vars', 'quickbite.yml')) as handle:
         values = yaml.safe_load(handle)
-    values.update(quickbite_k8s_kubeconfig=k8s.kubeconfig, quickbite_backend_url=k8s.backend.url,
+    values.update(quickbite_backend_url=k8s.backend.url,
                   quickbite_frontend_url=k8s.backend.url,
                   # No database here: the health checks after a restart or scale read the API and the backend.
                   healthcheck_checks=['actuator', 'platform'])
@@ -108,7 +115,8 @@ def test_every_job_template_runs_as_awx_runs_it_without_leaking_a_secret(k8s, tm
         answers = dict((k, v) for k, v in answers.items() if k in asked or not k.endswith('_allow_ephemeral'))
         started = time.time()
         job = awx_runner.prepare(tmp_path, playbook, answers, _inventory_vars(k8s), CREDENTIAL, check=check,
-                                 extra_secrets=list(SEED.values()) + _secret_values(k8s)).run()
+                                 envvars=_platform_credential(k8s),
+                                 extra_secrets=list(SEED.values()) + _secret_values(k8s) + [ROLE_TOKEN]).run()
         timings[playbook] = round(time.time() - started, 1)
         if playbook in unplanned:
             events = [e['event'] for e in job.events()]
@@ -144,7 +152,7 @@ def test_awx_cancel_during_a_rotation_leaves_the_secret_old_or_new_everywhere(k8
     job = awx_runner.prepare(tmp_path, 'rotate_jwt.yml', dict(
         quickbite_platform='k8s', rotate_jwt_audit_log=str(tmp_path / 'rotation.log'),
         rotate_jwt_audit_allow_ephemeral='true', rotate_jwt_wait_timeout=60), _inventory_vars(k8s), CREDENTIAL,
-        extra_secrets=SEED.values()).start()
+        envvars=_platform_credential(k8s), extra_secrets=list(SEED.values()) + [ROLE_TOKEN]).start()
     try:
         awx_runner.wait_for(lambda: _pending_phase(k8s) == 'set' or job.proc.poll() is not None, timeout=60)
         modules = [pid for pid in descendants(job.proc.pid)
