@@ -113,8 +113,8 @@ class _CLI(object):
 
 
 def _container(cid, name, running, created, env, mode='quickbite_default', networks=None):
-    return {'Id': cid, 'Name': '/' + name, 'Created': created, 'State': {'Status': 'running' if running else 'exited',
-                                                                        'Running': running},
+    state = {'Status': 'running' if running else 'exited', 'Running': running}
+    return {'Id': cid, 'Name': '/' + name, 'Created': created, 'State': state,
             'Config': {'Env': env}, 'HostConfig': {'NetworkMode': mode},
             'NetworkSettings': {'Networks': networks or {}, 'Ports': {}}}
 
