@@ -32,11 +32,14 @@ def test_the_stack_marker_follows_the_fixtures_a_test_uses():
     stack = _collected('-m', 'stack', *paths)
     rest = _collected('-m', 'not stack', *paths)
     assert stack and rest and not stack & rest
-    # k8s tests that use the stack's PostgreSQL (through the `stack` fixture) wait for the stack lock too.
-    assert {'test_stack.py', 'test_healthcheck_k8s.py', 'test_flyway_repair_k8s.py'} <= _files(stack)
-    assert {'test_k8s_emulator.py', 'test_service_ops_k8s.py', 'test_harness.py'} <= _files(rest)
-    # One file, both groups: the Compose tests of test_logs.py use the stack, its emulator tests do not.
-    assert 'test_logs.py' in _files(stack) & _files(rest)
+    # A k8s test that uses the stack (through the `stack` fixture) waits for the stack lock too; one that
+    # has a throw-away PostgreSQL of its own (k8s_pg) does not.
+    assert {'test_stack.py', 'test_healthcheck_k8s.py'} <= _files(stack)
+    assert {'test_k8s_emulator.py', 'test_service_ops_k8s.py', 'test_harness.py',
+            'test_flyway_repair_k8s.py'} <= _files(rest)
+    # One file, both groups: the Compose tests of test_logs.py use the stack, its emulator tests do not;
+    # test_healthcheck_k8s.py's healthy namespace reads the stack's passwords, its platform checks do not.
+    assert {'test_logs.py', 'test_healthcheck_k8s.py'} <= _files(stack) & _files(rest)
 
 
 def test_a_module_with_a_stack_fixture_of_its_own_waits_for_the_stack_lock(tmp_path):
