@@ -1,5 +1,6 @@
 """Incident evidence on the Kubernetes path, against the API emulator
-(tests/k8s_emulator): crash loop, OOMKilled last state, Warning events. The
+(tests/k8s_emulator): crash loop, unready pods, a failed rollout (the bad
+deploy), OOMKilled last state, Warning events. The
 probes that need no stack (services, logs, deploys) only: no stack lock."""
 import json
 import os
@@ -58,6 +59,25 @@ def test_crash_loop_is_p1_with_restarts_exit_code_and_warning_events(k8s, tmp_pa
         steps = [json.loads(line)['step'] for line in handle]
     assert sorted(steps) == sorted(['notify start', 'detected', 'probe services', 'probe logs', 'probe deploys',
                                     'severity', 'notify findings', 'rollback', 'notify end'])
+
+
+def test_unready_pods_are_named_and_p2(k8s, tmp_path):
+    """Pods that run but never pass their readiness probe: the service is
+    degraded (P2), each replica named with its state, nothing rolled back."""
+    k8s.emulator.set_unready('quickbite-frontend', True)
+    _wait(lambda: not any(c['type'] == 'Ready' and c['status'] == 'True'
+                          for p in k8s.emulator.list('pods', label_selector='app=quickbite-frontend')
+                          for c in (p.get('status') or {}).get('conditions', [])))
+    run = _run(k8s, tmp_path, 'unready-1', incident_fail=False)
+    assert run.rc == 0, run.output
+    result = run.result('incident_evidence')
+    frontend = _service(result, 'frontend')
+    assert not frontend['ok'] and frontend['replicas']
+    assert all(r['state'] == 'Running' and r['last_reason'] == 'not Ready' for r in frontend['replicas'])
+    assert '0 of %d replicas ready' % len(frontend['replicas']) in frontend['problems']
+    assert result['severity']['level'] == 'P2'
+    assert any(r.startswith('frontend degraded: ') for r in result['severity']['reasons']['P2']), result['severity']
+    assert any('Readiness probe failed' in r for r in result['severity']['reasons']['P3'])  # the Warning events
 
 
 def test_oomkilled_last_state_is_named_and_p2(k8s, tmp_path):
