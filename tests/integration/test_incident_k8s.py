@@ -170,3 +170,19 @@ def test_no_rollback_without_a_recent_change_says_why(k8s, tmp_path):
     assert rollback['indicated'] is False
     assert rollback['why'].startswith('backend changed at ') and 'but has no rollback target' in rollback['why']
     assert 'no rollback: backend changed at' in run.output
+
+
+def test_receivers_as_a_survey_gives_them_a_json_string_and_anything_else_refused(k8s, tmp_path):
+    """An AWX survey answers incident_notify_receivers (a password question) with a
+    string: the list as JSON is read as the list; a JSON object is refused by name."""
+    from tests.unit.plugins.module_utils.incident.receivers import Receiver
+    with Receiver() as hook:
+        answer = json.dumps([dict(name='oncall', kind='webhook', url=hook.url)])
+        run = _run(k8s, tmp_path, 'survey-1', incident_fail=False, incident_probes=['services'],
+                   incident_notify_receivers=answer)
+        assert run.rc == 0, run.output
+        assert len(hook.bodies) == 3 and hook.url not in run.output + json.dumps(run.records)
+        run = _run(k8s, tmp_path, 'survey-2', incident_probes=['services'],
+                   incident_notify_receivers=json.dumps(dict(name='oncall', url=hook.url)))
+        assert run.rc != 0 and 'incident_notify_receivers must be a list of receivers' in run.output
+        assert len(hook.bodies) == 3 and hook.url not in run.output
