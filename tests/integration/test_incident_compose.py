@@ -232,6 +232,44 @@ def _wait(condition, timeout, what):
         time.sleep(0.1)
 
 
+def test_backend_crash_looping_on_a_bad_env_is_p1_with_restarts_exit_code_and_its_last_words(demo_vars, stack,
+                                                                                              tmp_path):
+    """A JWT secret of 64 bits in the env file: the backend stops at start-up
+    (jjwt's WeakKeyException, exit 1) and Docker restarts it (restart:
+    unless-stopped) again and again: P1 crash loop with the restarts, the exit
+    code and the backend's own error line. The env file's bytes go back and the
+    backend is recreated, whatever happens."""
+    incidents = str(tmp_path / 'incidents')
+    env_path = os.path.join(stack['dir'], '.env.prod')
+    with open(env_path, 'rb') as handle:
+        raw = handle.read()
+    bad = b'\n'.join(b'JWT_SECRET=short-secret' if line.startswith(b'JWT_SECRET=') else line
+                      for line in raw.split(b'\n'))
+    assert bad != raw
+    try:
+        with open(env_path, 'wb') as handle:
+            handle.write(bad)
+        compose('up', '-d', '--no-deps', 'backend')
+        _wait(lambda: _inspect(_container('backend'))['RestartCount'] >= 3, 60, 'three restarts of the backend')
+        run = run_playbook('incident.yml', extra=dict(demo_vars, incident_dir=incidents, incident_id='loop-1',
+                                                      incident_latency_requests=3), tmp_path=tmp_path)
+    finally:
+        with open(env_path, 'wb') as handle:
+            handle.write(raw)
+        compose('up', '-d', '--no-deps', 'backend')
+    assert run.rc != 0 and 'loop-1: P1 (respond within 15 min)' in run.output, run.output
+    result = run.result('incident_evidence')
+    reasons = result['severity']['reasons']['P1']
+    assert any(r.startswith('backend crash loop (quickbite-backend-1: ') and 'exit code 1' in r for r in reasons), reasons
+    backend = [s for s in result['evidence']['services']['data']['services'] if s['name'] == 'backend'][0]
+    assert not backend['ok'] and backend['replicas'][0]['restart_count'] >= 3
+    errors = result['evidence']['logs']['data']['errors']
+    assert any('WeakKeyException' in e['message'] or 'Application run failed' in e['message'] for e in errors), errors
+    assert 'short-secret' not in run.output and 'short-secret' not in json.dumps(run.records)
+    health = run_playbook('healthcheck.yml', extra=dict(demo_vars, healthcheck_timeout=90), tmp_path=tmp_path)
+    assert health.rc == 0, health.output
+
+
 def test_backend_oom_killed_for_real_is_named_and_p2(demo_vars, tmp_path):
     """This engine (Docker 20.10, cgroup v1 memory controller) enforces --memory:
     the backend, limited to 96 MiB, leaks 256 MiB (the stand-in's alloc_mb switch),
