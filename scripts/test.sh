@@ -89,7 +89,7 @@ nostack_lane() {
   # Two processes (a file each at a time: its emulator and throw-away PostgreSQL are
   # started once), niced like the steps after it: they mostly wait on emulated rollouts
   # and pod delays, and the stack lane, the longer one, must keep its CPU (at normal
-  # priority they slowed its CPU-heavy backup tests three to nine times).
+  # priority they slowed its CPU-heavy backup tests up to nine times).
   step integration-nostack nice -n "$NICE" "$BIN/pytest" -q --durations=15 --junitxml="$LOGS/integration-nostack.xml" \
     -p no:cacheprovider -n 2 --dist loadfile -m 'not stack' tests/integration || rc=1
   step unit nice -n "$NICE" "$BIN/pytest" -q --durations=15 --junitxml="$LOGS/unit.xml" -p no:cacheprovider \
