@@ -232,8 +232,8 @@ def _wait(condition, timeout, what):
         time.sleep(0.1)
 
 
-def test_backend_crash_looping_on_a_bad_env_is_p1_with_restarts_exit_code_and_its_last_words(demo_vars, stack,
-                                                                                              tmp_path):
+def test_backend_crash_looping_on_a_bad_env_is_p1_with_restarts_exit_code_and_its_last_words(
+        demo_vars, stack, tmp_path):
     """A JWT secret of 64 bits in the env file: the backend stops at start-up
     (jjwt's WeakKeyException, exit 1) and Docker restarts it (restart:
     unless-stopped) again and again: P1 crash loop with the restarts, the exit
@@ -244,7 +244,7 @@ def test_backend_crash_looping_on_a_bad_env_is_p1_with_restarts_exit_code_and_it
     with open(env_path, 'rb') as handle:
         raw = handle.read()
     bad = b'\n'.join(b'JWT_SECRET=short-secret' if line.startswith(b'JWT_SECRET=') else line
-                      for line in raw.split(b'\n'))
+                     for line in raw.split(b'\n'))
     assert bad != raw
     try:
         with open(env_path, 'wb') as handle:
