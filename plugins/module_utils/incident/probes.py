@@ -24,6 +24,9 @@ DEFAULT_LIMITS = dict(health=15, services=15, logs=20, db=10, redis=5, latency=1
 # Seconds the latency probe keeps sending requests: a slow or hung backend
 # (one that waits on a paused database) is evident by then.
 LATENCY_BUDGET = 5
+# How far past the budget a request started within it may run: one that answers
+# just after the budget is still a sample; one cut off later is not.
+LATENCY_GRACE = 0.5
 
 
 class IncidentSettings(object):
@@ -113,14 +116,19 @@ def _latency(settings):
     took, failures = [], 0
     began = time.monotonic()
     for dummy in range(settings.latency_requests):
-        if took and time.monotonic() - began >= LATENCY_BUDGET:
+        left = LATENCY_BUDGET - (time.monotonic() - began)
+        if took and left <= 0.05:
             break  # a backend this slow has shown it; the other probes must not wait for the rest
+        # No request outlives the budget by more than LATENCY_GRACE: the whole probe ends by then.
+        timeout = min(settings.health.request_timeout, max(left, 0.05) + LATENCY_GRACE) if took else \
+            min(settings.health.request_timeout, LATENCY_BUDGET)
         started = time.monotonic()
         try:
-            status, dummy_body = _http.request(url, timeout=min(settings.health.request_timeout, LATENCY_BUDGET),
-                                               validate_certs=settings.health.validate_certs)
+            status, dummy_body = _http.request(url, timeout=timeout, validate_certs=settings.health.validate_certs)
         except _http.NO_ANSWER:
             status = None
+            if took and timeout < settings.health.request_timeout and time.monotonic() - started >= timeout - 0.01:
+                break  # a later request cut short by the budget, not by the backend: not a sample
         took.append((time.monotonic() - started) * 1000)
         if status is None or status >= 500:
             failures += 1
