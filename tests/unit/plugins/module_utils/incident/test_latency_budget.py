@@ -40,11 +40,11 @@ def _settings(url):
 
 
 def test_the_probe_ends_within_its_budget_and_a_cut_request_is_no_failure(slow_backend, monkeypatch):
-    monkeypatch.setattr(probes, 'LATENCY_BUDGET', 0.8)
+    monkeypatch.setattr(probes, 'LATENCY_BUDGET', 1.5)
     monkeypatch.setattr(probes, 'LATENCY_GRACE', 0.05)
     started = time.monotonic()
     ok, summary, data = probes._latency(_settings(slow_backend))  # pylint: disable=protected-access
     took = time.monotonic() - started
-    assert took <= 0.8 + 0.05 + 0.4, took  # the budget, the grace, and slack for a busy machine
+    assert took <= 1.5 + 0.05 + 0.5, took  # the budget, the grace, and slack for a busy machine
     assert ok and data['failures'] == 0 and 1 <= data['requests'] < 50, data
     assert 'stopped after %d of 50 requests' % data['requests'] in summary
