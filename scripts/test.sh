@@ -102,23 +102,35 @@ nostack_lane() {
   return "$rc"
 }
 
-summary() {
-  printf '\n======== steps (seconds)\n'
-  awk '{ printf "  %-22s %6d  %s\n", $1, $3, ($2 == 0 ? "passed" : "FAILED rc=" $2) }' "$LOGS/steps" 2>/dev/null
-  printf '======== slowest 15 tests of the run (setup + call + teardown)\n'
-  "$BIN/python" - "$LOGS" <<'EOF'
+# junit slowest|failed: from every pytest run's JUnit XML, the 15 slowest tests of the
+# run (setup + call + teardown), or every failed or erroring test with its message's first line.
+junit() {
+  "$BIN/python" - "$LOGS" "$1" <<'EOF'
 import glob
 import os
 import sys
 import xml.etree.ElementTree as ET
 
-rows = []
-for path in glob.glob(os.path.join(sys.argv[1], '*.xml')):
-    for case in ET.parse(path).iter('testcase'):
-        rows.append((float(case.get('time') or 0), '%s::%s' % (case.get('classname'), case.get('name'))))
-for seconds, name in sorted(rows, reverse=True)[:15]:
-    print('  %7.2fs %s' % (seconds, name))
+cases = [case for path in sorted(glob.glob(os.path.join(sys.argv[1], '*.xml')))
+         for case in ET.parse(path).iter('testcase')]
+name = lambda case: '%s::%s' % (case.get('classname'), case.get('name'))  # noqa: E731
+if sys.argv[2] == 'slowest':
+    for seconds, test in sorted(((float(c.get('time') or 0), name(c)) for c in cases), reverse=True)[:15]:
+        print('  %7.2fs %s' % (seconds, test))
+else:
+    for case in cases:
+        for kind in ('failure', 'error'):
+            for node in case.findall(kind):
+                text = (node.get('message') or '').splitlines()
+                print('  %s %s: %s' % (kind.upper(), name(case), (text[0] if text else '')[:300]))
 EOF
+}
+
+summary() {
+  printf '\n======== steps (seconds)\n'
+  awk '{ printf "  %-22s %6d  %s\n", $1, $3, ($2 == 0 ? "passed" : "FAILED rc=" $2) }' "$LOGS/steps" 2>/dev/null
+  printf '======== slowest 15 tests of the run (setup + call + teardown)\n'
+  junit slowest
 }
 
 # failures: the last lines of the run, which is what a CI page shows first: every
@@ -132,20 +144,7 @@ failures() {
   df -h / /tmp /var/lib/docker 2>&1 | sort -u
   docker ps -a --format '{{.Names}} {{.Image}} {{.Status}}' 2>&1 | head -n 12
   printf '======== failed tests\n'
-  "$BIN/python" - "$LOGS" <<'EOF'
-import glob
-import os
-import sys
-import xml.etree.ElementTree as ET
-
-for path in sorted(glob.glob(os.path.join(sys.argv[1], '*.xml'))):
-    for case in ET.parse(path).iter('testcase'):
-        for kind in ('failure', 'error'):
-            for node in case.findall(kind):
-                text = (node.get('message') or '').splitlines()
-                print('  %s %s::%s: %s' % (kind.upper(), case.get('classname'), case.get('name'),
-                                           (text[0] if text else '')[:300]))
-EOF
+  junit failed
 }
 
 t0=$SECONDS
