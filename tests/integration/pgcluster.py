@@ -13,6 +13,14 @@ import subprocess
 import tempfile
 
 BIN = '/usr/lib/postgresql/15/bin'
+# Flyway's history table (its columns as Flyway creates them); each test fills in its own rows.
+FLYWAY_HISTORY_TABLE = """
+CREATE TABLE flyway_schema_history (
+    installed_rank INT NOT NULL, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL,
+    script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL,
+    installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, success BOOLEAN NOT NULL,
+    CONSTRAINT flyway_schema_history_pk PRIMARY KEY (installed_rank));
+"""
 HBA = """local   all  all                 peer
 host    all  all  127.0.0.1/32   scram-sha-256
 """

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import run_playbook
 from k8s_defaults import emulator
-from pgcluster import Cluster
+from pgcluster import FLYWAY_HISTORY_TABLE, Cluster
 from test_rotate_k8s import SEED, PodsBackend
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db import exec_sql
@@ -27,12 +27,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.platform.kubernetes 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
 OLD = 'old-db-password-0123456789abcdef'
-HISTORY = """
-CREATE TABLE flyway_schema_history (
-    installed_rank INT NOT NULL, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL,
-    script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL,
-    installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, success BOOLEAN NOT NULL,
-    CONSTRAINT flyway_schema_history_pk PRIMARY KEY (installed_rank));
+HISTORY = FLYWAY_HISTORY_TABLE + """
 INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by,
                                    execution_time, success) VALUES
     (1, '1', 'create users', 'SQL', 'V1__create_users.sql', 1, current_user, 5, true),

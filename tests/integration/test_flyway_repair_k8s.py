@@ -17,17 +17,13 @@ from psycopg2 import sql
 from conftest import run_playbook
 from k8s_defaults import emulator
 from k8s_pg import quickbite_pg  # noqa: F401 pylint: disable=unused-import
+from pgcluster import FLYWAY_HISTORY_TABLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.k8s]
 
 SCRATCH = 'quickbite_flyway_k8s'
 DEP = 'quickbite-backend'
-HISTORY_DDL = """
-CREATE TABLE flyway_schema_history (
-    installed_rank INT NOT NULL, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL,
-    script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL,
-    installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, success BOOLEAN NOT NULL,
-    CONSTRAINT flyway_schema_history_pk PRIMARY KEY (installed_rank));
+HISTORY_DDL = FLYWAY_HISTORY_TABLE + """
 INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by,
                                    execution_time, success) VALUES
     (1, '1', 'create users', 'SQL', 'V1__create_users.sql', 1, current_user, 5, true),
