@@ -3,6 +3,7 @@ no-stack groups (conftest.py's `stack` marker), the guard against a no-stack
 test touching the demo stack, and conftest.kill_module, which finds a module
 below the playbook a test started, by PID, so it never hits another run's
 module of the same name (what `pkill -f AnsiballZ_...` did)."""
+import fcntl
 import os
 import re
 import signal
@@ -54,18 +55,32 @@ def test_a_module_with_a_stack_fixture_of_its_own_waits_for_the_stack_lock(tmp_p
     lock = str(tmp_path / 'stack.lock')
     env = dict(os.environ, QUICKBITE_STACK_LOCK=lock)
     env.pop('QUICKBITE_TESTS_WITHOUT_STACK', None)
-    started = time.time()
-    holder = subprocess.Popen(['flock', lock, 'sleep', '2'])  # another session holds the lock for 2 s
+    # Another session holds the lock until the new one is seen waiting for it (its blocked
+    # flock in /proc/locks), then 1.5 s more: no race with pytest's start-up on a busy machine.
+    holder = open(lock, 'w')
+    fcntl.flock(holder, fcntl.LOCK_EX)
     try:
-        proc = subprocess.run([os.path.join(VENV_BIN, 'pytest'), '-q', '-s', '-p', 'no:cacheprovider', '-m', 'stack',
-                               'tests/integration'], cwd=str(tmp_path), env=env, capture_output=True, text=True,
-                              timeout=60, check=False)
+        proc = subprocess.Popen([os.path.join(VENV_BIN, 'pytest'), '-q', '-s', '-p', 'no:cacheprovider', '-m', 'stack',
+                                 'tests/integration'], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while not _blocked_on(os.fstat(holder.fileno()).st_ino) and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.1)
+        assert proc.poll() is None, 'the second session never waited for the lock'
+        time.sleep(1.5)
+        released = time.time()
     finally:
-        holder.kill()
-        holder.wait()
-    assert proc.returncode == 0 and '1 passed' in proc.stdout, proc.stdout + proc.stderr
-    stack_at = float(re.search(r'STACK-AT ([0-9.]+)', proc.stdout).group(1))
-    assert stack_at >= started + 1.5 and 'for the stack lock' in proc.stdout, proc.stdout
+        holder.close()
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and '1 passed' in stdout, stdout + stderr
+    stack_at = float(re.search(r'STACK-AT ([0-9.]+)', stdout).group(1))
+    assert stack_at >= released and 'for the stack lock' in stdout, stdout
+
+
+def _blocked_on(inode):
+    """Whether some process waits for an flock on this inode ('->' lines of /proc/locks)."""
+    with open('/proc/locks') as handle:
+        return any('->' in line and line.split()[6].endswith(':%d' % inode) for line in handle)
 
 
 def test_a_no_stack_test_touching_the_demo_stack_is_refused(monkeypatch):
