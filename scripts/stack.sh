@@ -9,7 +9,10 @@
 #   scripts/stack.sh status [DIR]    compose ps + actuator health
 #
 # DIR defaults to /var/lib/quickbite/demo. Environment knobs:
-#   BACKEND_TAG (default: the tag the running backend uses, else 1.0), BACKEND_SCALE
+#   QUICKBITE_STACK_PROJECT (Compose project, default quickbite) and, read only when
+#   `up` writes a new DIR/.env.prod, QUICKBITE_STACK_PORTS="PG REDIS BACKEND FRONTEND"
+#   (default "15432 16379 18080 18081"): a second stack beside the first one needs
+#   both (make test runs two, scripts/test.sh). BACKEND_TAG (default: the tag the running backend uses, else 1.0), BACKEND_SCALE
 #   (default: the number of backend replicas running, else 1): a rerun of `up` keeps
 #   a rolled-back or scaled backend as it is. QUICKBITE_BASE_TAR
 #   (default /var/cache/quickbite/base.tar), QUICKBITE_UP_TIMEOUT (s, default 180).
@@ -17,7 +20,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK="$ROOT/stack"
-PROJECT=quickbite
+PROJECT=${QUICKBITE_STACK_PROJECT:-quickbite}
+case "$PROJECT" in ''|*[!a-z0-9_-]*|[!a-z0-9]*) echo "[stack] ERROR: QUICKBITE_STACK_PROJECT=$PROJECT: lower-case letters, digits, - and _ only, starting with a letter or digit" >&2; exit 2 ;; esac
 BASE_IMAGE=quickbite/base:bookworm
 BASE_TAR=${QUICKBITE_BASE_TAR:-/var/cache/quickbite/base.tar}
 BASE_PACKAGES=postgresql-15,redis-server,nginx-light,python3,python3-psycopg2,curl,ca-certificates,zstd,gzip,procps,tini
@@ -125,6 +129,14 @@ make_env() {
     chmod 0600 "$env"
     return 0
   fi
+  local -A port=()
+  local pg redis server frontend rest
+  read -r pg redis server frontend rest <<<"${QUICKBITE_STACK_PORTS:-15432 16379 18080 18081}"
+  port=([POSTGRES_PORT]=$pg [DB_PORT]=$pg [REDIS_PORT]=$redis [SERVER_PORT]=$server [FRONTEND_PORT]=$frontend)
+  for key in "${!port[@]}"; do
+    case "${port[$key]}" in ''|*[!0-9]*) die "QUICKBITE_STACK_PORTS=${QUICKBITE_STACK_PORTS:-}: give four port numbers (postgres redis backend frontend)";; esac
+  done
+  [ -z "${rest:-}" ] || die "QUICKBITE_STACK_PORTS=$QUICKBITE_STACK_PORTS: give four port numbers, not more"
   tmp=$(mktemp "$dir/.env.prod.XXXXXX")
   chmod 0600 "$tmp"
   while IFS= read -r line || [ -n "$line" ]; do
@@ -134,6 +146,7 @@ make_env() {
       while [[ $val == *CHANGE_ME* ]]; do
         val=${val/CHANGE_ME/$(new_secret)}
       done
+      [ -z "${port[$key]:-}" ] || val=${port[$key]}
       line="$key=$val"
     fi
     printf '%s\n' "$line"
@@ -165,8 +178,8 @@ env_get() { # env_get DIR KEY -> value from DIR/.env.prod
   sed -n "s/^$2=//p" "$1/.env.prod" | tail -n1
 }
 
-# One stack per host: the project name, container_name and ports are fixed. Refuse
-# to point the project at another DIR, whose fresh .env.prod would not match the
+# One stack per project (QUICKBITE_STACK_PROJECT; container names derive from it, ports
+# from DIR/.env.prod). Refuse to point the project at another DIR, whose fresh .env.prod would not match the
 # passwords the existing postgres volume was initialised with.
 guard_single_stack() {
   local dir=$1 other
@@ -174,7 +187,7 @@ guard_single_stack() {
             --filter "label=com.docker.compose.oneoff=False" \
             --format '{{.Label "com.docker.compose.project.working_dir"}}' | sort -u | grep -vxF "$dir" || true)
   if [ -n "$other" ]; then
-    die "a quickbite stack from $(echo "$other" | paste -sd' ') exists (one per host); run 'scripts/stack.sh down|reset $other' first"
+    die "a quickbite stack from $(echo "$other" | paste -sd' ') exists (one directory per Compose project, QUICKBITE_STACK_PROJECT); run 'scripts/stack.sh down|reset $other' first"
   fi
   if [ ! -f "$dir/.env.prod" ] && docker volume inspect "${PROJECT}_pgdata" >/dev/null 2>&1; then
     die "volume ${PROJECT}_pgdata holds a database made with another .env.prod; run 'scripts/stack.sh reset <its DIR>' or 'docker volume rm ${PROJECT}_pgdata ${PROJECT}_redisdata' first"

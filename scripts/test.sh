@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# `make test` after its set-up steps: two lanes run side by side.
+# `make test` after its set-up steps: three lanes run side by side.
 #
-#   stack lane:    the tests that use the shared reference stack (pytest -m stack,
-#                  which holds /tmp/quickbite-stack.lock), then the molecule
-#                  scenarios that use it (compose, schedule; same lock), then one
-#                  health check on the oldest ansible-core (scripts/core-matrix.sh)
+#   stack lane:    the tests that use the reference stack (pytest -m stack, which
+#                  holds /tmp/quickbite-stack.lock) but not those of stack-b, then
+#                  the molecule scenarios that use it (compose, schedule; same lock),
+#                  then one health check on the oldest ansible-core (scripts/core-matrix.sh)
+#   stack-b lane:  the stack tests of the modules in conftest.py's SECOND_STACK_MODULES
+#                  (-m second_stack), on a second reference stack (QUICKBITE_STACK=b: its
+#                  own Compose project, directory, ports and lock). Both stack lanes
+#                  mostly wait on restarts and health checks: two stacks halve that wait.
 #   no-stack lane: the emulator-only integration tests (pytest -m "not stack"),
 #                  unit tests, molecule k8s, ansible-lint, sanity, then unit, sanity
 #                  and the emulator health check on the oldest ansible-core
 #                  (scripts/core-matrix.sh; unit, lint, sanity and that niced, so
-#                  that the stack lane keeps its CPU: it is the longer lane, and
-#                  its health waits have timeouts)
+#                  that the stack lanes keep their CPU: they are the longer lanes, and
+#                  their health waits have timeouts)
 #
 # conftest.py gives the `stack` marker to every test that uses the `stack` or
 # `stack_lock` fixture (directly or through demo_vars...): new tests land in
@@ -20,8 +24,8 @@
 # exit status is non-zero when any failed. At the end: each step's time and the
 # 15 slowest tests of the whole run (from each pytest run's JUnit XML).
 #
-#   scripts/test.sh                 both lanes
-#   scripts/test.sh stack|nostack   one lane (for a look at its time)
+#   scripts/test.sh                         all three lanes
+#   scripts/test.sh stack|stack-b|nostack   one lane (for a look at its time)
 # Knobs: QUICKBITE_TEST_LOGS (default build/test-logs), NOSTACK_NICE (default 10).
 # The steps' functions are called through step(); shellcheck cannot see that.
 # shellcheck disable=SC2317
@@ -37,7 +41,7 @@ STACK_LOCK=/tmp/quickbite-stack.lock
 K8S_LOCK=/tmp/quickbite-molecule-k8s.lock
 export PATH="$BIN:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 
-case "${1:-all}" in all|stack|nostack) ;; *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;; esac
+case "${1:-all}" in all|stack|stack-b|nostack) ;; *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;; esac
 case "$LOGS" in /*/*) ;; *) echo "QUICKBITE_TEST_LOGS=$LOGS: give a directory two levels down or more" >&2; exit 2 ;; esac
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 
@@ -73,12 +77,16 @@ molecule_run() { # molecule_run SCENARIO LOCKFILE: reset (a "prepared" state ski
 
 stack_lane() {
   local rc=0
-  step integration-stack pytest_run integration-stack -m stack tests/integration || rc=1
+  step integration-stack pytest_run integration-stack -m 'stack and not second_stack' tests/integration || rc=1
   step molecule-compose molecule_run compose "$STACK_LOCK" || rc=1
   step molecule-schedule molecule_run schedule "$STACK_LOCK" || rc=1
   # The oldest ansible-core the collection claims: one health check on the stack.
   step core-oldest-stack bash scripts/core-matrix.sh stack || rc=1
   return "$rc"
+}
+
+stack_b_lane() {
+  QUICKBITE_STACK=b step integration-stack-b pytest_run integration-stack-b -m second_stack tests/integration
 }
 
 nostack_lane() {
@@ -88,7 +96,7 @@ nostack_lane() {
   export QUICKBITE_TESTS_WITHOUT_STACK=1
   # Two processes (a file each at a time: its emulator and throw-away PostgreSQL are
   # started once), niced like the steps after it: they mostly wait on emulated rollouts
-  # and pod delays, and the stack lane, the longer one, must keep its CPU (at normal
+  # and pod delays, and the stack lanes, the longer ones, must keep their CPU (at normal
   # priority they slowed its CPU-heavy backup tests up to nine times).
   step integration-nostack nice -n "$NICE" "$BIN/pytest" -q --durations=15 --junitxml="$LOGS/integration-nostack.xml" \
     -p no:cacheprovider -n 2 --dist loadfile -m 'not stack' tests/integration || rc=1
@@ -150,12 +158,15 @@ failures() {
 t0=$SECONDS
 case "${1:-all}" in
   stack) stack_lane; rc=$? ;;
+  stack-b) stack_b_lane; rc=$? ;;
   nostack) nostack_lane; rc=$? ;;
   all)
     stack_lane & stack_pid=$!
+    stack_b_lane & stack_b_pid=$!
     nostack_lane & nostack_pid=$!
     rc=0
     wait "$stack_pid" || rc=1
+    wait "$stack_b_pid" || rc=1
     wait "$nostack_pid" || rc=1
     ;;
 esac

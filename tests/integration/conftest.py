@@ -11,9 +11,25 @@ import time
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-STACK_DIR = os.environ.get('QUICKBITE_STACK_DIR', '/var/lib/quickbite/demo')
-# Shared with the molecule scenarios that use the stack (Makefile, scripts/test.sh).
-STACK_LOCK = os.environ.get('QUICKBITE_STACK_LOCK', '/tmp/quickbite-stack.lock')
+# Two reference stacks, each its own Compose project, directory, ports and lock, so
+# that make test runs the stack tests in two lanes (scripts/test.sh; conftest.py at
+# the root says which modules run on the second). QUICKBITE_STACK=b picks the second;
+# every stack test runs on either, and reads the names and ports below, never literals.
+STACKS = {
+    'a': dict(dir='/var/lib/quickbite/demo', project='quickbite', ports=(15432, 16379, 18080, 18081),
+              lock='/tmp/quickbite-stack.lock'),  # the demo stack; molecule compose and schedule use it too
+    'b': dict(dir='/var/lib/quickbite/demo-b', project='quickbite-b', ports=(15532, 16479, 18180, 18181),
+              lock='/tmp/quickbite-stack-b.lock'),
+}
+STACK_NAME = os.environ.get('QUICKBITE_STACK', 'a')
+if STACK_NAME not in STACKS:
+    raise SystemExit('QUICKBITE_STACK=%s: give a or b (tests/integration/conftest.py STACKS)' % STACK_NAME)
+STACK_DIR = os.environ.get('QUICKBITE_STACK_DIR', STACKS[STACK_NAME]['dir'])
+STACK_LOCK = os.environ.get('QUICKBITE_STACK_LOCK', STACKS[STACK_NAME]['lock'])
+STACK_PROJECT = STACKS[STACK_NAME]['project']
+PG_PORT, REDIS_PORT, BACKEND_PORT, FRONTEND_PORT = STACKS[STACK_NAME]['ports']
+BACKEND_URL = 'http://127.0.0.1:%d' % BACKEND_PORT
+FRONTEND_URL = 'http://127.0.0.1:%d' % FRONTEND_PORT
 VENV_BIN = os.path.dirname(sys.executable)
 
 
@@ -40,10 +56,43 @@ def _refuse_without_stack(what):
                              'it), so that it runs in the stack group' % what)
 
 
+def container(service, index=1):
+    """The name Compose gives a service's container on this stack."""
+    if service == 'frontend':  # container_name: ${COMPOSE_PROJECT_NAME}-frontend
+        return '%s-frontend' % STACK_PROJECT
+    return '%s-%s-%d' % (STACK_PROJECT, service, index)
+
+
+def demo_inventory():
+    """inventory/demo, or for the second stack a copy of it with that stack's
+    directory, project and ports (under build/, written once per session)."""
+    if STACK_NAME == 'a' and STACK_DIR == STACKS['a']['dir']:
+        return 'inventory/demo'
+    path = os.path.join(ROOT, 'build', 'inventory-%s' % STACK_NAME)
+    if not os.path.isdir(os.path.join(path, 'group_vars')):
+        import yaml
+        with open(os.path.join(ROOT, 'inventory', 'demo', 'group_vars', 'quickbite.yml')) as handle:
+            values = yaml.safe_load(handle)
+        values.update(quickbite_compose_project_dir=STACK_DIR, quickbite_compose_project_name=STACK_PROJECT,
+                      quickbite_backend_url=BACKEND_URL, quickbite_frontend_url=FRONTEND_URL,
+                      quickbite_db_port=PG_PORT, quickbite_redis_port=REDIS_PORT,
+                      quickbite_backup_dir=os.path.join(STACK_DIR, 'backups'))
+        tmp = '%s.%d' % (path, os.getpid())
+        os.makedirs(os.path.join(tmp, 'group_vars'))
+        with open(os.path.join(ROOT, 'inventory', 'demo', 'hosts.yml')) as src, \
+                open(os.path.join(tmp, 'hosts.yml'), 'w') as dst:
+            dst.write(src.read())
+        with open(os.path.join(tmp, 'group_vars', 'quickbite.yml'), 'w') as handle:
+            handle.write('---\n' + yaml.safe_dump(values, default_flow_style=False))
+        os.rename(tmp, path)
+    return path
+
+
 def run_playbook(playbook, inventory='inventory/demo', extra=None, check=False, verbosity=0, env=None,
                  tmp_path=None):
     if inventory == 'inventory/demo':
         _refuse_without_stack('to run %s on the demo stack' % playbook)
+        inventory = demo_inventory()
     record = os.path.join(str(tmp_path) if tmp_path else '/tmp', 'record-%d.jsonl' % os.getpid())
     if os.path.exists(record):
         os.unlink(record)
@@ -71,7 +120,7 @@ def run_playbook(playbook, inventory='inventory/demo', extra=None, check=False, 
 
 def compose(*args):
     _refuse_without_stack('docker compose %s on the demo stack' % ' '.join(args))
-    argv = ['docker', 'compose', '-p', 'quickbite', '-f', os.path.join(STACK_DIR, 'docker-compose.prod.yml'),
+    argv = ['docker', 'compose', '-p', STACK_PROJECT, '-f', os.path.join(STACK_DIR, 'docker-compose.prod.yml'),
             '--env-file', os.path.join(STACK_DIR, '.env.prod')] + list(args)
     return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=300)
 
@@ -112,7 +161,10 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(scope='session')
 def stack(stack_lock):
     """The reference stack, up and healthy (started once per session)."""
-    subprocess.run(['bash', os.path.join(ROOT, 'scripts', 'stack.sh'), 'up', STACK_DIR], check=True, timeout=900)
+    env = dict(os.environ, QUICKBITE_STACK_PROJECT=STACK_PROJECT,
+               QUICKBITE_STACK_PORTS=' '.join(str(port) for port in STACKS[STACK_NAME]['ports']))
+    subprocess.run(['bash', os.path.join(ROOT, 'scripts', 'stack.sh'), 'up', STACK_DIR], check=True, timeout=900,
+                   env=env)
     # Read as Compose reads it (the collection's parser, checked against Compose
     # itself): a test that rewrote a line in another valid form leaves it readable.
     from ansible_collections.quickbite.ops.plugins.module_utils import envfile

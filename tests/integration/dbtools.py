@@ -5,9 +5,9 @@ import os
 import subprocess
 import time
 
-from conftest import ROOT, STACK_DIR, VENV_BIN, run_playbook
+from conftest import PG_PORT, ROOT, STACK_DIR, VENV_BIN, demo_inventory, run_playbook
 
-PG = dict(host='127.0.0.1', port='15432')
+PG = dict(host='127.0.0.1', port=str(PG_PORT))
 
 
 def env_value(key):
@@ -66,7 +66,7 @@ def backups_in(directory):
 
 def start_playbook(playbook, extra):
     argv = [os.path.join(VENV_BIN, 'ansible-playbook'), os.path.join(ROOT, 'playbooks', playbook),
-            '-i', os.path.join(ROOT, 'inventory/demo')]
+            '-i', os.path.join(ROOT, demo_inventory())]
     for key, value in extra.items():
         argv += ['-e', json.dumps({key: value})]
     return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import compose, kill_module, run_playbook
+from conftest import PG_PORT, compose, kill_module, run_playbook
 from dbtools import backups_in, drop_db, make_big_db, start_playbook, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
@@ -48,7 +48,7 @@ def test_default_backup_is_atomic_checksummed_and_described(stack, demo_vars, de
     assert manifest['server_version'].startswith('15.')
     assert manifest['size'] == len(data) and manifest['flyway_version'] == '4'
     assert manifest['tables']['orders'] == int(subprocess.run(
-        ['psql', '-h', '127.0.0.1', '-p', '15432', '-U', 'quickbite', '-d', 'quickbite', '-tAc',
+        ['psql', '-h', '127.0.0.1', '-p', str(PG_PORT), '-U', 'quickbite', '-d', 'quickbite', '-tAc',
          'SELECT count(*) FROM orders'], capture_output=True, text=True, check=True,
         env=dict(os.environ, PGPASSWORD=stack['env']['DB_PASSWORD'])).stdout)
     script = subprocess.run(['zstd', '-dc', path], capture_output=True, check=True).stdout

@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from conftest import ROOT, compose, run_playbook
+from conftest import BACKEND_URL, PG_PORT, ROOT, compose, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -25,7 +25,7 @@ EXTRA_KEY = 'QUICKBITE_EXTRA_MIGRATIONS_DIR'
 
 
 def _sql(stack, query, args=()):
-    conn = psycopg2.connect(host='127.0.0.1', port=15432, dbname=stack['env']['DB_NAME'], user=stack['env']['DB_USER'],
+    conn = psycopg2.connect(host='127.0.0.1', port=PG_PORT, dbname=stack['env']['DB_NAME'], user=stack['env']['DB_USER'],
                             password=stack['env']['DB_PASSWORD'], connect_timeout=5)
     conn.autocommit = True
     try:
@@ -65,7 +65,7 @@ def _backend():
 
 def _actuator():
     try:
-        with urllib.request.urlopen('http://127.0.0.1:18080/actuator/health', timeout=3) as response:
+        with urllib.request.urlopen(BACKEND_URL + '/actuator/health', timeout=3) as response:
             return response.status, json.loads(response.read())['status']
     except Exception as exc:  # refused while the backend is down
         return None, str(exc)
@@ -212,5 +212,5 @@ def test_report_is_the_default_and_changes_nothing(stack, demo_vars, tmp_path):
 def test_missing_history_table_fails_clearly(stack, demo_vars, tmp_path):
     run = run_playbook('flyway_repair.yml', extra=dict(demo_vars, quickbite_db_name='postgres'), tmp_path=tmp_path)
     assert run.rc != 0
-    assert 'table flyway_schema_history not found in quickbite@127.0.0.1:15432/postgres' in run.output
+    assert 'table flyway_schema_history not found in quickbite@127.0.0.1:%d/postgres' % PG_PORT in run.output
     assert 'check quickbite_db_name' in run.output

@@ -4,6 +4,7 @@ test touching the demo stack, and conftest.kill_module, which finds a module
 below the playbook a test started, by PID, so it never hits another run's
 module of the same name (what `pkill -f AnsiballZ_...` did)."""
 import fcntl
+import importlib.util
 import os
 import re
 import signal
@@ -120,3 +121,20 @@ def test_kill_module_finds_nothing_when_the_playbook_has_ended(tmp_path):
     proc = subprocess.Popen([sys.executable, '-c', 'pass'])
     proc.wait()
     assert kill_module(proc, 'command', signal.SIGKILL, timeout=5) == []
+
+
+def test_the_second_stack_modules_name_no_port_or_container_of_the_first():
+    """make test runs SECOND_STACK_MODULES on the second stack (QUICKBITE_STACK=b): a
+    literal port, project or container name of the first would reach the first stack,
+    which the stack lane is using at the same time."""
+    spec = importlib.util.spec_from_file_location('root_conftest', os.path.join(ROOT, 'conftest.py'))
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    literal = re.compile(r"\b(15432|16379|18080|18081)\b|'-p', 'quickbite'|quickbite-(backend|postgres|redis)-\d"
+                         r"|'quickbite-frontend'|'inventory/demo'|/var/lib/quickbite/demo\b")
+    found = []
+    for name in sorted(root_conftest.SECOND_STACK_MODULES | {'dbtools'}):
+        with open(os.path.join(ROOT, 'tests', 'integration', name + '.py')) as handle:
+            found += ['%s.py:%d: %s' % (name, number, line.strip()) for number, line in enumerate(handle, 1)
+                      if literal.search(line) and 'run_playbook(' not in line]
+    assert not found, 'use conftest.PG_PORT, BACKEND_URL, STACK_PROJECT, container()...:\n' + '\n'.join(found)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import compose, run_playbook
+from conftest import BACKEND_URL, REDIS_PORT, STACK_PROJECT, container, compose, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -24,7 +24,7 @@ def _record(directory, incident_id):
 
 
 def _container(service):
-    return subprocess.run(['docker', 'compose', '-p', 'quickbite', 'ps', '-q', service], check=True,
+    return subprocess.run(['docker', 'compose', '-p', STACK_PROJECT, 'ps', '-q', service], check=True,
                           capture_output=True, text=True).stdout.strip()
 
 
@@ -102,7 +102,7 @@ def test_backend_stopped_is_p1_with_its_evidence(demo_vars, tmp_path):
     result = run.result('incident_evidence')
     assert result['severity']['level'] == 'P1'
     reasons = result['severity']['reasons']['P1']
-    assert any(r.startswith('backend is down: quickbite-backend-1 is exited') for r in reasons), reasons
+    assert any(r.startswith('backend is down: %s is exited' % container('backend')) for r in reasons), reasons
     assert any(r.startswith('health DOWN (actuator') for r in reasons), reasons
     assert 'backend answers no request (3 of 3 failed)' in reasons
     backend = [s for s in result['evidence']['services']['data']['services'] if s['name'] == 'backend'][0]
@@ -152,7 +152,7 @@ def test_paused_postgres_times_out_its_probe_within_the_limit_and_the_run_comple
 
 def _faults(body):
     import urllib.request
-    req = urllib.request.Request('http://127.0.0.1:18080/actuator/faults', data=json.dumps(body).encode(),
+    req = urllib.request.Request(BACKEND_URL + '/actuator/faults', data=json.dumps(body).encode(),
                                  headers={'Content-Type': 'application/json'}, method='POST')
     with urllib.request.urlopen(req, timeout=10) as response:
         assert response.status == 200
@@ -207,8 +207,8 @@ def test_redis_stopped_is_p1_notified_and_in_the_timeline(demo_vars, tmp_path):
     assert run.rc != 0 and 'redis-1: P1 (respond within 15 min)' in run.output, run.output
     result = run.result('incident_evidence')
     reasons = result['severity']['reasons']['P1']
-    assert any(r.startswith('Redis unreachable: unable to connect to redis at 127.0.0.1:16379') for r in reasons), reasons
-    assert any(r.startswith('redis is down: quickbite-redis-1 is exited') for r in reasons), reasons
+    assert any(r.startswith('Redis unreachable: unable to connect to redis at 127.0.0.1:%d' % REDIS_PORT) for r in reasons), reasons
+    assert any(r.startswith('redis is down: %s is exited' % container('redis')) for r in reasons), reasons
     assert result['evidence']['redis']['data'] == {'reachable': False}
     assert 'no rollback: incident_rollback is false' in run.output
     path, report, timeline = _record(incidents, 'redis-1')
@@ -260,7 +260,7 @@ def test_backend_crash_looping_on_a_bad_env_is_p1_with_restarts_exit_code_and_it
     assert run.rc != 0 and 'loop-1: P1 (respond within 15 min)' in run.output, run.output
     result = run.result('incident_evidence')
     reasons = result['severity']['reasons']['P1']
-    assert any(r.startswith('backend crash loop (quickbite-backend-1: ') and 'exit code 1' in r for r in reasons), reasons
+    assert any(r.startswith('backend crash loop (%s: ' % container('backend')) and 'exit code 1' in r for r in reasons), reasons
     backend = [s for s in result['evidence']['services']['data']['services'] if s['name'] == 'backend'][0]
     assert not backend['ok'] and backend['replicas'][0]['restart_count'] >= 3
     errors = result['evidence']['logs']['data']['errors']
@@ -297,9 +297,9 @@ def test_backend_oom_killed_for_real_is_named_and_p2(demo_vars, tmp_path):
     result = run.result('incident_evidence')
     replica = [s for s in result['evidence']['services']['data']['services'] if s['name'] == 'backend'][0]['replicas'][0]
     assert replica['oom_killed'] is True and replica['restart_count'] >= 1 and replica['state'] == 'running'
-    assert 'OOMKilled: quickbite-backend-1' in result['evidence']['services']['summary']
+    assert 'OOMKilled: %s' % container('backend') in result['evidence']['services']['summary']
     assert result['severity']['level'] == 'P2', result['severity']
-    assert 'backend was OOMKilled (quickbite-backend-1); raise its memory limit' in result['severity']['reasons']['P2']
+    assert 'backend was OOMKilled (%s); raise its memory limit' % container('backend') in result['severity']['reasons']['P2']
     path, report, timeline = _record(incidents, 'oom-1')
     assert 'OOMKilled' in open(os.path.join(path, 'report.md')).read()
     assert 'backend was OOMKilled' in open(os.path.join(path, 'postmortem.md')).read()

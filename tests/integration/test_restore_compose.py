@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import run_playbook
+from conftest import BACKEND_URL, PG_PORT, container, run_playbook
 from dbtools import databases, digest, drop_db, psql, take_backup
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
@@ -22,7 +22,7 @@ def restore(demo_vars, dest, tmp_path, path, check=False, **extra):
 
 
 def backend_started_at():
-    return subprocess.run(['docker', 'inspect', '--format', '{{.State.StartedAt}}', 'quickbite-backend-1'],
+    return subprocess.run(['docker', 'inspect', '--format', '{{.State.StartedAt}}', container('backend')],
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
@@ -83,7 +83,7 @@ def test_legacy_runbook_backup_restores(stack, clean_orders, demo_vars, dest, tm
 def legacy_backup(stack, path, cut_at=None):
     """What the runbook's backup-db.sh writes: pg_dump | gzip > file, with no
     pipefail, so a dump that dies part-way still leaves a valid gzip file."""
-    dump = subprocess.run(['pg_dump', '-h', '127.0.0.1', '-p', '15432', '-U', 'quickbite', 'quickbite'],
+    dump = subprocess.run(['pg_dump', '-h', '127.0.0.1', '-p', str(PG_PORT), '-U', 'quickbite', 'quickbite'],
                           capture_output=True, check=True,
                           env=dict(os.environ, PGPASSWORD=stack['env']['DB_PASSWORD'])).stdout
     with open(path, 'wb') as handle:
@@ -169,7 +169,7 @@ def test_failed_restore_puts_the_pre_restore_backup_back(stack, clean_orders, de
     run = restore(demo_vars, dest, tmp_path, path)
     assert run.rc != 0 and 'put back from the pre-restore backup' in run.output, run.output[-3000:]
     assert digest() == before and run.result('pg_restore')['changed'] is True
-    with urllib.request.urlopen('http://127.0.0.1:18080/actuator/health', timeout=10) as response:
+    with urllib.request.urlopen(BACKEND_URL + '/actuator/health', timeout=10) as response:
         assert json.load(response)['status'] == 'UP'
 
 

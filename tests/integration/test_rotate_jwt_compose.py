@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from ansible_collections.quickbite.ops.plugins.module_utils import envfile
-from conftest import kill_at_phase, run_playbook
+from conftest import BACKEND_URL, kill_at_phase, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -30,7 +30,7 @@ def _token(secret):
 
 
 def _orders(secret):
-    request = urllib.request.Request('http://127.0.0.1:18080/api/orders',
+    request = urllib.request.Request(BACKEND_URL + '/api/orders',
                                      headers={'Authorization': 'Bearer ' + _token(secret)})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from conftest import compose, run_playbook
+from conftest import BACKEND_URL, PG_PORT, REDIS_PORT, STACK_PROJECT, container, compose, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -20,7 +20,7 @@ def _containers(service):
 
 
 def _version():
-    with urllib.request.urlopen('http://127.0.0.1:18080/actuator/info', timeout=5) as response:
+    with urllib.request.urlopen(BACKEND_URL + '/actuator/info', timeout=5) as response:
         return json.loads(response.read())['app']['version']
 
 
@@ -92,10 +92,10 @@ def test_full_stack_restart_is_down_then_up(demo_vars, tmp_path):
                        tmp_path=tmp_path)
     refused = run.result('restart')
     assert run.rc != 0 and not refused.get('changed'), run.output
-    assert 'set restart_confirm (module option confirm) to quickbite, the project name' in refused['msg']
+    assert 'set restart_confirm (module option confirm) to %s, the project name' % STACK_PROJECT in refused['msg']
     assert "(it is now 'quickbite_prod')" in refused['msg'] and refused['msg'].endswith('Nothing was changed.')
     assert dict((s, _containers(s)) for s in before) == before
-    run = run_playbook('restart.yml', extra=dict(demo_vars, restart_all=True, restart_confirm='quickbite'),
+    run = run_playbook('restart.yml', extra=dict(demo_vars, restart_all=True, restart_confirm=STACK_PROJECT),
                        tmp_path=tmp_path)
     assert run.rc == 0, run.output
     for service, containers in before.items():
@@ -176,12 +176,12 @@ def test_restart_that_never_becomes_healthy_fails_with_evidence(stack, demo_vars
         run = run_playbook('restart.yml', extra=dict(demo_vars, restart_wait_timeout=8), tmp_path=tmp_path)
         assert run.rc != 0
         assert 'backend did not become ready within 8 s' in run.output
-        assert 'quickbite-backend-1 is' in run.output and 'last log lines of backend' in run.output
+        assert '%s is' % container('backend') in run.output and 'last log lines of backend' in run.output
         assert 'Detected failed migration to version 900' in run.output  # what the backend logged
     finally:
         _set_env(stack, 'QUICKBITE_EXTRA_MIGRATIONS_DIR', None)
         os.unlink(path)
-        subprocess.run(['psql', '-h', '127.0.0.1', '-p', '15432', '-U', stack['env']['DB_USER'], '-d',
+        subprocess.run(['psql', '-h', '127.0.0.1', '-p', str(PG_PORT), '-U', stack['env']['DB_USER'], '-d',
                         stack['env']['DB_NAME'], '-c', 'DELETE FROM flyway_schema_history WHERE NOT success'],
                        check=True, capture_output=True, env=dict(os.environ, PGPASSWORD=stack['env']['DB_PASSWORD']))
 
@@ -196,8 +196,8 @@ def test_restart_that_leaves_quickbite_unhealthy_fails_with_the_health_evidence(
                            tmp_path=tmp_path)
         assert run.rc != 0
         assert 'done: restart frontend, but QuickBite is not healthy' in run.output
-        assert '- redis: unable to connect to redis at 127.0.0.1:16379' in run.output
-        assert 'redis: quickbite-redis-1 is exited' in run.output and 'last log lines' in run.output
+        assert '- redis: unable to connect to redis at 127.0.0.1:%d' % REDIS_PORT in run.output
+        assert 'redis: %s is exited' % container('redis') in run.output and 'last log lines' in run.output
         after = _containers('frontend')
         assert [c['started'] for c in after.values()] != [c['started'] for c in before.values()]
     finally:
