@@ -23,6 +23,12 @@ CRASH_LOOP_RESTARTS = 3
 PAYMENT = re.compile(r'payments?(?! webhook)\s+(failed|failure|declined|error)', re.I)
 
 
+def _exit(replica):
+    if replica['exit_code'] is None:  # running again, and the Engine no longer has its last end's event
+        return 'last exit code no longer known'
+    return 'exit code %s' % replica['exit_code']
+
+
 def _services(result, found):
     for svc in result['data'].get('services', []):
         running = [r for r in svc['replicas'] if r['state'] in ('running', 'Running')]
@@ -30,8 +36,9 @@ def _services(result, found):
             not svc['ok'] and r['restart_count'] >= CRASH_LOOP_RESTARTS)]
         if looping:
             found['P1'].append('%s crash loop (%s)' % (svc['name'], ', '.join(
-                '%s: %d restarts, last %s, exit code %s' % (r['name'], r['restart_count'], r['last_reason'],
-                                                            r['exit_code']) for r in looping)))
+                '%s: %d restarts, %s%s' % (r['name'], r['restart_count'],
+                                           'last %s, ' % r['last_reason'] if r['last_reason'] else '', _exit(r))
+                for r in looping)))
         elif not running:
             found['P1'].append('%s is down: %s' % (svc['name'], '; '.join(svc['problems']) or 'no replica running'))
         elif not svc['ok']:

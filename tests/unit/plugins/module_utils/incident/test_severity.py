@@ -28,6 +28,11 @@ def test_crash_loop_is_p1_with_restarts_and_exit_code():
     assert sev['reason'] == 'backend crash loop (b-1: 5 restarts, last CrashLoopBackOff, exit code 1)'
 
 
+def test_crash_loop_whose_last_exit_code_is_gone_says_so_not_exit_code_none():
+    sev = classify(dict(services=services(('backend', False, [replica('b-1', 'running', 5, None, exit_code=None)]))))
+    assert sev['reason'] == 'backend crash loop (b-1: 5 restarts, last exit code no longer known)'
+
+
 def test_db_probe_timing_out_is_p1():
     sev = classify(dict(db=probe(status='timed_out', summary='no answer')))
     assert sev['level'] == 'P1' and sev['reason'] == 'database unreachable: its probe timed out after 5 s'

@@ -43,3 +43,48 @@ def test_a_container_never_started_has_no_times(tmp_path):
     adapter, dummy = _adapter_and_module(tmp_path, inspect=_inspect(created))
     redis = adapter.incident_state(['redis'])['services'][0]['replicas'][0]
     assert redis['state'] == 'created' and redis['started'] is None and redis['finished'] is None
+
+
+def _running_again(row):
+    if row['Name'].endswith('backend-1'):
+        row['State'].update(Status='running', Running=True, ExitCode=0, FinishedAt='2026-11-30T03:14:59.5Z')
+        row['RestartCount'] = 4
+
+
+def _with_events(adapter, module, reply):
+    original = module.run_command
+
+    def run_command(argv, cwd=None, **kwargs):
+        if argv[1] == 'events':
+            module.calls.append(list(argv))
+            return reply
+        return original(argv, cwd=cwd, **kwargs)
+    module.run_command = run_command
+
+
+def test_a_container_running_again_gets_its_last_exit_code_from_its_die_event(tmp_path):
+    """The Engine sets State.ExitCode to 0 when it starts a container again: between
+    two crashes of a crash loop the code of the last one is in its die event."""
+    adapter, module = _adapter_and_module(tmp_path, inspect=_inspect(_running_again))
+    die = {'status': 'die', 'Action': 'die', 'Actor': {'ID': 'x', 'Attributes': {'exitCode': '1', 'name': 'b'}}}
+    _with_events(adapter, module, (0, json.dumps(die) + '\n', ''))
+    backend = adapter.incident_state(['backend'])['services'][0]['replicas'][0]
+    assert backend['state'] == 'running' and backend['restart_count'] == 4 and backend['exit_code'] == 1
+    events = [c for c in module.calls if c[1] == 'events'][0]
+    # A window around FinishedAt (2026-11-30T03:14:59.5Z = 1796008499.5), ending in the past: the command returns.
+    assert events[2:6] == ['--since', '1796008497.500', '--until', '1796008501.500']
+    assert 'event=die' in events and [a for a in events if a.startswith('container=')]
+
+
+def test_a_running_container_whose_die_event_is_gone_has_no_exit_code_not_zero(tmp_path):
+    adapter, module = _adapter_and_module(tmp_path, inspect=_inspect(_running_again))
+    _with_events(adapter, module, (0, '', ''))
+    backend = adapter.incident_state(['backend'])['services'][0]['replicas'][0]
+    assert backend['exit_code'] is None
+
+
+def test_epoch_of_docker_times():
+    from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_evidence import _epoch
+    assert _epoch('1970-01-01T00:00:01.250000000Z') == 1.25
+    assert _epoch('1970-01-01T01:00:00+01:00') == 0
+    assert _epoch('0001-01-01T00:00:00Z') < 0 and _epoch('yesterday') is None and _epoch(None) is None
