@@ -8,21 +8,10 @@ the window and has a rollback target), with the reason either way."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import calendar
 import time
 
+from ansible_collections.quickbite.ops.plugins.module_utils._time import epoch
 from ansible_collections.quickbite.ops.plugins.module_utils.incident import probes, severity
-
-
-def _epoch(stamp):
-    """Seconds since the epoch of an ISO 8601 UTC time (either platform's format), or None."""
-    if not stamp:
-        return None
-    text = str(stamp).replace(' ', 'T')[:19]
-    try:
-        return calendar.timegm(time.strptime(text, '%Y-%m-%dT%H:%M:%S'))
-    except ValueError:
-        return None
 
 
 def failing_services(evidence):
@@ -58,7 +47,7 @@ def rollback_advice(evidence, level, window_minutes, now):
         if found is None:
             reasons.append('%s is not among deploy_services' % name)
             continue
-        changed = _epoch(found['changed_at'])
+        changed = epoch(found['changed_at'])
         candidate = found['rollback_candidate']
         if changed is None:
             reasons.append('%s: no recorded change of image or revision' % name)

@@ -10,10 +10,9 @@ after restarts, its last exit code from its ``die`` event."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import calendar
-import re
 import time
 
+from ansible_collections.quickbite.ops.plugins.module_utils._time import epoch
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import judge_service
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_cli import parse_json_stream
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_read import _by_prefix
@@ -24,25 +23,13 @@ def _moment(value):
     return None if not value or value.startswith('0001-') else value
 
 
-def _epoch(moment):
-    """Seconds since the epoch of Docker's RFC 3339 time (nanoseconds cut), or None."""
-    match = re.match(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$', moment or '')
-    if not match:
-        return None
-    seconds = calendar.timegm(time.strptime(match.group(1), '%Y-%m-%dT%H:%M:%S')) + float(match.group(2) or 0)
-    if match.group(3) != 'Z':
-        sign = 1 if match.group(3)[0] == '+' else -1
-        seconds -= sign * (int(match.group(3)[1:3]) * 3600 + int(match.group(3)[4:6]) * 60)
-    return seconds
-
-
 def last_exit_code(cli, container_id, finished):
     """The exit code of a running container's last end: the Engine resets
     State.ExitCode to 0 when it starts the container again (a crash loop between
     two crashes), but its ``die`` event carries it. The Engine keeps only its
     last 256 events (health checks fill them in seconds), so an older end is
     gone: None then. ``--until`` in the past makes ``docker events`` return."""
-    at = _epoch(finished)
+    at = epoch(finished)
     if at is None:
         return None
     until = min(at + 2, time.time())

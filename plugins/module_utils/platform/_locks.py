@@ -18,7 +18,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import datetime
 import errno
 import fcntl
 import json
@@ -29,6 +28,7 @@ import time
 import uuid
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _safefs
+from ansible_collections.quickbite.ops.plugins.module_utils._time import epoch
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError, NotFoundError
 from ansible_collections.quickbite.ops.plugins.module_utils.platform.base import StateStore
 
@@ -354,23 +354,11 @@ def _micro_now(when=None):
     return time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(when)) + '.%06dZ' % int((when % 1) * 1000000)
 
 
-def _epoch(value):
-    if value is None:
-        return None
-    if hasattr(value, 'timestamp'):
-        return value.timestamp()
-    text = str(value).replace('Z', '+00:00')
-    try:
-        return datetime.datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
-
-
 def lease_expiry(lease):
     """Epoch seconds when the Lease expires (renewTime, else acquireTime, +
     leaseDurationSeconds); None without those fields (held with no expiry)."""
     spec = lease.spec
-    renewed = _epoch(spec.renew_time) or _epoch(spec.acquire_time)
+    renewed = epoch(spec.renew_time) or epoch(spec.acquire_time)
     if renewed is None or not spec.lease_duration_seconds:
         return None
     return renewed + spec.lease_duration_seconds

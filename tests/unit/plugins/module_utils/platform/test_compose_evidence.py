@@ -81,10 +81,3 @@ def test_a_running_container_whose_die_event_is_gone_has_no_exit_code_not_zero(t
     _with_events(adapter, module, (0, '', ''))
     backend = adapter.incident_state(['backend'])['services'][0]['replicas'][0]
     assert backend['exit_code'] is None
-
-
-def test_epoch_of_docker_times():
-    from ansible_collections.quickbite.ops.plugins.module_utils.platform._compose_evidence import _epoch
-    assert _epoch('1970-01-01T00:00:01.250000000Z') == 1.25
-    assert _epoch('1970-01-01T01:00:00+01:00') == 0
-    assert _epoch('0001-01-01T00:00:00Z') < 0 and _epoch('yesterday') is None and _epoch(None) is None
