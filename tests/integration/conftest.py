@@ -118,6 +118,17 @@ def run_playbook(playbook, inventory='inventory/demo', extra=None, check=False, 
     return PlaybookRun(proc, records)
 
 
+def backend_health():
+    """The backend's actuator status on this stack ('UP', 'DOWN'...), or None
+    while it does not answer."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen(BACKEND_URL + '/actuator/health', timeout=5) as response:
+            return json.loads(response.read().decode())['status']
+    except (OSError, ValueError):  # refused, or 503 while it is DOWN
+        return None
+
+
 def compose(*args):
     _refuse_without_stack('docker compose %s on the demo stack' % ' '.join(args))
     argv = ['docker', 'compose', '-p', STACK_PROJECT, '-f', os.path.join(STACK_DIR, 'docker-compose.prod.yml'),

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from conftest import STACK_DIR, compose, run_playbook
+from conftest import STACK_DIR, backend_health, compose, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -40,14 +40,6 @@ def _with_value(raw, key, value):
     text, count = re.subn(r'(?m)^%s=.*$' % re.escape(key), '%s=%s' % (key, value), raw.decode('utf-8'))
     assert count == 1, key
     return text.encode('utf-8')
-
-
-def _health():
-    try:
-        with urllib.request.urlopen(BACKEND + '/actuator/health', timeout=3) as response:
-            return json.loads(response.read().decode())['status']
-    except (OSError, ValueError):
-        return None
 
 
 def _wait(condition, timeout, what):
@@ -85,14 +77,14 @@ def healthy(stack):
         _write(stack, raw)
     if not _running('postgres'):
         compose('start', 'postgres')
-    if _health() != 'UP':
-        _wait(lambda: _health() == 'UP', 20, 'the backend to recover by itself')
+    if backend_health() != 'UP':
+        _wait(lambda: backend_health() == 'UP', 20, 'the backend to recover by itself')
     try:
         urllib.request.urlopen(urllib.request.Request(BACKEND + '/actuator/faults', method='POST', data=json.dumps(
             {'webhook_parsed_json': False}).encode(), headers={'Content-Type': 'application/json'}), timeout=3)
     except OSError:
         pass
-    assert _read(stack) == raw and _health() == 'UP'
+    assert _read(stack) == raw and backend_health() == 'UP'
 
 
 def _induce_backend_env(stack, raw, key, value):
@@ -106,9 +98,9 @@ def _induce_backend_env(stack, raw, key, value):
 
 
 def _repair_backend_if_needed():
-    if _health() != 'UP':
+    if backend_health() != 'UP':
         _recreate_backend()
-        _wait(lambda: _health() == 'UP', 60, 'the recreated backend to answer UP')
+        _wait(lambda: backend_health() == 'UP', 60, 'the recreated backend to answer UP')
 
 
 def _diagnose(demo_vars, tmp_path, **extra):
@@ -123,7 +115,7 @@ def _fixed_by(demo_vars, tmp_path, **restart):
     assert fix.rc == 0, fix.output[-3000:]
     again, result = _diagnose(demo_vars, tmp_path, diagnose_checks=['connection_refused'])
     assert again.rc == 0 and result['problems'] == [], again.output[-3000:]
-    assert _health() == 'UP'
+    assert backend_health() == 'UP'
 
 
 def _secrets(stack, *more):
@@ -150,7 +142,7 @@ def test_healthy_stack_every_check_ok_the_tcp_connect_runs_in_the_backend(stack,
                for line in result['report_lines']), result['report_lines']
     for secret in _secrets(stack):
         assert secret not in run.output
-    assert run.rc == 0 and _health() == 'UP'
+    assert run.rc == 0 and backend_health() == 'UP'
 
 
 def test_backend_started_with_a_wrong_database_port_is_named_and_recreating_it_fixes_it(
@@ -216,7 +208,7 @@ def test_database_stopped_is_named_and_the_restart_playbook_starts_it(stack, dem
     finally:
         if not _running('postgres'):
             compose('start', 'postgres')
-        _wait(lambda: _health() == 'UP', 60, 'the backend to answer UP with PostgreSQL back')
+        _wait(lambda: backend_health() == 'UP', 60, 'the backend to answer UP with PostgreSQL back')
 
 
 def _switch(name, value):
@@ -250,4 +242,4 @@ def test_webhook_verified_over_re_serialized_json_is_told_from_raw_body_and_secr
     again, result = _diagnose(demo_vars, tmp_path, diagnose_checks=['webhook'])
     assert again.rc == 0 and result['findings'][0]['status'] == 'OK', again.output[-3000:]
     assert 'the backend verifies the signature over the raw body' in result['findings'][0]['summary']
-    assert STACK_DIR and _health() == 'UP'
+    assert STACK_DIR and backend_health() == 'UP'

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import BACKEND_URL, REDIS_PORT, STACK_PROJECT, container, compose, run_playbook
+from conftest import BACKEND_URL, REDIS_PORT, STACK_PROJECT, backend_health, container, compose, run_playbook
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -150,15 +150,6 @@ def test_paused_postgres_times_out_its_probe_within_the_limit_and_the_run_comple
     assert health.rc == 0, health.output
 
 
-def _backend_up():
-    import urllib.request
-    try:
-        with urllib.request.urlopen(BACKEND_URL + '/actuator/health', timeout=5) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 def _faults(body):
     import urllib.request
     req = urllib.request.Request(BACKEND_URL + '/actuator/faults', data=json.dumps(body).encode(),
@@ -266,7 +257,7 @@ def test_backend_crash_looping_on_a_bad_env_is_p1_with_restarts_exit_code_and_it
         with open(env_path, 'wb') as handle:
             handle.write(raw)
         compose('up', '-d', '--no-deps', 'backend')
-        _wait(_backend_up, 120, 'the backend answering again')  # before the next test, whatever failed here
+        _wait(lambda: backend_health() == 'UP', 120, 'the backend answering again')  # before the next test, whatever failed here
     assert run.rc != 0 and 'loop-1: P1 (respond within 15 min)' in run.output, run.output
     result = run.result('incident_evidence')
     reasons = result['severity']['reasons']['P1']
@@ -291,7 +282,7 @@ def test_backend_oom_killed_for_real_is_named_and_p2(demo_vars, tmp_path):
     from tests.unit.plugins.module_utils.incident.receivers import Receiver
     incidents = str(tmp_path / 'incidents')
     backend = _container('backend')
-    _wait(_backend_up, 120, 'the backend answering')
+    _wait(lambda: backend_health() == 'UP', 120, 'the backend answering')
     subprocess.run(['docker', 'update', '--memory', '96m', '--memory-swap', '96m', backend], check=True,
                    capture_output=True)
     try:

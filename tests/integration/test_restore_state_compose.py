@@ -8,11 +8,10 @@ as the rerun reports)."""
 import datetime
 import json
 import os
-import urllib.request
 
 import pytest
 
-from conftest import kill_module, run_playbook
+from conftest import backend_health, kill_module, run_playbook
 from dbtools import databases, digest, drop_db, psql, start_playbook, take_backup, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
@@ -78,14 +77,6 @@ def _phase(path):
         return None
 
 
-def _health():
-    try:
-        with urllib.request.urlopen('http://127.0.0.1:18080/actuator/health', timeout=5) as response:
-            return json.load(response)['status']
-    except OSError:
-        return None
-
-
 def test_restore_killed_after_stopping_the_writers_is_settled_by_the_rerun(stack, demo_vars, dest, tmp_path):
     original = digest()
     path = take_backup(demo_vars, dest, tmp_path)
@@ -105,7 +96,7 @@ def test_restore_killed_after_stopping_the_writers_is_settled_by_the_rerun(stack
         result = rerun.result('pg_restore')
         assert 'found an interrupted restore of %s' % path in ' '.join(result['steps']), rerun.output[-3000:]
         assert not os.path.exists(state)
-        assert wait_for(lambda: _health() == 'UP', timeout=60)
+        assert wait_for(lambda: backend_health() == 'UP', timeout=60)
         if result['outcome'] == 'restored':
             assert rerun.rc == 0 and digest() == original, rerun.output[-3000:]
         else:
