@@ -1,6 +1,7 @@
 """Loading backups safely (issue 10 items 2 and 5) on the real Compose stack and
 PostgreSQL 15: a plain backup carrying a psql meta-command is refused by
-verification and by the restore before anything runs; a backslash inside
+verification and by the restore before anything runs (or, into a target with
+nothing to lose, before psql sees its line, the load undone); a backslash inside
 COPY data still restores; a backup someone else could have written is
 refused without the allow_foreign_backup variables; verification never
 drops a database it did not mark as its scratch database."""
@@ -68,6 +69,65 @@ def test_a_meta_command_is_refused_by_verify_and_restore(stack, demo_vars, dest,
     assert not os.path.exists(canary)
     assert digest() == before and backend_started_at() == started and databases() == names
     assert not [n for n in os.listdir(dest) if 'pre-restore' in n]
+
+
+@pytest.fixture
+def new_db(stack):
+    name = 'quickbite_h3_new'
+    drop_db(name)
+    yield name
+    drop_db(name)
+
+
+def test_a_backup_checked_while_it_loads_is_refused_and_the_load_undone(stack, new_db, demo_vars, dest, tmp_path):
+    """Into a target with nothing to lose (swap mode's new database, a database that does not exist), the
+    backup's reading checks run on the bytes the load reads: a meta-command stops the load before psql sees its
+    line, a dump cut short or changed fails once read, and the load is undone; the live database is untouched."""
+    path = take_backup(demo_vars, dest, tmp_path)
+    with open(path, 'rb') as handle:
+        good = handle.read()
+    canary = '/tmp/quickbite-meta-%s' % uuid.uuid4().hex
+
+    def plant(sql):  # after the data, as pg_dump before 15.14 writes it (no \restrict)
+        lines = [line for line in sql.split(b'\n') if not line.startswith((b'\\restrict', b'\\unrestrict'))]
+        at = lines.index(b'-- PostgreSQL database dump complete')
+        return b'\n'.join(lines[:at] + [b'\\! id > ' + canary.encode()] + lines[at:])
+    rewrite_plain(path, plant)
+    before, started, names = digest(), backend_started_at(), databases()
+    run, result = restore(demo_vars, dest, tmp_path, path, restore_db_mode='swap')
+    assert run.rc != 0 and 'psql meta-command' in result['msg'] and 'found while loading it' in result['msg'], \
+        run.output[-3000:]
+    assert 'is the original one' in result['msg'] and not os.path.exists(canary)
+    assert digest() == before and backend_started_at() == started and databases() == names
+
+    # Cut short (no closing line), into a database that does not exist: dropped again.
+    with open(path, 'wb') as handle:
+        handle.write(good)
+    rewrite_plain(path, lambda sql: sql[:sql.index(b'-- PostgreSQL database dump complete')])
+    new = dict(quickbite_db_name=new_db, restore_db_confirm='', restore_db_stop_writers=False)
+    run, result = restore(demo_vars, dest, tmp_path, path, **new)
+    assert run.rc != 0 and 'cut short' in result['msg'] and 'did not exist before the restore' in result['msg'], \
+        run.output[-3000:]
+    assert databases() == names
+
+    # Changed after the sidecar was written: loaded, then found out, and the load undone.
+    with open(path, 'wb') as handle:
+        handle.write(good)
+    with open(path + '.sha256', 'a') as handle:
+        handle.seek(0)
+        handle.truncate()
+        handle.write('%s  %s\n' % ('0' * 64, os.path.basename(path)))
+    run, result = restore(demo_vars, dest, tmp_path, path, **new)
+    assert run.rc != 0 and 'checksum mismatch' in result['msg'] and new_db not in databases(), run.output[-3000:]
+
+    # The good backup, sidecar and all: loaded with its checks on the way, into the new database.
+    with open(path + '.sha256', 'w') as handle:
+        handle.write('%s  %s\n' % (hashlib.sha256(good).hexdigest(), os.path.basename(path)))
+    run, result = restore(demo_vars, dest, tmp_path, path, **new)
+    assert run.rc == 0, run.output[-3000:]
+    evidence = [c['evidence'] for c in result['checks']]
+    assert any('checked while loading' in e for e in evidence) and any('closing line present' in e for e in evidence)
+    assert digest(new_db) == before and digest() == before and backend_started_at() == started
 
 
 @pytest.fixture

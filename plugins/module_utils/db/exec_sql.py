@@ -28,7 +28,7 @@ import tempfile
 import time
 
 from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import conninfo_quote, dbname_arg
-from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import UNREADABLE, table_key, unreadable_error
+from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import OWN_OBJECTS, UNREADABLE, table_key, unreadable_error
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import PlatformError
 from ansible_collections.quickbite.ops.plugins.module_utils.health.exec_checks import run
 
@@ -240,6 +240,9 @@ class ExecAdmin(object):
 
     def set_comment(self, name, text):
         self._rows('COMMENT ON DATABASE :"name" IS :\'text\'', name=name, text=text)
+
+    def holds_nothing(self, name):
+        return int(self._rows(OWN_OBJECTS, dbname=name)[0][0]) == 0
 
     def inspect(self, name):
         with PsqlSession(self.spawn, self.port, name, timeout=self.timeout) as session:

@@ -118,7 +118,12 @@ def describe(path):
     return fmt, comp, manifest
 
 
-def check_sidecar(path, known=None):
+UNTOUCHED = 'nothing was touched'
+# A check made while loading (StreamedCheck) fails after the load began.
+STOPPED = 'found while loading it: the load was stopped and is undone'
+
+
+def check_sidecar(path, known=None, consequence=UNTOUCHED):
     """None without a sidecar, else the check line; raises on a mismatch.
     ``known``: {absolute path: sha256} already computed (not read again)."""
     sidecar = path + archive.SIDECAR
@@ -136,7 +141,7 @@ def check_sidecar(path, known=None):
         actual = (known or {}).get(os.path.normpath(full)) or archive.file_sha256(full)
         if actual != digest:
             raise CorruptBackup('checksum mismatch for %s: sidecar says %s, file has %s; the backup is corrupt or was '
-                                'changed, nothing was touched' % (full, digest[:16], actual[:16]))
+                                'changed, %s' % (full, digest[:16], actual[:16], consequence))
     return 'sha256 of %d file(s) matches %s' % (len(entries), os.path.basename(sidecar))
 
 
@@ -290,30 +295,104 @@ class _PlainRead(object):
         return self
 
 
-def _refuse_unsafe(path, exc):
+def _refuse_unsafe(path, exc, consequence=UNTOUCHED):
     raise UnsafeBackup(
         'refusing backup %s: it holds %s. psql runs meta-commands as the OS user running it (\\! runs a shell '
-        'command), and a dump written by pg_dump holds none; nothing was touched and nothing of it was run. Find out '
+        'command), and a dump written by pg_dump holds none; %s, and nothing of it was run. Find out '
         'who wrote this file; restore another backup, or remove that line by hand from a copy you have read'
-        % (path, exc), path=path, line=exc.line)
+        % (path, exc, consequence), path=path, line=exc.line)
 
 
-def _check_plain(path, comp, lines):
-    read = _PlainRead(path, comp).run()
+def _conclude_plain(read, lines, consequence=UNTOUCHED):
+    """The verdict on a plain backup read to its end (_PlainRead): sidecar,
+    meta-commands, pg_dump's closing line; appends the check lines."""
+    path = read.path
     known = {os.path.normpath(os.path.abspath(path)): read.digest.hexdigest()} if read.whole else None
-    sidecar = check_sidecar(path, known)
+    sidecar = check_sidecar(path, known, consequence)
     lines.append(sidecar or 'no sha256 sidecar (a backup not made by pg_backup): checked by reading it instead')
     if read.unsafe is not None:
-        _refuse_unsafe(path, read.unsafe)
+        _refuse_unsafe(path, read.unsafe, consequence)
     if PLAIN_TRAILER not in read.tail:
         raise CorruptBackup('%s ends without "%s": the dump was cut short (pg_dump failed while it was written); '
-                            'refusing it, nothing was touched' % (path, PLAIN_TRAILER.decode()))
-    lines.append('plain SQL read to its end (%s), closing line present' % comp)
+                            'refusing it, %s' % (path, PLAIN_TRAILER.decode(), consequence))
+    lines.append('plain SQL read to its end (%s), closing line present' % read.comp)
     summary = read.summary
     lines.append('no psql meta-command outside COPY data (%d COPY block(s), %d lines%s)' % (
         summary['copy_blocks'], summary['lines'],
         ", pg_dump's own \\restrict guard" if summary['restrict_key'] else ''))
     return lines
+
+
+def _check_plain(path, comp, lines):
+    return _conclude_plain(_PlainRead(path, comp).run(), lines)
+
+
+class StreamedCheck(_PlainRead):
+    """_check_plain's checks made on the very bytes a load reads, in the same
+    pass, for a load whose target holds nothing to lose (db/restore.py says
+    when): it saves reading the whole backup once before the load.
+
+    The loader reads the decompressed text through read1(): every block goes
+    through the meta-command scan before the loader sees it, and the loader
+    sends psql whole lines only (parallel_load._Reader), so no line of a
+    refused dump reaches psql. The file's bytes are hashed as they are fed to
+    the decompressor, so the sha256 is that of what was loaded; it, the end
+    of the stream and pg_dump's closing line are judged by conclude(), once
+    the load has read everything. A failure raises: the caller undoes the load."""
+
+    def __init__(self, path, comp):
+        super(StreamedCheck, self).__init__(path, comp)
+        self.stage = None
+        self.out = None
+        self.feeder = None
+        self.ended = False
+
+    def open(self, decompress):
+        """Start reading: ``decompress`` is the decompressor's Stage (None for
+        an uncompressed backup). Returns self, a stream with read1() and close()."""
+        if decompress is None:
+            self.out = open(self.path, 'rb')
+            return self
+        self.stage = decompress
+        self.out = decompress.start(subprocess.PIPE)
+        self.feeder = threading.Thread(target=self._feed, args=(decompress.proc.stdin,), name='backup-reader')
+        self.feeder.daemon = True
+        self.feeder.start()
+        return self
+
+    def read1(self, size=1 << 20):
+        block = self.out.read1(size)
+        if self.stage is None:
+            self.digest.update(block)
+        if block:
+            self._take(block)
+        elif not self.ended:
+            self.ended = True
+            if self.unsafe is None:
+                try:
+                    self.summary = self.scanner.finish()
+                except _psql_scan.UnsafeDump as exc:
+                    self.unsafe = exc
+        if self.unsafe is not None:
+            _refuse_unsafe(self.path, self.unsafe, STOPPED)
+        return block
+
+    def close(self):
+        if self.out is not None:
+            self.out.close()  # a decompressor still writing ends on SIGPIPE, and the feeder with it
+        if self.feeder is not None:
+            self.feeder.join()
+            self.feeder = None
+
+    def conclude(self):
+        """The check lines once the load has read the whole stream; raises
+        CorruptBackup (UnsafeBackup) as _check_plain would."""
+        self.close()
+        if self.read_error is not None:
+            raise CorruptBackup('reading %s failed: %s; %s' % (self.path, self.read_error, STOPPED))
+        if not self.ended:
+            raise CorruptBackup('%s was not read to its end; %s' % (self.path, STOPPED))
+        return _conclude_plain(self, [], STOPPED)
 
 
 _RESTRICT_LINE = re.compile(br'^\\restrict[ \t]+([A-Za-z0-9]+)[ \t\r]*$')
@@ -330,6 +409,18 @@ def own_restrict_key(path, comp):
         match = _RESTRICT_LINE.match(line)
         return match.group(1).decode('ascii') if match else None
     return None
+
+
+def check_streamed(path, client, allow_foreign=False, option='restore_db_allow_foreign_backup'):
+    """check() for a load whose target holds nothing to lose: a plain backup's
+    reading checks are left to the load (StreamedCheck, the fifth value);
+    every other backup is checked in full first (and the fifth value is None)."""
+    fmt, comp, manifest = describe(path)
+    if fmt != 'plain':
+        return check(path, client, allow_foreign, option) + (None,)
+    lines = [require_own(path, allow_foreign, option),
+             'sha256, meta-command scan and closing line checked while loading: the target holds nothing to lose']
+    return fmt, comp, manifest, lines, StreamedCheck(path, comp)
 
 
 def check(path, client, allow_foreign=False, option='restore_db_allow_foreign_backup'):

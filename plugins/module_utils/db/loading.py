@@ -15,7 +15,7 @@ from ansible_collections.quickbite.ops.plugins.module_utils.db import integrity
 from ansible_collections.quickbite.ops.plugins.module_utils.db.connection import first_line, psycopg2, sql
 from ansible_collections.quickbite.ops.plugins.module_utils.db.integrity import DECOMPRESS
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import Pipeline, PipelineError, Stage
-from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import flyway_state, row_counts
+from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import OWN_OBJECTS, flyway_state, row_counts
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, PlatformError
 
 
@@ -74,6 +74,10 @@ class Admin(object):
     def set_comment(self, name, text):
         self._execute('COMMENT ON DATABASE %s' % name, sql.SQL('COMMENT ON DATABASE {} IS {}').format(
             sql.Identifier(name), sql.Literal(text)))
+
+    def holds_nothing(self, name):
+        rows = self._execute('looking into database %s' % name, OWN_OBJECTS, dbname=name)
+        return rows[0][0] == 0
 
     def inspect(self, name):
         """(row counts, newest Flyway version, failed Flyway rows) of database ``name``."""
@@ -156,17 +160,23 @@ def load_stages(path, fmt, comp, client, dbname, jobs=1):
     return [pg_restore], path
 
 
-def load(path, fmt, comp, client, dbname, jobs=1):
+def load(path, fmt, comp, client, dbname, jobs=1, check=None):
     """Load and return the pipeline (its duration and stages). With ``jobs``
-    above 1 a plain dump loads over that many connections (parallel_load)."""
+    above 1 a plain dump loads over that many connections (parallel_load).
+    ``check`` (integrity.StreamedCheck, parallel loads only) checks the backup
+    on the way; its lines are then the pipeline's ``check_lines``."""
     if fmt == 'plain' and jobs > 1:
         from ansible_collections.quickbite.ops.plugins.module_utils.db.parallel_load import plain_load
-        pipe = plain_load(path, comp, client, dbname, jobs, DECOMPRESS.get(comp))
+        pipe = plain_load(path, comp, client, dbname, jobs, DECOMPRESS.get(comp), check)
         try:
-            return pipe.run()
+            pipe.run()
         except PipelineError as exc:
             raise PipelineError('loading %s into database %s failed: %s' % (path, dbname, exc.msg),
                                 stages=pipe.report())
+        pipe.check_lines = check.conclude() if check is not None else []
+        return pipe
+    if check is not None:
+        raise ValueError('a backup is checked while loading only by a parallel load of plain SQL')
     stages, source = load_stages(path, fmt, comp, client, dbname, jobs)
     pipe = Pipeline(stages, source=source)
     try:

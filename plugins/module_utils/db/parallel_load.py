@@ -190,8 +190,9 @@ class ParallelLoad(object):
     """``stages``: how to start the decompression (or None) and a psql
     session (``psql()`` returns a new Stage connected to the database)."""
 
-    def __init__(self, source, decompress, psql, jobs):
+    def __init__(self, source, decompress, psql, jobs, check=None):
         self.source = source
+        self.check = check  # integrity.StreamedCheck: the backup's checks on the bytes this load reads
         self.decompress = decompress
         self.psql = psql
         self.jobs = max(2, jobs)
@@ -213,20 +214,25 @@ class ParallelLoad(object):
         self.started = time.time()
         handle = open(self.source, 'rb')
         try:
-            if self.decompress is not None:
+            if self.check is not None:
+                stream = self.check.open(self.decompress)
+            elif self.decompress is not None:
                 stream = self.decompress.start(handle)
                 handle.close()
             else:
                 stream = handle
             self._load(_Reader(stream))
-            if self.decompress is not None:
+            if self.check is not None or self.decompress is not None:
                 stream.close()
+            if self.decompress is not None:
                 self.decompress.reap()
                 if self.decompress.returncode != 0:
                     raise PipelineError('%s failed (exit %s): %s' % (self.decompress.label, self.decompress.returncode,
                                                                      self.decompress.tail() or 'no message'))
         except BaseException:
             self.kill()
+            if self.check is not None:
+                self.check.close()
             raise
         finally:
             handle.close()
@@ -422,7 +428,7 @@ def _split_after_data(text, tablespace):
     return builds, rest
 
 
-def plain_load(path, comp, client, dbname, jobs, decompress_argv):
+def plain_load(path, comp, client, dbname, jobs, decompress_argv, check=None):
     """A ParallelLoad of plain dump ``path`` into ``dbname`` (as its owner, restore.owner_stage)."""
     from ansible_collections.quickbite.ops.plugins.module_utils.db.loading import owner_stage, psql_guard
     guard = psql_guard(path, comp, client)
@@ -431,4 +437,4 @@ def plain_load(path, comp, client, dbname, jobs, decompress_argv):
         return owner_stage(client, 'psql', ['--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null'],
                            dbname, guard)
     decompress = Stage(decompress_argv, label=comp) if comp != 'none' else None
-    return ParallelLoad(path, decompress, psql, jobs)
+    return ParallelLoad(path, decompress, psql, jobs, check)

@@ -66,6 +66,7 @@ class RestoreRun(object):
         self.state = RestoreState(adapter.store(), self.target.dbname)
         self.names = {}
         self.writers = []
+        self.streamed = None  # integrity.StreamedCheck when the backup is checked while it loads
         self.result = dict(changed=False, database=self.target.dbname, path=self.p['path'], restore_mode=self.p['mode'],
                            steps=[], checks=[])
 
@@ -73,7 +74,14 @@ class RestoreRun(object):
         self.result['steps'].append(text)
 
     # -- before anything changes ----------------------------------------------
-    def preflight(self):
+    def preflight(self, streaming=False):
+        """The refusals, and the backup's checks: all of them before anything
+        changes, unless ``streaming`` and the load's target holds nothing to
+        lose (swap mode's new database, a database that does not exist or is
+        empty): then a plain backup's reading checks run during the parallel
+        load, on the bytes it loads (integrity.StreamedCheck), and a failed
+        check undoes the load like any failure. Returns (target existed,
+        format, compression, manifest)."""
         name = self.target.dbname
         jobs = self.p.get('jobs')
         if jobs is not None and jobs < 1:
@@ -92,10 +100,21 @@ class RestoreRun(object):
                                       'create) exists already, and this run did not create it; nothing was touched. '
                                       'Look at what it holds, then drop or rename it yourself, or use '
                                       'restore_db_mode=replace' % (derived, role))
-        fmt, comp, manifest, lines = integrity.check(self.p['path'], self.client,
-                                                     allow_foreign=self.p.get('allow_foreign_backup', False))
-        self.result['checks'].extend(dict(check='backup reads back whole', ok=True, evidence=line) for line in lines)
+        allow = self.p.get('allow_foreign_backup', False)
+        if streaming and (self.p.get('jobs') or 1) > 1 and self._nothing_to_lose(exists):
+            fmt, comp, manifest, lines, self.streamed = integrity.check_streamed(self.p['path'], self.client, allow)
+        else:
+            fmt, comp, manifest, lines = integrity.check(self.p['path'], self.client, allow_foreign=allow)
+        self._backup_checks(lines)
         return exists, fmt, comp, manifest
+
+    def _nothing_to_lose(self, exists):
+        if self.p['mode'] == 'swap' or not exists:
+            return True
+        return self.db.holds_nothing(self.target.dbname)
+
+    def _backup_checks(self, lines):
+        self.result['checks'].extend(dict(check='backup reads back whole', ok=True, evidence=line) for line in lines)
 
     def plan(self):
         if self.state.load():
@@ -140,7 +159,7 @@ class RestoreRun(object):
         with self.adapter.lock('restore database %s' % self.target.dbname):  # re-entrant: the module holds it too
             if self.state.load():
                 return self._resume()
-            exists, fmt, comp, manifest = self.preflight()
+            exists, fmt, comp, manifest = self.preflight(streaming=True)
             self.state.begin(mode=self.p['mode'], database=self.target.dbname, path=self.p['path'],
                              stamp=self.stamp, existed=exists, names=self.names)
             try:
@@ -214,6 +233,12 @@ class RestoreRun(object):
         if phase in ('started', 'writers stopped'):
             return 'original', 'database %s was not touched' % name
         pre = data.get('pre_restore_backup')
+        if not pre and data.get('held_nothing'):
+            self.db.drop(name)
+            if data['existed']:
+                self.db.create(name)
+                return 'original', 'database %s is empty again, as it was before the restore' % name
+            return 'original', 'database %s was dropped: it did not exist before the restore' % name
         if not pre:
             return 'empty', ('there was no pre-restore backup: database %s is empty or partial; restore a good '
                              'backup now' % name)
@@ -270,7 +295,10 @@ class RestoreRun(object):
         self.step('health check passed')
 
     def _load_and_check(self, dbname, fmt, comp, manifest, path=None):
-        loading.load(path or self.p['path'], fmt, comp, self.client, dbname, self.p.get('jobs') or 1)
+        check = self.streamed if path is None else None
+        pipe = loading.load(path or self.p['path'], fmt, comp, self.client, dbname, self.p.get('jobs') or 1, check)
+        if check is not None:
+            self._backup_checks(pipe.check_lines)
         counts, version, failed = self.db.inspect(dbname)
         checks = loading.compare(manifest, counts, version, failed)
         self.result['checks'].extend(dict(check=c[0], ok=c[1], evidence=c[2]) for c in checks)
@@ -291,7 +319,8 @@ class RestoreRun(object):
     def _replace(self, fmt, comp, manifest, exists):
         name = self.target.dbname
         pre = self._pre_backup() if exists and self.p['pre_restore_backup'] else None
-        self.state.save('loading', pre_restore_backup=pre)  # before the drop: a rerun puts it back
+        # Before the drop: a rerun puts it back (or, when it held nothing, empties it again).
+        self.state.save('loading', pre_restore_backup=pre, held_nothing=self.streamed is not None)
         self.result['changed'] = True
         self.db.drop(name)
         self.db.create(name)

@@ -75,6 +75,22 @@ def flyway_state(cur, schema='public'):
     return version, failed
 
 
+# What a database holds of its own: relations, functions, types, schemas
+# (but public), extensions (but plpgsql) and large objects. None (0) means
+# dropping it loses nothing that CREATE DATABASE does not give back.
+OWN_OBJECTS = """SELECT
+    (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)')
+  + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
+  + (SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)')
+  + (SELECT count(*) FROM pg_namespace
+     WHERE nspname NOT IN ('public', 'pg_catalog', 'information_schema') AND nspname !~ '^pg_')
+  + (SELECT count(*) FROM pg_extension WHERE extname <> 'plpgsql')
+  + (SELECT count(*) FROM pg_largeobject_metadata)"""
+
+
 def row_counts(cur):
     counts = {}
     cur.execute(TABLES)

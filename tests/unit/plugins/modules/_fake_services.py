@@ -10,6 +10,7 @@ import urllib.error
 from urllib.parse import urlparse
 
 from ansible_collections.quickbite.ops.plugins.module_utils import _http
+from ansible_collections.quickbite.ops.plugins.module_utils.db.snapshot import OWN_OBJECTS
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import NotFoundError
 
 
@@ -80,7 +81,8 @@ class _Error(Exception):
 class FakePostgres(object):
     """A server reached through psycopg2.connect. ``postgres:`` keys: down,
     roles ({name: password}; default: DB_USER (quickbite) with DB_PASSWORD
-    and postgres with POSTGRES_PASSWORD), databases ({name: {comment}})."""
+    and postgres with POSTGRES_PASSWORD), databases ({name: {comment,
+    objects}}: ``objects`` of its own, 1 unless given)."""
 
     def __init__(self, world, calls, config):
         spec = world.get('postgres') or {}
@@ -120,7 +122,7 @@ class FakePostgres(object):
                                             % (kwargs.get('host'), kwargs.get('port'), kwargs.get('user')))
         return _Connection(self, kwargs)
 
-    def execute(self, statement, params):
+    def execute(self, statement, params, dbname=None):
         text = _sql_text(statement)
         if text in ('SELECT 1',):
             return [(1,)]
@@ -135,6 +137,8 @@ class FakePostgres(object):
             return [(1,)] if params[0] in self.databases else []
         if text.startswith('SELECT shobj_description'):
             return [(self.databases[params[0]].get('comment'),)] if params[0] in self.databases else []
+        if text == OWN_OBJECTS:
+            return [(self.databases[dbname].get('objects', 1),)]
         raise AssertionError('FakePostgres: unexpected SQL %r' % text)
 
 
@@ -162,7 +166,7 @@ class _Connection(object):
         self.server_version = 151000
 
     def cursor(self):
-        return _Cursor(self.server)
+        return _Cursor(self.server, self.kwargs.get('dbname'))
 
     def commit(self):
         pass
@@ -172,8 +176,9 @@ class _Connection(object):
 
 
 class _Cursor(object):
-    def __init__(self, server):
+    def __init__(self, server, dbname=None):
         self.server = server
+        self.dbname = dbname
         self.rows = None
         self.description = None
 
@@ -184,7 +189,7 @@ class _Cursor(object):
         return False
 
     def execute(self, statement, params=None):
-        self.rows = self.server.execute(statement, params)
+        self.rows = self.server.execute(statement, params, self.dbname)
         self.description = [('column',)] if self.rows is not None else None
 
     def fetchone(self):

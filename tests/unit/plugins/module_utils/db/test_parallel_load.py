@@ -3,11 +3,14 @@ record what they are sent: the schema session gets the header and everything
 before the data, the COPY sessions the header and whole-row chunks of each
 table (together exactly the dump's rows), the last session what follows the
 data. The loads into PostgreSQL run in tests/integration/test_restore_compose.py."""
+import hashlib
+import os
+import subprocess
 import sys
 
 import pytest
 
-from ansible_collections.quickbite.ops.plugins.module_utils.db import parallel_load
+from ansible_collections.quickbite.ops.plugins.module_utils.db import integrity, parallel_load
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import PipelineError, Stage
 
 HEADER = (b'--\n-- PostgreSQL database dump\n--\n\n\\restrict abc\n\n'
@@ -108,3 +111,69 @@ def test_a_session_that_fails_is_named_with_its_message(tmp_path):
     with pytest.raises(PipelineError) as err:
         parallel_load.ParallelLoad(str(source), None, failing, 2).run()
     assert 'psql failed (exit 3)' in err.value.msg and 'boom' in err.value.msg
+
+
+# -- the backup checked while it loads (integrity.StreamedCheck) -------------------------------------------
+def _streamed(tmp_path, dump, compress=False, sidecar=True):
+    """The load of ``dump`` with its checks made on the way: (load or the exception, sessions' inputs, check)."""
+    source = tmp_path / ('dump.sql.zst' if compress else 'dump.sql')
+    if compress:
+        source.write_bytes(subprocess.run(['zstd', '-q', '-c'], input=dump, stdout=subprocess.PIPE, check=True).stdout)
+    else:
+        source.write_bytes(dump)
+    if sidecar:
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()
+        (tmp_path / (source.name + '.sha256')).write_text('%s  %s\n' % (digest, source.name))
+    outputs = []
+
+    def psql():
+        path = str(tmp_path / ('session%d' % len(outputs)))
+        outputs.append(path)
+        return Stage([sys.executable, '-c', 'import shutil,sys; shutil.copyfileobj(sys.stdin.buffer, open(sys.argv[1], "wb"))',
+                      path], label='psql')
+    check = integrity.StreamedCheck(str(source), 'zstd' if compress else 'none')
+    decompress = Stage(['zstd', '-q', '-d', '-c'], label='zstd') if compress else None
+    try:
+        outcome = parallel_load.ParallelLoad(str(source), decompress, psql, 2, check).run()
+        lines = check.conclude()
+    except Exception as exc:  # pylint: disable=broad-except
+        outcome, lines = exc, None
+    return outcome, lines, b''.join(open(p, 'rb').read() for p in outputs if os.path.exists(p))
+
+
+@pytest.mark.parametrize('compress', [False, True])
+def test_a_whole_backup_is_loaded_and_its_checks_pass_on_the_same_pass(tmp_path, compress):
+    dump = HEADER + PRE + _data(b't', [b'1\tone\n', b'2\t\\\\! not a command\n']) + POST + b''
+    dump = dump.replace(b'\\unrestrict abc\n\n', b'--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n')
+    load, lines, sent = _streamed(tmp_path, dump, compress)
+    assert not isinstance(load, Exception), load
+    assert lines[0].startswith('sha256 of 1 file(s) matches') and 'closing line present' in lines[1]
+    assert '1 COPY block(s)' in lines[2] and "\\restrict guard" in lines[2]
+    assert b'2\t\\\\! not a command\n' in sent
+
+
+@pytest.mark.parametrize('block', [5, 1 << 20])
+def test_a_meta_command_stops_the_load_before_psql_sees_any_of_its_line(tmp_path, monkeypatch, block):
+    """Cut into 5-byte blocks, the line arrives piece by piece: none of it is sent before the scan refuses it."""
+    monkeypatch.setattr(parallel_load, 'BLOCK', block)
+    dump = HEADER.replace(b'\\restrict abc\n\n', b'') + PRE + _data(b't', [b'1\tone\n']) + b'\\! id > /tmp/x\n' + POST
+    load, lines, sent = _streamed(tmp_path, dump)
+    assert isinstance(load, integrity.UnsafeBackup), load
+    assert 'psql meta-command' in load.msg and 'found while loading it' in load.msg and 'nothing of it was run' in load.msg
+    assert b'\\!' not in sent and b'id > /tmp/x' not in sent
+
+
+@pytest.mark.parametrize('breakage, said', [
+    ('cut', 'the dump was cut short'),
+    ('sidecar', 'checksum mismatch'),
+])
+def test_a_backup_found_bad_at_its_end_fails_the_load_saying_so(tmp_path, breakage, said):
+    dump = HEADER + PRE + POST.replace(b'\\unrestrict abc\n\n', b'--\n-- PostgreSQL database dump complete\n--\n\n')
+    if breakage == 'cut':
+        dump = dump[:dump.index(b'--\n-- PostgreSQL database dump complete')]
+    load, lines, sent = _streamed(tmp_path, dump, compress=True)
+    if breakage == 'sidecar':
+        (tmp_path / 'dump.sql.zst.sha256').write_text('%s  dump.sql.zst\n' % ('0' * 64))
+        load, lines, sent = _streamed(tmp_path, dump, compress=True, sidecar=False)
+    assert isinstance(load, integrity.CorruptBackup), load
+    assert said in load.msg and 'found while loading it: the load was stopped and is undone' in load.msg

@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.quickbite.ops.plugins.module_utils.db import restore as procedure
 from ansible_collections.quickbite.ops.plugins.module_utils.db.names import swap_names
 from ansible_collections.quickbite.ops.plugins.module_utils.db.restore_state import state_key
+from ansible_collections.quickbite.ops.plugins.module_utils.db.integrity import CorruptBackup
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import ConfigError, VerificationError
 from tests.unit.fakes import FakeAdapter, FreeLock, MemoryStore
 
@@ -65,6 +66,9 @@ class _Db(object):
     def inspect(self, name):
         return dict(orders=1), '4', 0
 
+    def holds_nothing(self, name):
+        return self.dbs[name] == 'empty'
+
 
 class _Target(object):
     dbname = 'quickbite'
@@ -88,17 +92,38 @@ class _Module(object):
         self.params.update(params)
 
 
+class _Loaded(object):
+    def __init__(self, lines):
+        self.check_lines = lines
+
+
+class _Streamed(object):
+    """integrity.StreamedCheck's verdict: behaviour['conclude'] raises."""
+
+    def __init__(self, behaviour):
+        self.behaviour = behaviour
+
+    def conclude(self):
+        if self.behaviour.get('conclude'):
+            raise self.behaviour['conclude']
+        return ['read while loading']
+
+
 @pytest.fixture
 def world(monkeypatch):
     """(adapter, db, load behaviour): the load writes the file's name into the database."""
     adapter, db = _Adapter(), _Db({'quickbite': 'original'})
     behaviour = {}
 
-    def load(path, fmt, comp, client, dbname, jobs=1):
+    def load(path, fmt, comp, client, dbname, jobs=1, check=None):
+        behaviour.setdefault('checked while loading', []).append(check is not None)
         if behaviour.get(path):
             db.dbs[dbname] = 'partial'
             raise behaviour[path]
         db.dbs[dbname] = path
+        if check is not None:
+            return _Loaded(check.conclude())
+        return None
 
     def backup_run(client, params):
         class _Run(object):
@@ -109,6 +134,8 @@ def world(monkeypatch):
     monkeypatch.setattr(procedure.loading, 'load', load)
     monkeypatch.setattr(procedure.integrity, 'check', lambda path, client, **kw: ('plain', 'zstd', None, ['ok']))
     monkeypatch.setattr(procedure.integrity, 'describe', lambda path: ('plain', 'zstd', None))
+    monkeypatch.setattr(procedure.integrity, 'check_streamed',
+                        lambda path, client, allow: ('plain', 'zstd', None, ['own'], _Streamed(behaviour)))
     monkeypatch.setattr(procedure, 'BackupRun', backup_run)
     return adapter, db, behaviour
 
@@ -239,3 +266,58 @@ class _FixedClock(object):
     @staticmethod
     def now():
         return _REAL_DATETIME(2026, 1, 1)
+
+
+def _evidence(result):
+    return [c['evidence'] for c in result['checks'] if c['check'] == 'backup reads back whole']
+
+
+def test_a_target_holding_data_has_its_backup_checked_before_anything_changes(world):
+    adapter, db, behaviour = world
+    result = _run(adapter, db).run()
+    assert behaviour['checked while loading'] == [False] and _evidence(result) == ['ok']
+
+
+@pytest.mark.parametrize('params, dbs', [
+    (dict(mode='swap'), {'quickbite': 'original'}),          # a new database: the live one is untouched
+    (dict(), {'quickbite': 'empty'}),                        # holds nothing of its own
+    (dict(confirm='', pre_restore_backup=False), {}),        # does not exist
+])
+def test_a_target_with_nothing_to_lose_has_its_backup_checked_while_it_loads(world, params, dbs):
+    adapter, db, behaviour = world
+    db.dbs = dict(dbs)
+    result = _run(adapter, db, **params).run()
+    assert behaviour['checked while loading'] == [True]
+    assert _evidence(result) == ['own', 'read while loading'] and db.dbs['quickbite'] == '/b/new.sql.zst'
+
+
+def test_a_check_failing_while_loading_a_swap_drops_only_the_new_database(world):
+    adapter, db, behaviour = world
+    behaviour['conclude'] = CorruptBackup('checksum mismatch for /b/new.sql.zst; found while loading it')
+    with pytest.raises(VerificationError) as err:
+        _run(adapter, db, mode='swap').run()
+    assert 'checksum mismatch' in err.value.msg and 'is the original one' in err.value.msg
+    assert db.dbs == {'quickbite': 'original'} and adapter.running['backend'] == 2 and adapter.store().data == {}
+
+
+@pytest.mark.parametrize('dbs, params, after, said', [
+    ({'quickbite': 'empty'}, dict(pre_restore_backup=False), {'quickbite': 'empty'}, 'empty again'),
+    ({}, dict(confirm=''), {}, 'did not exist before'),
+])
+def test_a_check_failing_while_loading_leaves_the_target_as_it_was(world, dbs, params, after, said):
+    adapter, db, behaviour = world
+    db.dbs = dict(dbs)
+    behaviour['conclude'] = CorruptBackup('/b/new.sql.zst ends without its closing line; found while loading it')
+    with pytest.raises(VerificationError) as err:
+        _run(adapter, db, **params).run()
+    assert 'closing line' in err.value.msg and said in err.value.msg
+    assert db.dbs == after and adapter.running['backend'] == 2 and adapter.store().data == {}
+
+
+def test_rerun_after_a_kill_while_loading_into_an_empty_target_empties_it_again(world):
+    adapter, db, behaviour = world
+    _interrupted(adapter, db, 'loading', pre_restore_backup=None, held_nothing=True)
+    db.dbs['quickbite'] = 'partial'
+    with pytest.raises(VerificationError) as err:
+        _run(adapter, db).run()
+    assert 'empty again' in err.value.msg and db.dbs['quickbite'] == 'empty' and adapter.running['backend'] == 2
