@@ -72,14 +72,14 @@ def test_a_meta_command_is_refused_by_verify_and_restore(stack, demo_vars, dest,
 
 
 @pytest.fixture
-def new_db(stack):
-    name = 'quickbite_h3_new'
+def scratch(stack):
+    name = 'quickbite_h2_scratch'
     drop_db(name)
     yield name
     drop_db(name)
 
 
-def test_a_backup_checked_while_it_loads_is_refused_and_the_load_undone(stack, new_db, demo_vars, dest, tmp_path):
+def test_a_backup_checked_while_it_loads_is_refused_and_the_load_undone(stack, scratch, demo_vars, dest, tmp_path):
     """Into a target with nothing to lose (swap mode's new database, a database that does not exist), the
     backup's reading checks run on the bytes the load reads: a meta-command stops the load before psql sees its
     line, a dump cut short or changed fails once read, and the load is undone; the live database is untouched."""
@@ -104,6 +104,7 @@ def test_a_backup_checked_while_it_loads_is_refused_and_the_load_undone(stack, n
     with open(path, 'wb') as handle:
         handle.write(good)
     rewrite_plain(path, lambda sql: sql[:sql.index(b'-- PostgreSQL database dump complete')])
+    new_db = scratch  # a database that does not exist
     new = dict(quickbite_db_name=new_db, restore_db_confirm='', restore_db_stop_writers=False)
     run, result = restore(demo_vars, dest, tmp_path, path, **new)
     assert run.rc != 0 and 'cut short' in result['msg'] and 'did not exist before the restore' in result['msg'], \
@@ -157,14 +158,6 @@ def test_a_backslash_inside_copy_data_still_restores(stack, notes, demo_vars, de
     assert any('no psql meta-command outside COPY data' in c['evidence'] for c in result['checks'])
     # Loaded as the owner (the application role), not the superuser postgres.
     assert psql("SELECT obj_description('public.users'::regclass, 'pg_class')", db='quickbite') == 'quickbite'
-
-
-@pytest.fixture
-def scratch(stack):
-    name = 'quickbite_h2_scratch'
-    drop_db(name)
-    yield name
-    drop_db(name)
 
 
 def test_foreign_backups_and_scratch_databases(stack, scratch, demo_vars, dest, tmp_path):

@@ -40,17 +40,21 @@ POST = (b'--\n-- Name: t_id_seq; Type: SEQUENCE SET; Schema: public; Owner: q\n-
         b'--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n')
 
 
-def _load(tmp_path, dump, jobs=2):
-    source = tmp_path / 'dump.sql'
-    source.write_bytes(dump)
-    outputs = []
-
+def _recorders(tmp_path, outputs):
+    """A stand-in for psql() whose sessions each write what they are sent to a file listed in ``outputs``."""
     def psql():
         path = str(tmp_path / ('session%d' % len(outputs)))
         outputs.append(path)
         return Stage([sys.executable, '-c', 'import shutil,sys; shutil.copyfileobj(sys.stdin.buffer, open(sys.argv[1], "wb"))',
                       path], label='psql')
-    load = parallel_load.ParallelLoad(str(source), None, psql, jobs).run()
+    return psql
+
+
+def _load(tmp_path, dump, jobs=2):
+    source = tmp_path / 'dump.sql'
+    source.write_bytes(dump)
+    outputs = []
+    load = parallel_load.ParallelLoad(str(source), None, _recorders(tmp_path, outputs), jobs).run()
     return load, [open(p, 'rb').read() for p in outputs]
 
 
@@ -125,16 +129,10 @@ def _streamed(tmp_path, dump, compress=False, sidecar=True):
         digest = hashlib.sha256(source.read_bytes()).hexdigest()
         (tmp_path / (source.name + '.sha256')).write_text('%s  %s\n' % (digest, source.name))
     outputs = []
-
-    def psql():
-        path = str(tmp_path / ('session%d' % len(outputs)))
-        outputs.append(path)
-        return Stage([sys.executable, '-c', 'import shutil,sys; shutil.copyfileobj(sys.stdin.buffer, open(sys.argv[1], "wb"))',
-                      path], label='psql')
     check = integrity.StreamedCheck(str(source), 'zstd' if compress else 'none')
     decompress = Stage(['zstd', '-q', '-d', '-c'], label='zstd') if compress else None
     try:
-        outcome = parallel_load.ParallelLoad(str(source), decompress, psql, 2, check).run()
+        outcome = parallel_load.ParallelLoad(str(source), decompress, _recorders(tmp_path, outputs), 2, check).run()
         lines = check.conclude()
     except Exception as exc:  # pylint: disable=broad-except
         outcome, lines = exc, None
