@@ -51,8 +51,24 @@ _STRING_MARK = re.compile(br"['\\]")
 _NEWLINE = re.compile(br'[\n\r]')
 _RESTRICT = re.compile(br'\\(restrict|unrestrict)[ \t]+([A-Za-z0-9]+)[ \t\r]*$')
 _UNRESTRICT = b'\\unrestrict'
-_COPY_END = re.compile(br'\n\\\.\r?\n')
 _FUNCTION_WORDS = (b'create', b'function', b'procedure', b'or', b'replace')
+
+
+def find_line_start(buf, needle, start=0, tries=8):
+    """``buf.find(b'\\n' + needle, start)`` for a ``needle`` that begins with
+    a backslash (COPY's end marker ``\\.``), faster: backslashes are rare in
+    COPY data (about one in 100 MB of a QuickBite dump), so they are looked
+    for first, at memchr speed; after ``tries`` that begin no such line (data
+    full of ``\\N``, say) bytes.find takes over."""
+    at = buf.find(b'\\', start + 1)
+    while at >= 0:
+        if buf[at - 1:at] == b'\n' and buf.startswith(needle, at):
+            return at - 1
+        tries -= 1
+        if not tries:
+            return buf.find(b'\n' + needle, at)
+        at = buf.find(b'\\', at + 1)
+    return -1
 
 
 class UnsafeDump(Exception):
@@ -417,10 +433,16 @@ class Scanner(object):
                 self.state = _INIT
                 self.pos = buf.find(b'\n', self.pos) + 1 or len(buf)
                 return True
-        match = _COPY_END.search(buf, self.pos)
-        if match:
-            self.state, self.pos = _INIT, match.end()
-            return True
+        at = self.pos
+        while True:  # the first "\n\\.\n" or "\n\\.\r\n"
+            at = find_line_start(buf, b'\\.', at)
+            if at < 0:
+                break
+            ending = buf[at + 3:at + 5]
+            if ending[:1] == b'\n' or ending == b'\r\n':
+                self.state, self.pos = _INIT, at + (4 if ending[:1] == b'\n' else 5)
+                return True
+            at += 1
         # Not here yet: keep the last bytes, which may begin the end marker.
         keep = max(self.pos, len(buf) - 4)
         self.copy_at_line_start = keep == self.pos and self.copy_at_line_start or buf[keep - 1:keep] == b'\n'

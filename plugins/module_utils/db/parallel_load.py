@@ -33,6 +33,7 @@ try:
 except ImportError:  # Python 2
     import Queue as queue
 
+from ansible_collections.quickbite.ops.plugins.module_utils.db._psql_scan import find_line_start
 from ansible_collections.quickbite.ops.plugins.module_utils.db.pipeline import PipelineError, Stage
 
 BLOCK = 1 << 20
@@ -172,7 +173,7 @@ class _Reader(object):
             if self.buf.startswith(_END, self.pos):
                 self.pos += len(_END)
                 return b''
-            end = self.buf.find(b'\n' + _END, self.pos)
+            end = find_line_start(self.buf, _END, self.pos)
             if end >= 0:
                 rows = self.buf[self.pos:end + 1]
                 self.pos = end + 1

@@ -2,8 +2,11 @@
 table: each case is a dump body between pg_dump's own opening and closing
 lines, what the scan says, and that the answer does not depend on where the
 stream is cut into blocks."""
+import random
+
 import pytest
 
+from ansible_collections.quickbite.ops.plugins.module_utils.db import _psql_scan
 from ansible_collections.quickbite.ops.plugins.module_utils.db._psql_scan import Scanner, UnsafeDump, scan_bytes
 
 KEY = b'AbC123xyz'
@@ -88,3 +91,15 @@ def test_memory_stays_flat_over_large_copy_data():
         assert len(scanner.buf) - scanner.pos < 8, block
     scanner.feed(b'\\.\n' + TAIL)
     assert scanner.finish()['copy_blocks'] == 1
+
+
+@pytest.mark.parametrize('seed', range(40))
+def test_find_line_start_finds_what_bytes_find_finds(seed):
+    """The backslash-first search (and its fall-back after many backslashes) against bytes.find."""
+    rnd = random.Random(seed)
+    pieces = [b'\n', b'\\', b'.', b'\\.', b'\n\\.\n', b'\\N', b'x', b'\r\n', b'\\\\.']
+    buf = b''.join(rnd.choice(pieces) for dummy in range(rnd.randint(0, 60)))
+    for needle in (b'\\.', b'\\.\n'):
+        for start in range(len(buf) + 1):
+            for tries in (1, 2, 8):
+                assert _psql_scan.find_line_start(buf, needle, start, tries) == buf.find(b'\n' + needle, start)
