@@ -8,19 +8,27 @@
 #                                    it holds the marker file .quickbite-stack)
 #   scripts/stack.sh status [DIR]    compose ps + actuator health
 #
-# DIR defaults to /var/lib/quickbite/demo. Environment knobs:
-#   QUICKBITE_STACK_PROJECT (Compose project, default quickbite) and, read only when
-#   `up` writes a new DIR/.env.prod, QUICKBITE_STACK_PORTS="PG REDIS BACKEND FRONTEND"
-#   (default "15432 16379 18080 18081"): a second stack beside the first one needs
-#   both (make test runs two, scripts/test.sh). BACKEND_TAG (default: the tag the running backend uses, else 1.0), BACKEND_SCALE
-#   (default: the number of backend replicas running, else 1): a rerun of `up` keeps
-#   a rolled-back or scaled backend as it is. QUICKBITE_BASE_TAR
-#   (default /var/cache/quickbite/base.tar), QUICKBITE_UP_TIMEOUT (s, default 180).
+# QUICKBITE_STACK picks a stack of stack/profiles: a (default: project quickbite, DIR
+# /var/lib/quickbite/demo, ports 15432 16379 18080 18081) or b, the second stack make
+# test runs beside it (scripts/test.sh). One by one they can be overridden:
+# QUICKBITE_STACK_PROJECT, DIR, and QUICKBITE_STACK_PORTS="PG REDIS BACKEND FRONTEND"
+# (read only when `up` writes a new DIR/.env.prod). BACKEND_TAG (default: the tag
+# the running backend uses, else 1.0), BACKEND_SCALE (default: the number of backend
+# replicas running, else 1): a rerun of `up` keeps a rolled-back or scaled backend
+# as it is. QUICKBITE_BASE_TAR (default /var/cache/quickbite/base.tar),
+# QUICKBITE_UP_TIMEOUT (s, default 180).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK="$ROOT/stack"
-PROJECT=${QUICKBITE_STACK_PROJECT:-quickbite}
+PROFILE=${QUICKBITE_STACK:-a}
+# The fields in stack/profiles' order (the lock is the tests', tests/integration/conftest.py).
+read -r _ P_PROJECT P_DIR P_PG P_REDIS P_BACKEND P_FRONTEND P_LOCK < <(awk -v n="$PROFILE" '$1 == n' "$STACK/profiles") || true
+if [ -z "${P_LOCK:-}" ]; then
+  echo "[stack] ERROR: QUICKBITE_STACK=$PROFILE: no such profile in $STACK/profiles (a or b)" >&2
+  exit 2
+fi
+PROJECT=${QUICKBITE_STACK_PROJECT:-$P_PROJECT}
 case "$PROJECT" in ''|*[!a-z0-9_-]*|[!a-z0-9]*) echo "[stack] ERROR: QUICKBITE_STACK_PROJECT=$PROJECT: lower-case letters, digits, - and _ only, starting with a letter or digit" >&2; exit 2 ;; esac
 BASE_IMAGE=quickbite/base:bookworm
 BASE_TAR=${QUICKBITE_BASE_TAR:-/var/cache/quickbite/base.tar}
@@ -131,7 +139,7 @@ make_env() {
   fi
   local -A port=()
   local pg redis server frontend rest
-  read -r pg redis server frontend rest <<<"${QUICKBITE_STACK_PORTS:-15432 16379 18080 18081}"
+  read -r pg redis server frontend rest <<<"${QUICKBITE_STACK_PORTS:-$P_PG $P_REDIS $P_BACKEND $P_FRONTEND}"
   port=([POSTGRES_PORT]=$pg [DB_PORT]=$pg [REDIS_PORT]=$redis [SERVER_PORT]=$server [FRONTEND_PORT]=$frontend)
   for key in "${!port[@]}"; do
     case "${port[$key]}" in ''|*[!0-9]*) die "QUICKBITE_STACK_PORTS=${QUICKBITE_STACK_PORTS:-}: give four port numbers (postgres redis backend frontend)";; esac
@@ -289,10 +297,10 @@ cmd_status() {
   fi
 }
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 main() {
-  local cmd=${1:-} dir=${2:-/var/lib/quickbite/demo}
+  local cmd=${1:-} dir=${2:-$P_DIR}
   case "$dir" in /*) ;; *) dir="$(pwd)/$dir" ;; esac
   [ "$dir" = / ] || dir=${dir%/}
   case "$cmd" in

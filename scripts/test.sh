@@ -92,7 +92,7 @@ stack_b_lane() {
   QUICKBITE_STACK=b step integration-stack-b pytest_run integration-stack-b -m second_stack tests/integration || rc=1
   # Its health checks cost about a fifth of a core (docker exec): stopped for the other lanes'
   # last minutes. The next run's `stack.sh up` starts it on its volumes again in seconds.
-  QUICKBITE_STACK_PROJECT=quickbite-b bash scripts/stack.sh down /var/lib/quickbite/demo-b >/dev/null 2>&1 || true
+  QUICKBITE_STACK=b bash scripts/stack.sh down >/dev/null 2>&1 || true
   return "$rc"
 }
 

@@ -15,15 +15,20 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 # that make test runs the stack tests in two lanes (scripts/test.sh; conftest.py at
 # the root says which modules run on the second). QUICKBITE_STACK=b picks the second;
 # every stack test runs on either, and reads the names and ports below, never literals.
-STACKS = {
-    'a': dict(dir='/var/lib/quickbite/demo', project='quickbite', ports=(15432, 16379, 18080, 18081),
-              lock='/tmp/quickbite-stack.lock'),  # the demo stack; molecule compose and schedule use it too
-    'b': dict(dir='/var/lib/quickbite/demo-b', project='quickbite-b', ports=(15532, 16479, 18180, 18181),
-              lock='/tmp/quickbite-stack-b.lock'),
-}
+# stack/profiles holds them, for scripts/stack.sh too.
+
+
+def _profiles():
+    with open(os.path.join(ROOT, 'stack', 'profiles')) as handle:
+        rows = [line.split() for line in handle if line.strip() and not line.startswith('#')]
+    return dict((row[0], dict(project=row[1], dir=row[2], ports=tuple(int(p) for p in row[3:7]), lock=row[7]))
+                for row in rows)
+
+
+STACKS = _profiles()
 STACK_NAME = os.environ.get('QUICKBITE_STACK', 'a')
 if STACK_NAME not in STACKS:
-    raise SystemExit('QUICKBITE_STACK=%s: give a or b (tests/integration/conftest.py STACKS)' % STACK_NAME)
+    raise SystemExit('QUICKBITE_STACK=%s: give %s (stack/profiles)' % (STACK_NAME, ' or '.join(sorted(STACKS))))
 STACK_DIR = os.environ.get('QUICKBITE_STACK_DIR', STACKS[STACK_NAME]['dir'])
 STACK_LOCK = os.environ.get('QUICKBITE_STACK_LOCK', STACKS[STACK_NAME]['lock'])
 STACK_PROJECT = STACKS[STACK_NAME]['project']
@@ -172,8 +177,7 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(scope='session')
 def stack(stack_lock):
     """The reference stack, up and healthy (started once per session)."""
-    env = dict(os.environ, QUICKBITE_STACK_PROJECT=STACK_PROJECT,
-               QUICKBITE_STACK_PORTS=' '.join(str(port) for port in STACKS[STACK_NAME]['ports']))
+    env = dict(os.environ, QUICKBITE_STACK=STACK_NAME)
     subprocess.run(['bash', os.path.join(ROOT, 'scripts', 'stack.sh'), 'up', STACK_DIR], check=True, timeout=900,
                    env=env)
     # Read as Compose reads it (the collection's parser, checked against Compose

@@ -47,7 +47,7 @@ def test_the_stack_marker_follows_the_fixtures_a_test_uses():
 def test_a_module_with_a_stack_fixture_of_its_own_waits_for_the_stack_lock(tmp_path):
     """test_stack.py defines its own `stack` fixture, which takes no lock: the
     conftests take it for every module whose selected tests use the stack."""
-    for name in ('conftest.py', 'tests/integration/conftest.py'):
+    for name in ('conftest.py', 'tests/integration/conftest.py', 'stack/profiles'):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(open(os.path.join(ROOT, name)).read())
     (tmp_path / 'tests/integration/test_own_stack.py').write_text(
