@@ -220,7 +220,8 @@ def _read_archive_through(path, client):
 class _PlainRead(object):
     """One pass over a plain backup: sha256 of the file's bytes (fed to the
     decompressor by a thread), the decompressed text through the psql scan,
-    the last bytes kept for pg_dump's closing line."""
+    the last bytes kept for pg_dump's closing line. run() reads it all;
+    a loader reads it through open(), read1() and close() (StreamedCheck)."""
 
     def __init__(self, path, comp):
         self.path, self.comp = path, comp
@@ -231,26 +232,18 @@ class _PlainRead(object):
         self.summary = None
         self.tail = b''
         self.read_error = None
-
-    def _take(self, block):
-        self.tail = (self.tail + block[-512:])[-512:]
-        if self.unsafe is None:
-            try:
-                self.scanner.feed(block)
-            except _psql_scan.UnsafeDump as exc:
-                self.unsafe = exc
-
-    def _blocks(self):
-        """The file's bytes in 1 MiB blocks, each added to the sha256 on the way."""
-        with open(self.path, 'rb') as handle:
-            for block in iter(lambda: handle.read(1 << 20), b''):
-                self.digest.update(block)
-                yield block
+        self.stage = None
+        self.out = None
+        self.feeder = None
+        self.ended = False
 
     def _feed(self, sink):
+        """The file's bytes into ``sink`` (the decompressor), each block added to the sha256 on the way."""
         try:
-            for block in self._blocks():
-                sink.write(block)
+            with open(self.path, 'rb') as handle:
+                for block in iter(lambda: handle.read(1 << 20), b''):
+                    self.digest.update(block)
+                    sink.write(block)
         except (IOError, OSError) as exc:  # a broken pipe: the decompressor stopped
             self.whole = False
             self.read_error = exc
@@ -260,38 +253,63 @@ class _PlainRead(object):
             except (IOError, OSError):
                 pass
 
+    def open(self, decompress):
+        """Start reading: ``decompress`` is the decompressor's Stage (None for
+        an uncompressed backup). Returns self, a stream with read1() and close()."""
+        if decompress is None:
+            self.out = open(self.path, 'rb')
+            return self
+        self.stage = decompress
+        self.out = decompress.start(subprocess.PIPE)
+        self.feeder = threading.Thread(target=self._feed, args=(decompress.proc.stdin,), name='backup-reader')
+        self.feeder.daemon = True
+        self.feeder.start()
+        return self
+
+    def read1(self, size=1 << 20):
+        """The next decompressed block (b'' at the end), scanned and hashed."""
+        block = self.out.read1(size)
+        if self.stage is None:
+            self.digest.update(block)
+        if block:
+            self.tail = (self.tail + block[-512:])[-512:]
+            if self.unsafe is None:
+                try:
+                    self.scanner.feed(block)
+                except _psql_scan.UnsafeDump as exc:
+                    self.unsafe = exc
+        elif not self.ended:
+            self.ended = True
+            if self.unsafe is None:
+                try:
+                    self.summary = self.scanner.finish()
+                except _psql_scan.UnsafeDump as exc:
+                    self.unsafe = exc
+        return block
+
+    def close(self):
+        if self.out is not None:
+            self.out.close()  # a decompressor still writing ends on SIGPIPE, and the feeder with it
+        if self.feeder is not None:
+            self.feeder.join()
+            self.feeder = None
+
     def run(self):
-        if self.comp == 'none':
-            for block in self._blocks():
-                self._take(block)
-        else:
-            stage = Stage(DECOMPRESS[self.comp], label=self.comp)
-            out = stage.start(subprocess.PIPE)
-            feeder = threading.Thread(target=self._feed, args=(stage.proc.stdin,), name='backup-reader')
-            feeder.daemon = True
-            feeder.start()
-            try:
-                while True:
-                    block = out.read1(1 << 20)
-                    if not block:
-                        break
-                    self._take(block)
-            finally:
-                out.close()
-                feeder.join()
-                stage.reap()
-            if stage.returncode != 0:
-                raise CorruptBackup('%s does not decompress to its end (%s failed, exit %s: %s): refusing it, nothing '
-                                    'was touched' % (self.path, self.comp, stage.returncode,
-                                                     stage.tail() or 'no message'))
-            if self.read_error is not None:
-                raise CorruptBackup('reading %s failed: %s; refusing it, nothing was touched'
-                                    % (self.path, self.read_error))
-        if self.unsafe is None:
-            try:
-                self.summary = self.scanner.finish()
-            except _psql_scan.UnsafeDump as exc:
-                self.unsafe = exc
+        self.open(Stage(DECOMPRESS[self.comp], label=self.comp) if self.comp != 'none' else None)
+        try:
+            while self.read1(1 << 20):
+                pass
+        finally:
+            self.close()
+            if self.stage is not None:
+                self.stage.reap()
+        if self.stage is not None and self.stage.returncode != 0:
+            raise CorruptBackup('%s does not decompress to its end (%s failed, exit %s: %s): refusing it, nothing '
+                                'was touched' % (self.path, self.comp, self.stage.returncode,
+                                                 self.stage.tail() or 'no message'))
+        if self.read_error is not None:
+            raise CorruptBackup('reading %s failed: %s; refusing it, nothing was touched'
+                                % (self.path, self.read_error))
         return self
 
 
@@ -340,49 +358,11 @@ class StreamedCheck(_PlainRead):
     of the stream and pg_dump's closing line are judged by conclude(), once
     the load has read everything. A failure raises: the caller undoes the load."""
 
-    def __init__(self, path, comp):
-        super(StreamedCheck, self).__init__(path, comp)
-        self.stage = None
-        self.out = None
-        self.feeder = None
-        self.ended = False
-
-    def open(self, decompress):
-        """Start reading: ``decompress`` is the decompressor's Stage (None for
-        an uncompressed backup). Returns self, a stream with read1() and close()."""
-        if decompress is None:
-            self.out = open(self.path, 'rb')
-            return self
-        self.stage = decompress
-        self.out = decompress.start(subprocess.PIPE)
-        self.feeder = threading.Thread(target=self._feed, args=(decompress.proc.stdin,), name='backup-reader')
-        self.feeder.daemon = True
-        self.feeder.start()
-        return self
-
     def read1(self, size=1 << 20):
-        block = self.out.read1(size)
-        if self.stage is None:
-            self.digest.update(block)
-        if block:
-            self._take(block)
-        elif not self.ended:
-            self.ended = True
-            if self.unsafe is None:
-                try:
-                    self.summary = self.scanner.finish()
-                except _psql_scan.UnsafeDump as exc:
-                    self.unsafe = exc
+        block = super(StreamedCheck, self).read1(size)
         if self.unsafe is not None:
             _refuse_unsafe(self.path, self.unsafe, STOPPED)
         return block
-
-    def close(self):
-        if self.out is not None:
-            self.out.close()  # a decompressor still writing ends on SIGPIPE, and the feeder with it
-        if self.feeder is not None:
-            self.feeder.join()
-            self.feeder = None
 
     def conclude(self):
         """The check lines once the load has read the whole stream; raises
