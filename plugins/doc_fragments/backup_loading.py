@@ -21,4 +21,15 @@ options:
         never the superuser.
     type: bool
     default: false
+  jobs:
+    description:
+      - Connections that load a plain SQL backup (or C(pg_restore --jobs) of a directory backup), the schema first,
+        then the tables' data side by side, then the indexes and constraints. C(1) loads it in one transaction; at
+        least C(1).
+      - With more than one, a plain backup loaded into a database with nothing to lose (the throw-away database of
+        M(quickbite.ops.verify_backup), the new database of a swap-mode restore, a database that does not exist or
+        is empty) has its sha256, meta-command scan and closing line checked on the bytes the load reads, instead of
+        in a read of its own first; a failed check stops the load and undoes it.
+    type: int
+    default: 2
 '''

@@ -111,4 +111,5 @@ def backup_loading_argument_spec():
     """Options of every module that loads a backup; doc fragment quickbite.ops.backup_loading."""
     return dict(
         allow_foreign_backup=dict(type='bool', default=False),
+        jobs=dict(type='int', default=2),
     )

@@ -112,12 +112,6 @@ options:
         O(wait_timeout) seconds to be ready and healthy again.
     type: bool
     default: true
-  jobs:
-    description:
-      - Connections that load a plain SQL backup (or C(pg_restore --jobs) of a directory backup). C(1) loads in one
-        transaction, as before; at least C(1).
-    type: int
-    default: 2
 '''
 
 EXAMPLES = r'''

@@ -129,14 +129,15 @@ def main():
         client = make_client(module, adapter, target, loading.admin_target(module, target, adapter))
         if module.check_mode:
             # The refusals a run would make before touching anything: scratch name, foreign backup, unmarked database.
-            verify.check_inputs(path, target.dbname, p['database'], p['allow_foreign_backup'])
+            verify.check_inputs(path, target.dbname, p['database'], p['allow_foreign_backup'], p['jobs'])
             verify.scratch_leftover(client.admin(), p['database'])
             plan = 'would restore %s into %s, compare it with its manifest, then drop %s' % (
                 path, p['database'], p['database'])
             module.exit_json(changed=True, path=path, ok=True, checks=[], tables={}, report_lines=[plan])
         # A scratch database is created and dropped on the target: the target's lock.
         with target_lock(adapter, 'verify backup %s' % path):
-            result = verify.verify(path, client, target.dbname, p['database'], p['record'], p['allow_foreign_backup'])
+            result = verify.verify(path, client, target.dbname, p['database'], p['record'], p['allow_foreign_backup'],
+                                   p['jobs'])
     except QuickbiteError as exc:
         # changed only when the scratch database was created or the manifest written (the error says so);
         # a refusal changed nothing.

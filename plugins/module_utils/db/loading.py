@@ -160,6 +160,12 @@ def load_stages(path, fmt, comp, client, dbname, jobs=1):
     return [pg_restore], path
 
 
+def require_jobs(jobs, option):
+    if jobs is not None and jobs < 1:
+        raise ConfigError('refusing %s=%d: it is the number of connections that load the backup; set it to 1 (one '
+                          'transaction) or more; nothing was touched' % (option, jobs))
+
+
 def load(path, fmt, comp, client, dbname, jobs=1, check=None):
     """Load and return the pipeline (its duration and stages). With ``jobs``
     above 1 a plain dump loads over that many connections (parallel_load).

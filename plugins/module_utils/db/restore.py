@@ -50,7 +50,6 @@ def restore_argument_spec():
         backup_dir=dict(type='path', default='/opt/quickbite/backups'),
         allow_ephemeral=dict(type='bool', default=False),
         health_check=dict(type='bool', default=True),
-        jobs=dict(type='int', default=2),
     )
 
 
@@ -83,10 +82,7 @@ class RestoreRun(object):
         check undoes the load like any failure. Returns (target existed,
         format, compression, manifest)."""
         name = self.target.dbname
-        jobs = self.p.get('jobs')
-        if jobs is not None and jobs < 1:
-            raise ConfigError('refusing restore_db_jobs=%d: it is the number of connections that load the backup; '
-                              'set it to 1 (one transaction) or more; nothing was touched' % jobs)
+        loading.require_jobs(self.p.get('jobs'), 'restore_db_jobs')
         exists = self.db.exists(name)
         if exists and self.p['confirm'] != name:
             raise ConfigError('restoring over database %s destroys its current data: set restore_db_confirm to %s '

@@ -50,10 +50,11 @@ def require_scratch_not_live(live_db, scratch_db):
                              else ''))
 
 
-def check_inputs(path, live_db, scratch_db, allow_foreign):
-    """The refusals that need no database: the scratch name, a foreign backup.
-    Returns (format, compression, manifest, the ownership check line)."""
+def check_inputs(path, live_db, scratch_db, allow_foreign, jobs=1):
+    """The refusals that need no database: the scratch name, the jobs, a foreign
+    backup. Returns (format, compression, manifest, the ownership check line)."""
     require_scratch_not_live(live_db, scratch_db)
+    loading.require_jobs(jobs, 'verify_backup_jobs')
     fmt, comp, manifest = integrity.describe(path)
     return fmt, comp, manifest, integrity.require_own(path, allow_foreign, OPTION_FOREIGN)
 
@@ -82,16 +83,21 @@ def _changed(call, *args):
         raise
 
 
-def verify(path, client, live_db, scratch_db, record=True, allow_foreign=False):
-    """Returns the result dict; ``ok`` False when a check failed (the caller fails the task)."""
+def verify(path, client, live_db, scratch_db, record=True, allow_foreign=False, jobs=1):
+    """Returns the result dict; ``ok`` False when a check failed (the caller fails the task).
+    With ``jobs`` above 1 a plain backup loads in parallel and, the scratch
+    database having nothing to lose, is checked on the way (integrity.check_streamed)."""
     started = time.time()
-    fmt, comp, manifest, own = check_inputs(path, live_db, scratch_db, allow_foreign)
+    fmt, comp, manifest, own = check_inputs(path, live_db, scratch_db, allow_foreign, jobs)
     counts, version, checks = {}, None, []
     db = client.admin()
     leftover = scratch_leftover(db, scratch_db)
     created = False
     try:
-        lines = integrity.check(path, client, allow_foreign, OPTION_FOREIGN)[3]
+        if jobs > 1:
+            lines, streamed = integrity.check_streamed(path, client, allow_foreign, OPTION_FOREIGN)[3:]
+        else:
+            lines, streamed = integrity.check(path, client, allow_foreign, OPTION_FOREIGN)[3], None
         checks.extend(('backup reads back whole', True, line) for line in lines)
         if leftover:
             db.drop(scratch_db)
@@ -99,7 +105,8 @@ def verify(path, client, live_db, scratch_db, record=True, allow_foreign=False):
         created = True
         db.set_comment(scratch_db, '%s %s pid %d' % (
             MARK, datetime.datetime.now().astimezone().isoformat(timespec='seconds'), os.getpid()))
-        pipe = loading.load(path, fmt, comp, client, scratch_db)
+        pipe = loading.load(path, fmt, comp, client, scratch_db, jobs, streamed)
+        checks.extend(('backup reads back whole', True, line) for line in getattr(pipe, 'check_lines', []))
         counts, version, failed = db.inspect(scratch_db)
         checks.append(('restores into %s' % scratch_db, True, 'loaded in %.1f s' % pipe.duration))
         checks.extend(loading.compare(manifest, counts, version, failed))
