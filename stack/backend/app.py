@@ -624,13 +624,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        # Recorded before the body goes out, so a client holding the response
+        # always finds it counted (the test's scrape followed too fast otherwise).
+        path = self.path.split("?", 1)[0]
+        record_request(self.command, ROUTES.get(path, "/**" if status == 404 else path), status,
+                       time.monotonic() - getattr(self, "_started", time.monotonic()))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        path = self.path.split("?", 1)[0]
         log("INFO", "c.q.backend.web.RequestLoggingFilter", f"{self.command} {path} -> {status}")
-        record_request(self.command, ROUTES.get(path, "/**" if status == 404 else path), status,
-                       time.monotonic() - getattr(self, "_started", time.monotonic()))
 
     def _error(self, status, error, message):
         self._send(status, {
