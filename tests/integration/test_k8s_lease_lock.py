@@ -35,8 +35,12 @@ def client(emulator):
 
 @pytest.fixture
 def admin(emulator):
-    """For what the Role does not grant (listing Leases) and for planting another run's."""
-    return K8sClient(emulator.admin_kubeconfig, None, NS)
+    """For what the Role does not grant (listing Leases) and for planting another run's:
+    the library's generated CoordinationV1Api, beside the adapter's own requests."""
+    from kubernetes import client as k8s_client
+    admin = K8sClient(emulator.admin_kubeconfig, None, NS)
+    admin.coordination = k8s_client.CoordinationV1Api(admin.api_client)
+    return admin
 
 
 def _lease(client):

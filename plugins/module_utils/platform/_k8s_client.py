@@ -15,6 +15,7 @@ import traceback
 
 from ansible_collections.quickbite.ops.plugins.module_utils.errors import (
     ConfigError, NotFoundError, PlatformError)
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_rest import RestApi
 
 try:
     from kubernetes import client as k8s_client, config as k8s_config
@@ -137,9 +138,9 @@ class K8sClient(object):
     def __init__(self, kubeconfig=None, context=None, namespace='quickbite', **auth):
         self.namespace = namespace
         self.api_client = build_api_client(kubeconfig, context, **auth)
-        self.core = k8s_client.CoreV1Api(self.api_client)
-        self.apps = k8s_client.AppsV1Api(self.api_client)
-        self.coordination = k8s_client.CoordinationV1Api(self.api_client)
+        # By path, not the generated API classes (_k8s_rest says why); one
+        # object serves the core, apps, coordination and networking groups alike.
+        self.core = self.apps = self.coordination = self.networking = RestApi(self.api_client)
         self.host = self.api_client.configuration.host
         # Seconds one API request may take (None: no limit), lowered to what
         # is left of a wait's deadline (within()); a hung API server is not

@@ -5,9 +5,10 @@
 ``kubectl exec -i`` does), behind subprocess.Popen's interface, so a database
 pipeline runs a stage in the pod the way it runs one on this host.
 
-The kubernetes client opens the WebSocket (``kubernetes.stream.stream`` with
-``_preload_content=False`` and ``binary=True``): authentication, TLS, proxies
-and the subprotocol stay its business. The frames are then read and written
+The kubernetes client opens the WebSocket (``ws_client.websocket_call``, what
+``kubernetes.stream.stream`` calls, with ``_preload_content=False`` and
+``binary=True``): authentication, TLS, proxies and the subprotocol stay its
+business. The frames are then read and written
 here one at a time, not through ``WSClient.update()``/``read_stdout()``: those
 keep a copy of everything received on stdout and stderr (``capture_all``,
 which ``stream()`` cannot turn off) and join frames in memory, and a dump can
@@ -43,8 +44,7 @@ import threading
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_client import forbidden
 
 try:
-    from kubernetes import client as k8s_client
-    from kubernetes.stream import stream as k8s_stream
+    from kubernetes.stream import ws_client
     from websocket import ABNF
     BINARY, TEXT, CLOSE_FRAME = ABNF.OPCODE_BINARY, ABNF.OPCODE_TEXT, ABNF.OPCODE_CLOSE
 except ImportError:  # _k8s_client reports the missing library
@@ -95,14 +95,21 @@ def handshake_reason(exc):
 def open_exec(client, pod, container, argv, stdin):
     """The kubernetes client's WebSocket to ``argv`` in ``pod``; OSError when
     it cannot be opened (so a pipeline reports it like a missing program)."""
-    # stream() swaps its ApiClient's request() for a WebSocket call while it
-    # opens: a client of its own per exec, so reads other threads make at the
-    # same time (checks run side by side) stay plain HTTP requests.
-    core = k8s_client.CoreV1Api(k8s_client.ApiClient(client.api_client.configuration))
+    # The URL and headers (token, refreshed if the kubeconfig says so) as the
+    # generated connect_get_namespaced_pod_exec builds them, opened by the
+    # library's own websocket_call, as its stream() does (_k8s_rest: no
+    # generated API class is imported).
+    query = [('command', arg) for arg in argv] + [
+        ('container', container), ('stdin', 'true' if stdin else 'false'), ('stdout', 'true'),
+        ('stderr', 'true'), ('tty', 'false')]
     try:
-        return k8s_stream(core.connect_get_namespaced_pod_exec, pod, client.namespace, command=list(argv),
-                          container=container, stdin=bool(stdin), stdout=True, stderr=True, tty=False,
-                          binary=True, _preload_content=False)
+        _method, url, headers, _body, _post = client.api_client.param_serialize(
+            'GET', '/api/v1/namespaces/{namespace}/pods/{name}/exec',
+            path_params={'namespace': client.namespace, 'name': pod},
+            query_params=[(k, v) for k, v in query if v is not None], header_params={'Accept': '*/*'},
+            auth_settings=['BearerToken'])
+        return ws_client.websocket_call(client.api_client.configuration, 'GET', url, headers=headers,
+                                        _preload_content=False, binary=True)
     except Exception as exc:  # ApiException for a refused upgrade, socket errors for the rest
         raise OSError(errno.EIO, 'exec in pod %s (namespace %s, %s): %s'
                       % (pod, client.namespace, client.host, handshake_reason(exc)))

@@ -10,11 +10,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-def _api(client):
-    from kubernetes import client as k8s_client
-    return k8s_client.NetworkingV1Api(client.api_client)
-
-
 def _paths(spec):
     paths = []
     for rule in (spec.rules or []) if spec else []:
@@ -29,15 +24,14 @@ def _paths(spec):
 
 
 def list_ingresses(client, namespace):
-    found = client.call('listing ingresses', _api(client).list_namespaced_ingress, namespace)
+    found = client.call('listing ingresses', client.networking.list_namespaced_ingress, namespace)
     return sorted((dict(name=ing.metadata.name, annotations=dict(ing.metadata.annotations or {}),
                         paths=_paths(ing.spec)) for ing in found.items), key=lambda i: i['name'])
 
 
 def set_annotations(client, namespace, name, annotations):
     """Merge ``annotations`` into Ingress ``name``; returns its annotations before."""
-    api = _api(client)
-    before = client.call('reading ingress %s' % name, api.read_namespaced_ingress, name, namespace)
-    client.call('annotating ingress %s' % name, api.patch_namespaced_ingress, name, namespace,
+    before = client.call('reading ingress %s' % name, client.networking.read_namespaced_ingress, name, namespace)
+    client.call('annotating ingress %s' % name, client.networking.patch_namespaced_ingress, name, namespace,
                 {'metadata': {'annotations': dict((k, str(v)) for k, v in annotations.items())}})
     return dict(before.metadata.annotations or {})

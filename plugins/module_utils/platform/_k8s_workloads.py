@@ -77,7 +77,7 @@ class Workloads(object):
         self.namespace = namespace
 
     def _api(self, kind, verb):
-        """AppsV1Api's method for ``verb`` (read, patch, patch_scale) on ``kind``."""
+        """The client operation (_k8s_rest) for ``verb`` (read, patch, patch_scale) on ``kind``."""
         suffix = 'deployment' if kind == 'Deployment' else 'stateful_set'
         if verb == 'patch_scale':
             return getattr(self.client.apps, 'patch_namespaced_%s_scale' % suffix)

@@ -237,21 +237,30 @@ def test_handshake_reason_keeps_the_api_servers_message():
     assert handshake_reason(exc) == '[Errno 111] Connection refused'
 
 
-def test_an_exec_opens_on_an_api_client_of_its_own(monkeypatch):
-    # kubernetes.stream.stream swaps the request() of the ApiClient it is given
+def test_an_exec_opens_its_websocket_without_touching_the_shared_api_client(monkeypatch):
+    # kubernetes.stream.stream swaps the call_api() of the ApiClient it is given
     # while it opens: on the shared one, a read made at that moment by another
-    # thread became a WebSocket handshake ("Handshake status 200 OK").
+    # thread became a WebSocket handshake ("Handshake status 200 OK"). The
+    # exec URL is built here and opened by websocket_call itself: nothing swapped.
     from kubernetes import client as k8s_client
-    shared = k8s_client.ApiClient(k8s_client.Configuration())
+    configuration = k8s_client.Configuration()
+    configuration.host = 'https://127.0.0.1:6443'
+    configuration.api_key = {'authorization': 'Bearer tok-123'}
+    shared = k8s_client.ApiClient(configuration)
+    call_api = shared.call_api
     seen = []
 
-    def fake_stream(method, *args, **kwargs):
-        seen.append(method.__self__.api_client)
+    def fake_call(config, method, url, **kwargs):
+        seen.append((config, method, url, kwargs, shared.call_api))
         return 'ws'
-    monkeypatch.setattr(_k8s_exec, 'k8s_stream', fake_stream)
+    monkeypatch.setattr(_k8s_exec.ws_client, 'websocket_call', fake_call)
 
     class Client(object):
-        api_client, namespace, host = shared, 'quickbite', 'http://127.0.0.1'
-        core = k8s_client.CoreV1Api(shared)
-    assert _k8s_exec.open_exec(Client(), 'postgres-0', None, ['psql'], None) == 'ws'
-    assert seen[0] is not shared and seen[0].configuration is shared.configuration
+        api_client, namespace, host = shared, 'quick bite', 'https://127.0.0.1:6443'
+    assert _k8s_exec.open_exec(Client(), 'postgres-0', 'pg', ['psql', '-c', "SELECT 'a&b'"], None) == 'ws'
+    config, method, url, kwargs, during = seen[0]
+    assert config is configuration and method == 'GET' and during == call_api
+    assert url == ('https://127.0.0.1:6443/api/v1/namespaces/quick%20bite/pods/postgres-0/exec?command=psql&command=-c'
+                   '&command=SELECT%20%27a%26b%27&container=pg&stdin=false&stdout=true&stderr=true&tty=false')
+    assert kwargs['headers']['authorization'] == 'Bearer tok-123'
+    assert kwargs['binary'] is True and kwargs['_preload_content'] is False
