@@ -25,7 +25,7 @@ STACK_FIXTURES = frozenset(('stack', 'stack_lock'))
 # A list, to balance the lanes by their measured times (build/test-logs/*.xml).
 SECOND_STACK_MODULES = frozenset((
     'test_backup_compose', 'test_restore_compose', 'test_service_ops_compose', 'test_incident_compose',
-    'test_rotate_jwt_compose', 'test_flyway_repair_compose',
+    'test_rotate_jwt_compose', 'test_flyway_repair_compose', 'test_backup_loading_compose',
 ))
 
 

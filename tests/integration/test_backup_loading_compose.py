@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from conftest import run_playbook
+from conftest import container, run_playbook
 from dbtools import databases, digest, drop_db, psql, take_backup
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
@@ -43,7 +43,7 @@ def rewrite_plain(path, edit):
 
 
 def backend_started_at():
-    return subprocess.run(['docker', 'inspect', '--format', '{{.State.StartedAt}}', 'quickbite-backend-1'],
+    return subprocess.run(['docker', 'inspect', '--format', '{{.State.StartedAt}}', container('backend')],
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
