@@ -185,6 +185,7 @@ def load(path, fmt, comp, client, dbname, jobs=1, check=None):
         raise ValueError('a backup is checked while loading only by a parallel load of plain SQL')
     stages, source = load_stages(path, fmt, comp, client, dbname, jobs)
     pipe = Pipeline(stages, source=source)
+    pipe.check_lines = []  # checked before the load, not on the way
     try:
         out = pipe.start()
         while out.read1(1 << 16):

@@ -213,7 +213,8 @@ class ParallelLoad(object):
 
     def run(self):
         self.started = time.time()
-        handle = open(self.source, 'rb')
+        # The check reads the file itself (hashing what it feeds the decompressor).
+        handle = open(self.source, 'rb') if self.check is None else None
         try:
             if self.check is not None:
                 stream = self.check.open(self.decompress)
@@ -236,7 +237,8 @@ class ParallelLoad(object):
                 self.check.close()
             raise
         finally:
-            handle.close()
+            if handle is not None:
+                handle.close()
         self.duration = time.time() - self.started
         return self
 

@@ -106,7 +106,7 @@ def verify(path, client, live_db, scratch_db, record=True, allow_foreign=False, 
         db.set_comment(scratch_db, '%s %s pid %d' % (
             MARK, datetime.datetime.now().astimezone().isoformat(timespec='seconds'), os.getpid()))
         pipe = loading.load(path, fmt, comp, client, scratch_db, jobs, streamed)
-        checks.extend(('backup reads back whole', True, line) for line in getattr(pipe, 'check_lines', []))
+        checks.extend(('backup reads back whole', True, line) for line in pipe.check_lines)
         counts, version, failed = db.inspect(scratch_db)
         checks.append(('restores into %s' % scratch_db, True, 'loaded in %.1f s' % pipe.duration))
         checks.extend(loading.compare(manifest, counts, version, failed))
