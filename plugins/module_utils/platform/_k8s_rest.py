@@ -125,7 +125,7 @@ class K8sObject(object):
         self._cache = {}
 
     def __getattr__(self, name):
-        if name.startswith('__'):
+        if name.startswith('_'):  # dunders (copy, pickle) and the slots before __init__ set them
             raise AttributeError(name)
         cache = self._cache
         if name not in cache:

@@ -86,6 +86,10 @@ def test_times_lists_selectors_and_bodies():
     assert wrap({'a': 1}) == wrap({'a': 1}) and wrap({'a': 1}) != wrap({'a': 2})
     with pytest.raises(AttributeError):
         pod.__fspath__  # noqa: B018 (dunder lookups are not fields)
+    import copy
+    import pickle
+    assert copy.deepcopy(pod).status.pod_ip == '10.0.0.7'
+    assert pickle.loads(pickle.dumps(pod)).metadata.labels == {'app': 'backend', 'items': 'x'}
 
 
 class _Recorder(BaseHTTPRequestHandler):
