@@ -14,6 +14,7 @@ __metaclass__ = type
 import hashlib
 import os
 import resource
+import select
 import signal
 import subprocess
 import tempfile
@@ -121,18 +122,35 @@ class Pipeline(object):
             raise PipelineError('cannot run %s: %s' % (stage.argv[0], exc.strerror))
         return upstream
 
+    def failed_early(self):
+        """A stage before the last that has ended with a failure, or None:
+        what the stages after it still do is wasted (zstd -19 took minutes
+        finishing the compression of a dump whose pg_dump had already failed)."""
+        for stage in self.stages[:-1]:
+            if stage.proc is not None and stage.returncode is None and stage.proc.poll() not in (None, 0):
+                return stage
+        return None
+
     def relay_to(self, fd):
-        """Copy the last stage's output to ``fd``; returns (bytes, sha256 hex)."""
+        """Copy the last stage's output to ``fd``; returns (bytes, sha256 hex).
+        Stops early, killing the stages still running, once a stage before
+        the last has failed: wait() then names that stage."""
         out = self.start()
         digest = hashlib.sha256()
         total = 0
         sampled = 0
+        ready = _poller(out)
         while True:
             now = time.time()
             if now - sampled > 0.25:
                 sampled = now
                 for stage in self.stages:
                     stage.sample_memory()
+                if self.failed_early() is not None:
+                    self.kill()
+                    break
+            if ready is not None and not ready(250):
+                continue
             block = out.read1(BUFSIZE) if hasattr(out, 'read1') else out.read(BUFSIZE)
             if not block:
                 break
@@ -171,6 +189,18 @@ class Pipeline(object):
     def report(self):
         return [dict(program=s.label, exit=s.returncode, max_rss_mb=round(s.maxrss_kb / 1024.0, 1))
                 for s in self.stages]
+
+
+def _poller(out):
+    """poll(2) on ``out`` for up to N ms (select() fails above fd 1023), or
+    None when it has no descriptor (then reads block)."""
+    try:
+        fileno = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    poller = select.poll()
+    poller.register(fileno, select.POLLIN | select.POLLHUP | select.POLLERR)
+    return poller.poll
 
 
 def own_peak_rss_mb():

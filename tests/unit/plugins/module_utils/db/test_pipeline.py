@@ -33,6 +33,20 @@ def test_a_failing_first_stage_fails_the_pipeline_like_pipefail(tmp_path):
     assert 'pg_dump failed (exit 1): pg_dump: error: connection lost' in err.value.msg
 
 
+def test_a_failed_first_stage_stops_the_pipeline_at_once(tmp_path):
+    # zstd -19 went on compressing what a failed pg_dump had sent for minutes on a
+    # busy machine; the pipeline now kills what still runs once pg_dump has failed.
+    import time
+    started = time.monotonic()
+    with pytest.raises(PipelineError) as err:
+        _run([Stage(['sh', '-c', 'echo partial; echo "pg_dump: error: terminating connection" >&2; exit 1'],
+                    label='pg_dump'),
+              Stage(['sh', '-c', 'cat >/dev/null; sleep 30; echo compressed'], label='zstd')], tmp_path)
+    assert time.monotonic() - started < 10
+    assert err.value.msg.startswith('pg_dump failed (exit 1): pg_dump: error: terminating connection')
+    assert [(s['program'], s['exit']) for s in err.value.details['stages']] == [('pg_dump', 1), ('zstd', -9)]
+
+
 def test_the_stage_that_broke_the_pipe_is_blamed_not_its_victim(tmp_path):
     with pytest.raises(PipelineError) as err:
         _run([Stage(['yes'], label='producer'), Stage(['sh', '-c', 'head -c 10 >/dev/null; echo disk gone >&2; '
