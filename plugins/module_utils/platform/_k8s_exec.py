@@ -100,14 +100,11 @@ def open_exec(client, pod, container, argv, stdin):
     # library's own websocket_call, as its stream() does (_k8s_rest: no
     # generated API class is imported).
     query = [('command', arg) for arg in argv] + [
-        ('container', container), ('stdin', 'true' if stdin else 'false'), ('stdout', 'true'),
-        ('stderr', 'true'), ('tty', 'false')]
+        ('container', container), ('stdin', bool(stdin)), ('stdout', True), ('stderr', True), ('tty', False)]
     try:
-        _method, url, headers, _body, _post = client.api_client.param_serialize(
-            'GET', '/api/v1/namespaces/{namespace}/pods/{name}/exec',
-            path_params={'namespace': client.namespace, 'name': pod},
-            query_params=[(k, v) for k, v in query if v is not None], header_params={'Accept': '*/*'},
-            auth_settings=['BearerToken'])
+        url, headers, _body, _post = client.core.prepare(
+            'GET', '/api/v1/namespaces/{namespace}/pods/{name}/exec', {'namespace': client.namespace, 'name': pod},
+            query, {'Accept': '*/*'})
         return ws_client.websocket_call(client.api_client.configuration, 'GET', url, headers=headers,
                                         _preload_content=False, binary=True)
     except Exception as exc:  # ApiException for a refused upgrade, socket errors for the rest

@@ -169,6 +169,17 @@ class RestApi(object):
         operation.__name__ = name
         return operation
 
+    def prepare(self, method, path, path_params, query, headers, body=None):
+        """(url, headers, body, post params) of a request as the generated
+        client builds it: path parameters quoted, the query encoded (None
+        left out, booleans as true/false), the bearer token (refreshed when
+        the kubeconfig says so). Pod exec opens its WebSocket on this too."""
+        query = [(key, _query_value(value)) for key, value in query if value is not None]
+        _method, url, headers, body, post = self.api_client.param_serialize(
+            method, path, path_params=path_params, query_params=query, header_params=headers, body=body,
+            auth_settings=['BearerToken'])
+        return url, headers, body, post
+
     def request(self, method, path, args, kwargs, text=False):
         args = list(args)
         path_params = {}
@@ -182,18 +193,15 @@ class RestApi(object):
         if args:
             raise TypeError('%s %s: unexpected arguments %r' % (method, path, args))
         timeout = kwargs.pop('_request_timeout', None)
-        query = [(_camel(key), _query_value(value)) for key, value in sorted(kwargs.items()) if value is not None]
+        query = [(_camel(key), value) for key, value in sorted(kwargs.items())]
         headers = {'Accept': 'text/plain, */*' if text else 'application/json'}
         if method == 'PATCH':
             headers['Content-Type'] = _PATCH
         elif body is not None:
             headers['Content-Type'] = 'application/json'
-        client = self.api_client
-        _method, url, headers, body, post = client.param_serialize(
-            method, path, path_params=path_params, query_params=query, header_params=headers, body=body,
-            auth_settings=['BearerToken'])
-        response = client.call_api(method, url, header_params=headers, body=body, post_params=post,
-                                   _request_timeout=timeout)
+        url, headers, body, post = self.prepare(method, path, path_params, query, headers, body)
+        response = self.api_client.call_api(method, url, header_params=headers, body=body, post_params=post,
+                                            _request_timeout=timeout)
         data = (response.read() or b'').decode('utf-8', 'replace')
         if not 200 <= response.status <= 299:
             raise ApiException.from_response(http_resp=response, body=data, data=None)

@@ -12,6 +12,7 @@ import threading
 import pytest
 
 from ansible_collections.quickbite.ops.plugins.module_utils.platform import _k8s_exec
+from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_rest import RestApi
 from ansible_collections.quickbite.ops.plugins.module_utils.platform._k8s_exec import (
     BINARY, CLOSE_FRAME, TEXT, ExecProcess, exit_status, handshake_reason)
 
@@ -257,6 +258,7 @@ def test_an_exec_opens_its_websocket_without_touching_the_shared_api_client(monk
 
     class Client(object):
         api_client, namespace, host = shared, 'quick bite', 'https://127.0.0.1:6443'
+        core = RestApi(shared)
     assert _k8s_exec.open_exec(Client(), 'postgres-0', 'pg', ['psql', '-c', "SELECT 'a&b'"], None) == 'ws'
     config, method, url, kwargs, during = seen[0]
     assert config is configuration and method == 'GET' and during == call_api
