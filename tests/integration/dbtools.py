@@ -57,6 +57,17 @@ def digest(db='quickbite'):
                          'FROM public.%s x' % t, db=db)) for t in tables)
 
 
+def structure(db='quickbite'):
+    """Every index and constraint of the public schema with its definition, and
+    whether the constraint is validated: a load that left one out, or added a
+    foreign key NOT VALID, differs."""
+    return psql("SELECT string_agg(x, E'\\n' ORDER BY x) FROM ("
+                "SELECT 'index ' || indexname || ': ' || indexdef AS x FROM pg_indexes WHERE schemaname = 'public' "
+                "UNION ALL SELECT 'constraint ' || conname || ' ' || contype::text || ' validated ' || convalidated || ': ' "
+                "|| pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+                "WHERE n.nspname = 'public') s", db=db).splitlines()
+
+
 def backups_in(directory):
     """Every name that looks like a backup (or its partial) in ``directory``."""
     if not os.path.isdir(directory):

@@ -166,20 +166,24 @@ def require_jobs(jobs, option):
                           'transaction) or more; nothing was touched' % (option, jobs))
 
 
-def load(path, fmt, comp, client, dbname, jobs=1, check=None):
+def load(path, fmt, comp, client, dbname, jobs=1, check=None, inspect=None):
     """Load and return the pipeline (its duration and stages). With ``jobs``
     above 1 a plain dump loads over that many connections (parallel_load).
     ``check`` (integrity.StreamedCheck, parallel loads only) checks the backup
-    on the way; its lines are then the pipeline's ``check_lines``."""
+    on the way; its lines are then the pipeline's ``check_lines``.
+    ``inspect`` (a callable: the loaded database's row counts...) gives the
+    pipeline's ``inspected``: a parallel load calls it beside its foreign
+    keys, any other load after it ends."""
     if fmt == 'plain' and jobs > 1:
         from ansible_collections.quickbite.ops.plugins.module_utils.db.parallel_load import plain_load
-        pipe = plain_load(path, comp, client, dbname, jobs, DECOMPRESS.get(comp), check)
+        pipe = plain_load(path, comp, client, dbname, jobs, DECOMPRESS.get(comp), check, inspect)
         try:
             pipe.run()
         except PipelineError as exc:
             raise PipelineError('loading %s into database %s failed: %s' % (path, dbname, exc.msg),
                                 stages=pipe.report())
         pipe.check_lines = check.conclude() if check is not None else []
+        pipe.inspected = pipe.beside_result
         return pipe
     if check is not None:
         raise ValueError('a backup is checked while loading only by a parallel load of plain SQL')
@@ -198,6 +202,7 @@ def load(path, fmt, comp, client, dbname, jobs=1, check=None):
         pipe.wait()
     except PipelineError as exc:
         raise PipelineError('loading %s into database %s failed: %s' % (path, dbname, exc.msg), stages=pipe.report())
+    pipe.inspected = inspect() if inspect is not None else None
     return pipe
 
 

@@ -4,8 +4,10 @@
 """Loading a plain SQL dump over several connections, the way pg_restore
 --jobs loads an archive: the schema first (one session), then the table data
 (``COPY ... FROM stdin`` blocks, large ones cut at row boundaries into chunks)
-over ``jobs`` sessions at once, then everything after the data (sequence
-values, indexes, constraints) in one session, once every COPY has ended.
+over ``jobs`` sessions at once, then, once every COPY has ended, the index
+builds (each in a session of its own, ``jobs`` at a time, the largest
+tables' first, as pg_restore --jobs does), then the rest of what follows the
+data (sequence values, foreign keys) in one session.
 
 Decompression, parsing here, the COPY sessions and the server's backends run
 side by side, so a load uses more than one core. It is not one transaction:
@@ -18,11 +20,14 @@ DATA`` comment; the header (pg_dump's ``SET`` lines and ``\\restrict``) opens
 every session, so each one parses the data as the dump says. Each session
 also gets settings for a bulk load: synchronous_commit off (a lost commit
 only fails the check), a large maintenance_work_mem and parallel workers for
-the index builds."""
+the index builds (none when the builds are enough to fill the sessions: two
+builds on two cores with two workers each only wait on each other)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import collections
+import re
 import subprocess
 import tempfile
 import threading
@@ -47,6 +52,7 @@ _DATA_COMMENT = b'-- Data for Name: '
 _TABLESPACE = b'SET default_tablespace = '
 _SESSION_SETS = (_TABLESPACE, b'SET default_table_access_method = ')
 _END = b'\\.\n'
+_NO_WORKERS = b'SET max_parallel_maintenance_workers = 0;\n'
 _HEADER_LINES = (b'\n', b'--', b'SET ', b'SELECT pg_catalog.set_config(', b'\\restrict ')
 
 
@@ -191,8 +197,15 @@ class ParallelLoad(object):
     """``stages``: how to start the decompression (or None) and a psql
     session (``psql()`` returns a new Stage connected to the database)."""
 
-    def __init__(self, source, decompress, psql, jobs, check=None):
+    def __init__(self, source, decompress, psql, jobs, check=None, beside=None):
         self.source = source
+        # A callable run in a thread of its own while the statements after the index
+        # builds run (foreign keys: one core each): the caller's row counts, which read
+        # only the loaded rows, then cost no time of their own. Its return value is
+        # ``beside_result``; it is not called when the load fails before that point.
+        self.beside = beside
+        self.beside_result = None
+        self.beside_called = False
         self.check = check  # integrity.StreamedCheck: the backup's checks on the bytes this load reads
         self.decompress = decompress
         self.psql = psql
@@ -204,12 +217,18 @@ class ParallelLoad(object):
         self.chunks = 0
         self.data_done = None
         self.index_builds = 0
+        self.table_bytes = collections.Counter()  # COPY data per table, as pg_dump names it
+        self._lock = threading.Lock()
+        self._stopping = False
         self.tablespace = None  # pg_dump's last "SET default_tablespace" before the data
 
     def _session(self, header, transaction=False):
-        session = _Session(self.psql(), header, transaction)
-        self.sessions.append(session)
-        return session.start()
+        with self._lock:  # the index builds start sessions from their threads
+            if self._stopping:
+                raise PipelineError('the load was stopped')
+            session = _Session(self.psql(), header, transaction)
+            self.sessions.append(session)
+            return session.start()
 
     def run(self):
         self.started = time.time()
@@ -224,6 +243,9 @@ class ParallelLoad(object):
             else:
                 stream = handle
             self._load(_Reader(stream))
+            if self.beside is not None and not self.beside_called:  # a dump without data: nothing to run beside
+                self.beside_called = True
+                self.beside_result = self.beside()
             if self.check is not None or self.decompress is not None:
                 stream.close()
             if self.decompress is not None:
@@ -243,7 +265,9 @@ class ParallelLoad(object):
         return self
 
     def kill(self):
-        for session in self.sessions:
+        with self._lock:
+            self._stopping = True
+        for session in list(self.sessions):
             session.kill()
         if self.decompress is not None and self.decompress.proc is not None and self.decompress.returncode is None:
             try:
@@ -301,22 +325,58 @@ class ParallelLoad(object):
         post.finish()
 
     def _after_data(self, header, text):
-        """The index builds (pg_dump's INDEX, PRIMARY KEY and UNIQUE entries)
-        over ``jobs`` sessions at once, then everything else in its order in
-        one session (foreign keys need the unique indexes first). Each
-        statement takes one table's lock at a time, so two sessions never wait
-        on each other in a cycle: CREATE INDEX on one table runs beside another."""
+        """The index builds (pg_dump's INDEX, PRIMARY KEY and UNIQUE entries),
+        then everything else in its order in one session (foreign keys need
+        the unique indexes first, and cannot run beside a build on their
+        tables), with ``beside`` in a thread next to it."""
         builds, rest = _split_after_data(text, self.tablespace)
         self.index_builds = len(builds)
         if builds:
-            sessions = [self._session(header) for dummy in range(min(self.jobs, len(builds)))]
-            for number, entry in enumerate(builds):
-                sessions[number % len(sessions)].write(entry)
-            for session in sessions:
-                session.finish()
+            self._build_indexes(header, builds)
         post = self._session(header)
         post.write(b''.join(rest))
-        post.finish()
+        if self.beside is None:
+            post.finish()
+            return
+        self.beside_called = True
+        beside = _Thread(self.beside)
+        try:
+            post.finish()
+        finally:
+            beside.join()
+        self.beside_result = beside.result()
+
+    def _build_indexes(self, header, builds):
+        """Each build in a session of its own, ``jobs`` at once, the next one
+        started when one ends (the time of a build is not known before:
+        ``status`` text sorts slower than an integer key of the same table),
+        the largest tables' first so that the small ones fill the gaps, and
+        never one that would only wait for a lock another build holds
+        (_BuildQueue). A build is not given parallel workers when its table
+        holds no more than a session's share of the data: the other
+        sessions' builds use those cores. Each statement takes one table's
+        lock at a time, so two sessions never wait on each other in a cycle."""
+        builds = _BuildQueue(_schedule(builds, self.table_bytes, self.jobs))
+        errors = []
+
+        def slot():
+            while True:
+                build = builds.take()
+                if build is None:
+                    return
+                ended = False
+                try:
+                    session = self._session(header)
+                    session.write(build.text)
+                    session.finish()
+                    ended = True
+                finally:
+                    builds.done(build, failed=not ended)
+        slots = [_Thread(slot, errors) for dummy in range(min(self.jobs, len(builds.pending)))]
+        for thread in slots:
+            thread.join()
+        if errors:
+            raise errors[0]
 
     @staticmethod
     def _header(reader):
@@ -352,6 +412,7 @@ class ParallelLoad(object):
         """One table's rows, in chunks of whole rows, each chunk its own COPY
         on the next session in turn."""
         self.tables += 1
+        table = _qualified_name(statement, len(b'COPY '))[0]
         size = 0
         worker = None
         while True:
@@ -371,6 +432,7 @@ class ParallelLoad(object):
                     rows = b''
                 worker.write(part)
                 size += len(part)
+                self.table_bytes[table] += len(part)
                 if rows or size >= CHUNK:
                     worker.write(_END)
                     worker, size = None, 0
@@ -380,6 +442,128 @@ class ParallelLoad(object):
     def report(self):
         stages = ([self.decompress] if self.decompress is not None else []) + [s.stage for s in self.sessions]
         return [dict(program=s.label, exit=s.returncode, max_rss_mb=round(s.maxrss_kb / 1024.0, 1)) for s in stages]
+
+
+class _Thread(object):
+    """``target`` in a daemon thread; ``join()`` waits in short steps (so a
+    signal reaches the main thread), ``result()`` returns its value or raises
+    its exception. With ``errors`` (a list), an exception goes there instead,
+    so that sibling threads see it and stop."""
+
+    def __init__(self, target, errors=None):
+        self.value = None
+        self.errors = [] if errors is None else errors
+        self.own = errors is None
+        self.thread = threading.Thread(target=self._run, args=(target,))
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _run(self, target):
+        try:
+            self.value = target()
+        except BaseException as exc:  # pylint: disable=broad-except
+            self.errors.append(exc)
+
+    def join(self):
+        while self.thread.is_alive():
+            self.thread.join(0.05)
+
+    def result(self):
+        if self.own and self.errors:
+            raise self.errors[0]
+        return self.value
+
+
+_NAME = re.compile(br'"(?:[^"]|"")*"|[A-Za-z_\x80-\xff][A-Za-z0-9_$\x80-\xff]*')
+
+
+def _qualified_name(text, start):
+    """(the schema-qualified name that begins at ``start`` of ``text`` as pg_dump
+    writes it, quotes kept; the offset after it); (None, start) when none does."""
+    end, parts = start, 0
+    while True:
+        match = _NAME.match(text, end)
+        if match is None:
+            return (text[start:end] if parts else None), end
+        end, parts = match.end(), parts + 1
+        if text[end:end + 1] != b'.':
+            return text[start:end], end
+        end += 1
+
+
+_Build = collections.namedtuple('_Build', 'text table exclusive')
+
+
+def _schedule(builds, table_bytes, jobs):
+    """The index builds as _Build tuples in the order they should start: the
+    largest tables' first, within a table the constraints (they hold the
+    table alone) before the indexes, else in pg_dump's order. A build gets no
+    parallel workers when its table holds no more than ``1/jobs`` of the
+    data the builds read (tables of unknown size count as empty)."""
+    tables = [_build_table(entry) for entry in builds]
+    sizes = [table_bytes.get(table, 0) for table in tables]
+    total = sum(sizes)
+    exclusive = [entry_statement(entry).startswith(b'ALTER TABLE ') for entry in builds]
+    order = sorted(range(len(builds)), key=lambda number: (-sizes[number], not exclusive[number]))
+    return [_Build((_NO_WORKERS if total and sizes[number] * jobs <= total else b'') + builds[number], tables[number],
+                   exclusive[number]) for number in order]
+
+
+class _BuildQueue(object):
+    """The index builds still to start, and those running. ALTER TABLE ...
+    ADD PRIMARY KEY or UNIQUE holds its table alone (ACCESS EXCLUSIVE);
+    CREATE INDEX runs beside another CREATE INDEX of its table (SHARE).
+    ``take()`` gives the first build that can start now without waiting for
+    a lock a running build holds, and waits while none can; None once every
+    build has started or one failed."""
+
+    def __init__(self, builds):
+        self.pending = list(builds)
+        self.running = []
+        self.failed = False
+        self.changed = threading.Condition()
+
+    def _free(self, build):
+        return build.table is None or all(
+            other.table != build.table or not (other.exclusive or build.exclusive) for other in self.running)
+
+    def take(self):
+        with self.changed:
+            while self.pending and not self.failed:
+                for build in self.pending:
+                    if self._free(build):
+                        self.pending.remove(build)
+                        self.running.append(build)
+                        return build
+                self.changed.wait(0.05)
+            return None
+
+    def done(self, build, failed=False):
+        with self.changed:
+            self.running.remove(build)
+            self.failed = self.failed or failed
+            self.changed.notify_all()
+
+
+def entry_statement(entry):
+    """The SQL of a TOC entry on one line: its comments and SET lines left out."""
+    return b' '.join(line.strip() for line in entry.splitlines()
+                     if line.strip() and not line.startswith(b'--') and not line.startswith(_SESSION_SETS))
+
+
+def _build_table(entry):
+    """The table an index build (an _is_index_build entry) reads, or None."""
+    statement = entry_statement(entry)
+    if statement.startswith(b'ALTER TABLE ONLY '):
+        return _qualified_name(statement, len(b'ALTER TABLE ONLY '))[0]
+    head = b'CREATE UNIQUE INDEX ' if statement.startswith(b'CREATE UNIQUE INDEX ') else b'CREATE INDEX '
+    name, end = _qualified_name(statement, len(head))
+    if name is None or not statement.startswith(b' ON ', end):
+        return None
+    end += len(b' ON ')
+    if statement.startswith(b'ONLY ', end):
+        end += len(b'ONLY ')
+    return _qualified_name(statement, end)[0]
 
 
 def _entries(text):
@@ -431,7 +615,7 @@ def _split_after_data(text, tablespace):
     return builds, rest
 
 
-def plain_load(path, comp, client, dbname, jobs, decompress_argv, check=None):
+def plain_load(path, comp, client, dbname, jobs, decompress_argv, check=None, beside=None):
     """A ParallelLoad of plain dump ``path`` into ``dbname`` (as its owner, restore.owner_stage)."""
     from ansible_collections.quickbite.ops.plugins.module_utils.db.loading import owner_stage, psql_guard
     guard = psql_guard(path, comp, client)
@@ -440,4 +624,4 @@ def plain_load(path, comp, client, dbname, jobs, decompress_argv, check=None):
         return owner_stage(client, 'psql', ['--no-password', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null'],
                            dbname, guard)
     decompress = Stage(decompress_argv, label=comp) if comp != 'none' else None
-    return ParallelLoad(path, decompress, psql, jobs, check)
+    return ParallelLoad(path, decompress, psql, jobs, check, beside)

@@ -292,10 +292,11 @@ class RestoreRun(object):
 
     def _load_and_check(self, dbname, fmt, comp, manifest, path=None):
         check = self.streamed if path is None else None
-        pipe = loading.load(path or self.p['path'], fmt, comp, self.client, dbname, self.p.get('jobs') or 1, check)
+        pipe = loading.load(path or self.p['path'], fmt, comp, self.client, dbname, self.p.get('jobs') or 1, check,
+                            inspect=lambda: self.db.inspect(dbname))
         if check is not None:
             self._backup_checks(pipe.check_lines)
-        counts, version, failed = self.db.inspect(dbname)
+        counts, version, failed = pipe.inspected
         checks = loading.compare(manifest, counts, version, failed)
         self.result['checks'].extend(dict(check=c[0], ok=c[1], evidence=c[2]) for c in checks)
         bad = [c for c in checks if not c[1]]

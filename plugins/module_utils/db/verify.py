@@ -105,9 +105,9 @@ def verify(path, client, live_db, scratch_db, record=True, allow_foreign=False, 
         created = True
         db.set_comment(scratch_db, '%s %s pid %d' % (
             MARK, datetime.datetime.now().astimezone().isoformat(timespec='seconds'), os.getpid()))
-        pipe = loading.load(path, fmt, comp, client, scratch_db, jobs, streamed)
+        pipe = loading.load(path, fmt, comp, client, scratch_db, jobs, streamed, inspect=lambda: db.inspect(scratch_db))
         checks.extend(('backup reads back whole', True, line) for line in pipe.check_lines)
-        counts, version, failed = db.inspect(scratch_db)
+        counts, version, failed = pipe.inspected
         checks.append(('restores into %s' % scratch_db, True, 'loaded in %.1f s' % pipe.duration))
         checks.extend(loading.compare(manifest, counts, version, failed))
     except QuickbiteError as exc:

@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -76,21 +77,113 @@ def test_a_dump_is_split_into_schema_data_chunks_and_the_rest(tmp_path, monkeypa
     small = [b'1\tone\n']
     dump = HEADER + PRE + _data(b't', big) + _data(b'empty', []) + _data(b'u', small) + POST
     load, sessions = _load(tmp_path, dump)
-    schema, workers, builds, post = sessions[0], sessions[1:3], sessions[3:5], sessions[5]
-    assert len(sessions) == 6 and all(s.startswith(HEADER) for s in sessions)
+    schema, workers, builds, post = sessions[0], sessions[1:3], sessions[3:6], sessions[6]
+    assert len(sessions) == 7 and all(s.startswith(HEADER) for s in sessions)
     assert schema == HEADER + parallel_load.SESSION_SETTINGS + PRE
     assert all(w.endswith(b'COMMIT;\n') and b'BEGIN;\n' in w for w in workers)
     assert sorted(_rows(workers[0], b't') + _rows(workers[1], b't')) == sorted(big)
     assert _rows(workers[0], b't') and _rows(workers[1], b't')  # the big table went to both sessions
     assert _rows(workers[0], b'u') + _rows(workers[1], b'u') == small
-    # the three index builds over two sessions, each under the tablespace pg_dump had set for it
-    assert b'PRIMARY KEY' in builds[0] and b'u_v_idx' in builds[0] and b't_v_idx' in builds[1]
-    assert builds[0].count(b'SET default_tablespace = fast;') == 1  # before u_v_idx, not before t_pkey
-    assert builds[0].index(b'SET default_tablespace = fast;') > builds[0].index(b'PRIMARY KEY')
-    assert b'SET default_tablespace = fast;\n\n--\n-- Name: t_v_idx' in builds[1]
+    # each index build in a session of its own, under the tablespace pg_dump had set for it; none
+    # holds more than a session's share of the data, so none gets parallel workers
+    build = dict((b'PRIMARY KEY' in text and b't_pkey' or text.split(b'CREATE INDEX ')[1].split()[0], text)
+                 for text in builds)
+    assert sorted(build) == [b't_pkey', b't_v_idx', b'u_v_idx'] and sum(b'ADD CONSTRAINT' in t for t in builds) == 1
+    assert all(text.count(parallel_load._NO_WORKERS) == 1 for text in builds)
+    assert b'default_tablespace = fast' not in build[b't_pkey']
+    assert b'SET default_tablespace = fast;\n\n--\n-- Name: t_v_idx' in build[b't_v_idx']
+    assert b'SET default_tablespace = fast;\n\n--\n-- Name: u_v_idx' in build[b'u_v_idx']
+    # the largest table's builds first, its constraint (which holds the table alone) before its index
+    order = parallel_load._schedule(parallel_load._split_after_data(POST, None)[0], load.table_bytes, 2)
+    assert [(b.table, b.exclusive) for b in order] == [(b'public.t', True), (b'public.t', False), (b'public.u', False)]
+    assert [b'u_v_idx' in b.text for b in order] == [False, False, True]
     assert b'COPY' not in post and b'setval' in post and b'FOREIGN KEY' in post and b'CREATE INDEX' not in post
     assert post.endswith(b'\\unrestrict abc\n\n')
     assert load.tables == 3 and load.index_builds == 3
+    assert load.table_bytes[b'public.t'] == len(b''.join(big)) and load.table_bytes[b'public.u'] == len(small[0])
+
+
+def test_a_build_that_would_wait_for_a_lock_another_build_holds_starts_after_it():
+    build = parallel_load._Build
+    queue = parallel_load._BuildQueue([build(b'pk', b't', True), build(b'i1', b't', False), build(b'i2', b't', False),
+                                       build(b'u', b'u', False), build(b'x', None, True)])
+    pk = queue.take()
+    # t is held alone by its primary key: u's and the unknown table's builds go first
+    assert pk.text == b'pk' and queue.take().text == b'u' and queue.take().text == b'x'
+    taken = []
+    waiter = threading.Thread(target=lambda: taken.append(queue.take()))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive() and not taken  # i1 waits for pk
+    queue.done(pk)
+    waiter.join(5)
+    assert [b.text for b in taken] == [b'i1'] and queue.take().text == b'i2'  # two CREATE INDEX side by side
+    queue.done(taken[0], failed=True)
+    assert queue.take() is None  # nothing more starts after a failure
+
+
+def test_a_build_on_a_table_with_most_of_the_data_keeps_its_parallel_workers(tmp_path):
+    big = [b'%d\tvalue %d\n' % (i, i) for i in range(500)]
+    post = POST.replace(b'CREATE INDEX t_v_idx ON public.t USING btree (v);\n\n', b'')
+    post = post.replace(b'ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n', b'')
+    post = post.replace(b"SET default_tablespace = fast;\n\n", b'')
+    post = post.replace(b'--\n-- Name: t_v_idx; Type: INDEX; Schema: public; Owner: q\n--\n\n', b'')
+    post = post.replace(b'--\n-- Name: t t_pkey; Type: CONSTRAINT; Schema: public; Owner: q\n--\n\n', b'')
+    post = post.replace(b'u_v_idx ON public.u', b'u_v_idx ON public.t') + (
+        b'--\n-- Name: w_v_idx; Type: INDEX; Schema: public; Owner: q\n--\n\n'
+        b'CREATE INDEX w_v_idx ON public.u USING btree (v);\n\n')
+    load, sessions = _load(tmp_path, HEADER + PRE + _data(b't', big) + _data(b'u', [b'1\tone\n']) + post)
+    builds = [s for s in sessions if b'CREATE INDEX' in s]
+    assert len(builds) == 2 and load.index_builds == 2
+    on_t = [s for s in builds if b'ON public.t ' in s][0]
+    on_u = [s for s in builds if b'ON public.u ' in s][0]
+    assert parallel_load._NO_WORKERS not in on_t and parallel_load._NO_WORKERS in on_u
+
+
+def test_beside_runs_once_every_build_has_ended_and_gives_its_value(tmp_path):
+    source = tmp_path / 'dump.sql'
+    source.write_bytes(HEADER + PRE + _data(b't', [b'1\tone\n']) + _data(b'u', [b'1\tone\n']) + POST)
+    outputs = []
+    seen = []
+
+    def beside():
+        seen.append([open(p, 'rb').read() for p in outputs[3:6]])
+        return 'counted'
+    load = parallel_load.ParallelLoad(str(source), None, _recorders(tmp_path, outputs), 2, beside=beside).run()
+    assert load.beside_result == 'counted' and len(seen) == 1
+    # when it ran, the three builds had ended (their input whole) and the last session had started
+    assert len(outputs) == 7 and all(text.rstrip().endswith(b'(v);') or b'PRIMARY KEY' in text for text in seen[0])
+
+
+def test_beside_runs_after_a_dump_without_data_and_its_error_fails_the_load(tmp_path):
+    source = tmp_path / 'dump.sql'
+    source.write_bytes(HEADER + PRE + POST)
+    load = parallel_load.ParallelLoad(str(source), None, _recorders(tmp_path, []), 2, beside=lambda: 42).run()
+    assert load.beside_result == 42
+    source.write_bytes(HEADER + PRE + _data(b't', [b'1\tone\n']) + POST)
+
+    def broken():
+        raise PipelineError('reading database x failed')
+    with pytest.raises(PipelineError) as err:
+        parallel_load.ParallelLoad(str(source), None, _recorders(tmp_path, []), 2, beside=broken).run()
+    assert 'reading database x failed' in err.value.msg
+
+
+def test_a_failed_build_stops_the_others_and_fails_the_load(tmp_path):
+    source = tmp_path / 'dump.sql'
+    source.write_bytes(HEADER + PRE + _data(b't', [b'1\tone\n']) + POST)
+    started = []
+
+    def psql():
+        started.append(1)
+        if len(started) == 4:  # the first index build
+            return Stage([sys.executable, '-c', 'import sys; sys.stdin.read(); sys.stderr.write("ERROR: dup\\n"); '
+                          'sys.exit(3)'], label='psql')
+        return Stage([sys.executable, '-c', 'import sys; sys.stdin.read()'], label='psql')
+    with pytest.raises(PipelineError) as err:
+        parallel_load.ParallelLoad(str(source), None, psql, 2).run()
+    assert 'psql failed (exit 3)' in err.value.msg and 'dup' in err.value.msg
+    assert len(started) <= 5  # at most the other two builds; never the session after them
 
 
 def test_a_dump_without_copy_data_goes_through_one_session(tmp_path):

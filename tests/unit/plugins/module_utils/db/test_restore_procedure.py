@@ -93,8 +93,9 @@ class _Module(object):
 
 
 class _Loaded(object):
-    def __init__(self, lines):
+    def __init__(self, lines, inspected):
         self.check_lines = lines
+        self.inspected = inspected
 
 
 class _Streamed(object):
@@ -115,15 +116,13 @@ def world(monkeypatch):
     adapter, db = _Adapter(), _Db({'quickbite': 'original'})
     behaviour = {}
 
-    def load(path, fmt, comp, client, dbname, jobs=1, check=None):
+    def load(path, fmt, comp, client, dbname, jobs=1, check=None, inspect=None):
         behaviour.setdefault('checked while loading', []).append(check is not None)
         if behaviour.get(path):
             db.dbs[dbname] = 'partial'
             raise behaviour[path]
         db.dbs[dbname] = path
-        if check is not None:
-            return _Loaded(check.conclude())
-        return None
+        return _Loaded(check.conclude() if check is not None else [], inspect())
 
     def backup_run(client, params):
         class _Run(object):
