@@ -268,3 +268,40 @@ def test_a_backup_found_bad_at_its_end_fails_the_load_saying_so(tmp_path, breaka
         load, lines, sent = _streamed(tmp_path, dump, compress=True, sidecar=False)
     assert isinstance(load, integrity.CorruptBackup), load
     assert said in load.msg and 'found while loading it: the load was stopped and is undone' in load.msg
+
+
+def test_a_signal_during_the_index_builds_stops_every_session_at_once(tmp_path):
+    """AWX cancels with SIGTERM, which the module turns into an exception in the
+    main thread: here SIGALRM raises while two builds run (each a stand-in that
+    sleeps 30 s). The load ends at once, every psql it started is gone, and the
+    third build and the session after the builds never start."""
+    import signal
+    import time
+    source = tmp_path / 'dump.sql'
+    source.write_bytes(HEADER + PRE + _data(b't', [b'1\tone\n']) + POST)
+    stages = []
+
+    def psql():
+        slow = len(stages) >= 3  # the schema and the two COPY sessions end at once; the builds hang
+        stages.append(Stage([sys.executable, '-c', 'import sys, time; sys.stdin.read(); time.sleep(%d)'
+                             % (30 if slow else 0)], label='psql'))
+        return stages[-1]
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(signum, frame):
+        raise Cancelled()
+    previous = signal.signal(signal.SIGALRM, cancel)
+    started = time.time()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        with pytest.raises(Cancelled):
+            parallel_load.ParallelLoad(str(source), None, psql, 2).run()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.time() - started < 5
+    assert len(stages) == 5  # schema, two COPY sessions, two builds: not the third build nor the last session
+    time.sleep(0.2)
+    assert all(stage.proc.poll() is not None for stage in stages)
