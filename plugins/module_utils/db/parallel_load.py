@@ -357,9 +357,8 @@ class ParallelLoad(object):
         sessions' builds use those cores. Each statement takes one table's
         lock at a time, so two sessions never wait on each other in a cycle."""
         builds = _BuildQueue(_schedule(builds, self.table_bytes, self.jobs))
-        errors = []
 
-        def slot():
+        def slot():  # a failed build fails the queue: the other slots take nothing more
             while True:
                 build = builds.take()
                 if build is None:
@@ -372,11 +371,11 @@ class ParallelLoad(object):
                     ended = True
                 finally:
                     builds.done(build, failed=not ended)
-        slots = [_Thread(slot, errors) for dummy in range(min(self.jobs, len(builds.pending)))]
+        slots = [_Thread(slot) for dummy in range(min(self.jobs, len(builds.pending)))]
         for thread in slots:
             thread.join()
-        if errors:
-            raise errors[0]
+        for thread in slots:
+            thread.result()
 
     @staticmethod
     def _header(reader):
@@ -447,13 +446,10 @@ class ParallelLoad(object):
 class _Thread(object):
     """``target`` in a daemon thread; ``join()`` waits in short steps (so a
     signal reaches the main thread), ``result()`` returns its value or raises
-    its exception. With ``errors`` (a list), an exception goes there instead,
-    so that sibling threads see it and stop."""
+    its exception."""
 
-    def __init__(self, target, errors=None):
-        self.value = None
-        self.errors = [] if errors is None else errors
-        self.own = errors is None
+    def __init__(self, target):
+        self.value = self.error = None
         self.thread = threading.Thread(target=self._run, args=(target,))
         self.thread.daemon = True
         self.thread.start()
@@ -462,15 +458,15 @@ class _Thread(object):
         try:
             self.value = target()
         except BaseException as exc:  # pylint: disable=broad-except
-            self.errors.append(exc)
+            self.error = exc
 
     def join(self):
         while self.thread.is_alive():
             self.thread.join(0.05)
 
     def result(self):
-        if self.own and self.errors:
-            raise self.errors[0]
+        if self.error is not None:
+            raise self.error
         return self.value
 
 
@@ -503,7 +499,7 @@ def _schedule(builds, table_bytes, jobs):
     tables = [_build_table(entry) for entry in builds]
     sizes = [table_bytes.get(table, 0) for table in tables]
     total = sum(sizes)
-    exclusive = [entry_statement(entry).startswith(b'ALTER TABLE ') for entry in builds]
+    exclusive = [_statement(entry).startswith(b'ALTER TABLE ') for entry in builds]
     order = sorted(range(len(builds)), key=lambda number: (-sizes[number], not exclusive[number]))
     return [_Build((_NO_WORKERS if total and sizes[number] * jobs <= total else b'') + builds[number], tables[number],
                    exclusive[number]) for number in order]
@@ -545,7 +541,7 @@ class _BuildQueue(object):
             self.changed.notify_all()
 
 
-def entry_statement(entry):
+def _statement(entry):
     """The SQL of a TOC entry on one line: its comments and SET lines left out."""
     return b' '.join(line.strip() for line in entry.splitlines()
                      if line.strip() and not line.startswith(b'--') and not line.startswith(_SESSION_SETS))
@@ -553,7 +549,7 @@ def entry_statement(entry):
 
 def _build_table(entry):
     """The table an index build (an _is_index_build entry) reads, or None."""
-    statement = entry_statement(entry)
+    statement = _statement(entry)
     if statement.startswith(b'ALTER TABLE ONLY '):
         return _qualified_name(statement, len(b'ALTER TABLE ONLY '))[0]
     head = b'CREATE UNIQUE INDEX ' if statement.startswith(b'CREATE UNIQUE INDEX ') else b'CREATE INDEX '
@@ -588,8 +584,7 @@ def _entries(text):
 
 
 def _is_index_build(kind, lines):
-    statement = b''.join(line for line in lines if not line.startswith(b'--') and not line.startswith(_SESSION_SETS))
-    statement = statement.strip()
+    statement = _statement(b''.join(lines))
     if kind == b'INDEX':
         return statement.startswith((b'CREATE INDEX ', b'CREATE UNIQUE INDEX ')) and b' ON ONLY ' not in statement
     if kind == b'CONSTRAINT':

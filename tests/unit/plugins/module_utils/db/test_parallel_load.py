@@ -303,5 +303,7 @@ def test_a_signal_during_the_index_builds_stops_every_session_at_once(tmp_path):
         signal.signal(signal.SIGALRM, previous)
     assert time.time() - started < 5
     assert len(stages) == 5  # schema, two COPY sessions, two builds: not the third build nor the last session
-    time.sleep(0.2)
+    deadline = time.time() + 5  # killed at once; reaped by the time kill() returned, or within a poll
+    while not all(stage.proc.poll() is not None for stage in stages) and time.time() < deadline:
+        time.sleep(0.01)
     assert all(stage.proc.poll() is not None for stage in stages)
