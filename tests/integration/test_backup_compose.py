@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import PG_PORT, compose, kill_module, run_playbook
+from conftest import PG_PORT, compose, descendants, kill_module, run_playbook
 from dbtools import backups_in, drop_db, make_big_db, start_playbook, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
@@ -149,6 +149,19 @@ def older_backup(demo_vars, dest, tmp_path):
         return path, hashlib.sha256(handle.read()).hexdigest(), backups_in(dest)
 
 
+def _pg_dumps(proc):
+    """The pg_dump processes below the playbook ``proc`` (found by PID, never by name alone)."""
+    return [pid for pid in descendants(proc.pid) if _program(pid) == 'pg_dump']
+
+
+def _program(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+            return os.path.basename(handle.read().split(b'\0')[0].decode('utf-8', 'replace'))
+    except (IOError, OSError):
+        return None
+
+
 def assert_nothing_new(dest, path, digest, names):
     assert backups_in(dest) == names, 'left behind: %s' % (set(backups_in(dest)) - set(names))
     with open(path, 'rb') as handle:
@@ -166,11 +179,24 @@ def test_sigterm_leaves_no_backup_and_keeps_older(big_db, demo_vars, dest, tmp_p
 
 
 def test_postgres_stopped_mid_backup_fails_cleanly(big_db, demo_vars, dest, tmp_path):
+    """pg_dump is held (SIGSTOP) from its first moments until PostgreSQL has
+    stopped: zstd takes in tens of MB before it pushes back, so on a busy host an
+    unheld pg_dump had sent the whole dump before the stop (cc28: the backup
+    succeeded)."""
     path, digest, names = older_backup(demo_vars, dest, tmp_path)
     proc = slow_backup(demo_vars, dest)
+    held = []
     try:
-        assert wait_for(lambda: any(n.endswith('.partial') for n in backups_in(dest)), timeout=60)
+        assert wait_for(lambda: _pg_dumps(proc), timeout=60, interval=0.01)
+        held = _pg_dumps(proc)
+        for pid in held:
+            os.kill(pid, signal.SIGSTOP)
+        assert held and wait_for(lambda: any(n.endswith('.partial') for n in backups_in(dest)), timeout=30)
         compose('stop', 'postgres')
+    finally:
+        for pid in held:
+            os.kill(pid, signal.SIGCONT)
+    try:
         output = proc.communicate(timeout=180)[0]
     finally:
         compose('up', '-d', '--wait', 'postgres', 'backend')
