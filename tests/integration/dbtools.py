@@ -2,6 +2,7 @@
 for the database tests: plain psql as the superuser, never the collection's own code."""
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -31,19 +32,36 @@ def use(cluster):
         _CLUSTER.append(cluster)
 
 
-def psql(sql, db='postgres', user='postgres', check=True):
+def _connection(user):
+    """(libpq arguments, environment) for ``user`` on the database looked at."""
     if _CLUSTER:
         cluster = _CLUSTER[0]
         host, port, password = '127.0.0.1', str(cluster.port), cluster.passwords[user]
     else:
         host, port = PG['host'], PG['port']
         password = env_value('POSTGRES_PASSWORD' if user == 'postgres' else 'DB_PASSWORD')
-    proc = subprocess.run(['psql', '-X', '-h', host, '-p', port, '-U', user, '-d', db, '-v',
-                           'ON_ERROR_STOP=1', '-tAc', sql], capture_output=True, text=True, check=False,
-                          env=dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT='5'))
+    return ['-h', host, '-p', port, '-U', user], dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT='5')
+
+
+def psql(sql, db='postgres', user='postgres', check=True):
+    args, env = _connection(user)
+    proc = subprocess.run(['psql', '-X'] + args + ['-d', db, '-v', 'ON_ERROR_STOP=1', '-tAc', sql],
+                          capture_output=True, text=True, check=False, env=env)
     if check and proc.returncode != 0:
         raise AssertionError('psql failed: %s' % proc.stderr)
     return proc.stdout.strip()
+
+
+def schema_dump(db='quickbite'):
+    """pg_dump --schema-only of ``db`` without its random \\restrict key and
+    the column stamps the server sets at every CREATE TABLE (the stack's
+    PostgreSQL 15.20 writes a ``pg_attver`` option on each column): two
+    databases with the same tables, indexes, constraints and their ties give the same text."""
+    args, env = _connection('postgres')
+    text = subprocess.run(['pg_dump', '--schema-only'] + args + [db], capture_output=True, text=True, check=True,
+                          env=env).stdout
+    return [re.sub(r'\bpg_attver=\d+', 'pg_attver=N', line) for line in text.splitlines()
+            if not line.startswith(('\\restrict ', '\\unrestrict '))]
 
 
 def databases():

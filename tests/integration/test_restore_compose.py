@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from conftest import BACKEND_URL, PG_PORT, container, run_playbook
-from dbtools import databases, digest, drop_db, psql, structure, take_backup
+from dbtools import databases, digest, drop_db, psql, schema_dump, structure, take_backup
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -42,7 +42,7 @@ def clean_orders(stack):
 
 @pytest.mark.parametrize('fmt,comp', [('plain', 'zstd'), ('custom', 'zstd'), ('plain', 'gzip'), ('directory', 'gzip')])
 def test_backup_then_restore_gives_identical_data(stack, clean_orders, demo_vars, dest, tmp_path, fmt, comp):
-    before, indexes = digest(), structure()
+    before, indexes, schema = digest(), structure(), schema_dump()
     path = take_backup(demo_vars, dest, tmp_path, backup_db_format=fmt, backup_db_compression=comp)
     change_data()
     assert digest() != before
@@ -51,6 +51,7 @@ def test_backup_then_restore_gives_identical_data(stack, clean_orders, demo_vars
     assert digest() == before
     # every index and constraint back, the foreign keys validated (a plain dump's are built by the load)
     assert structure() == indexes and any(' f validated true: FOREIGN KEY' in line for line in indexes), indexes
+    assert schema_dump() == schema  # keys built as unique indexes first (parallel_load) end as pg_dump wrote them
     result = run.result('pg_restore')
     steps = ' | '.join(result['steps'])
     assert 'stopped backend' in steps and 'started backend again' in steps and 'health check passed' in steps

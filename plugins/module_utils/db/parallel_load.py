@@ -221,6 +221,7 @@ class ParallelLoad(object):
         self._lock = threading.Lock()
         self._stopping = False
         self.tablespace = None  # pg_dump's last "SET default_tablespace" before the data
+        self.partitions = False  # the schema has partitioned tables or partitions (see _keys_as_indexes)
 
     def _session(self, header, transaction=False):
         with self._lock:  # the index builds start sessions from their threads
@@ -282,6 +283,13 @@ class ParallelLoad(object):
         after = tempfile.SpooledTemporaryFile(max_size=32 << 20)  # statements between and after the COPY blocks
         workers = None
         pending = []  # a TOC comment block, held until we know what follows it
+
+        def out(text):
+            if workers is None:
+                self.partitions = self.partitions or b'PARTITION' in text
+                schema.write(text)
+            else:
+                after.write(text)
         while line:
             if line == b'--\n' and not pending:
                 pending.append(line)
@@ -297,14 +305,14 @@ class ParallelLoad(object):
                         workers = [self._session(header, transaction=True) for dummy in range(self.jobs)]
                     self._copy(reader, copy, workers)
                 else:
-                    (schema if workers is None else after).write(b''.join(pending))
+                    out(b''.join(pending))
                 pending = []
             else:
                 if workers is None and line.startswith(_TABLESPACE):
                     self.tablespace = line
-                (schema if workers is None else after).write(line)
+                out(line)
             line = reader.line()
-        (schema if workers is None else after).write(b''.join(pending))
+        out(b''.join(pending))
         if workers is None:
             schema.finish()
             return
@@ -325,11 +333,15 @@ class ParallelLoad(object):
         post.finish()
 
     def _after_data(self, header, text):
-        """The index builds (pg_dump's INDEX, PRIMARY KEY and UNIQUE entries),
+        """The index builds (pg_dump's INDEX, PRIMARY KEY and UNIQUE entries,
+        the keys of a table with other builds as unique indexes: _keys_as_indexes),
         then everything else in its order in one session (foreign keys need
         the unique indexes first, and cannot run beside a build on their
         tables), with ``beside`` in a thread next to it."""
         builds, rest = _split_after_data(text, self.tablespace)
+        if not self.partitions and b'PARTITION' not in text:
+            builds, attach = _keys_as_indexes(builds, self.table_bytes)
+            rest = attach + rest
         self.index_builds = len(builds)
         if builds:
             self._build_indexes(header, builds)
@@ -560,6 +572,38 @@ def _build_table(entry):
     if statement.startswith(b'ONLY ', end):
         end += len(b'ONLY ')
     return _qualified_name(statement, end)[0]
+
+
+_KEY = re.compile(br'ALTER TABLE ONLY (?P<table>(?:%s)(?:\.(?:%s))*) ADD CONSTRAINT (?P<name>%s) '
+                  br'(?P<kind>PRIMARY KEY|UNIQUE) \((?P<columns>[^()]+)\);\Z' % ((_NAME.pattern,) * 3))
+
+
+def _keys_as_indexes(builds, table_bytes):
+    """pg_dump writes a primary key or unique constraint as ALTER TABLE ...
+    ADD CONSTRAINT, which holds its table alone (ACCESS EXCLUSIVE) for the
+    whole build, so no other index of the table builds beside it. On a table
+    loaded here with more than one build, a key in pg_dump's plain form (no
+    INCLUDE, WITH, DEFERRABLE, NULLS NOT DISTINCT...) is built instead as the
+    same CREATE UNIQUE INDEX (SHARE: beside the others), then made the
+    constraint with ADD CONSTRAINT ... USING INDEX, which takes no time; the
+    catalog ends the same. The caller leaves partitioned schemas alone (USING
+    INDEX is refused on a partitioned table). (builds, the ADD CONSTRAINT
+    statements to run once every build has ended.)"""
+    tables = collections.Counter(_build_table(entry) for entry in builds)
+    rewritten, attach = [], []
+    for entry in builds:
+        match = _KEY.match(_statement(entry))
+        if match is None or tables[match.group('table')] < 2 or not table_bytes.get(match.group('table')):
+            rewritten.append(entry)
+            continue
+        table, name, kind = match.group('table', 'name', 'kind')
+        lines = entry.splitlines(True)
+        first = next(number for number, line in enumerate(lines)  # pg_dump's comments and SET lines before it
+                     if line.strip() and not line.startswith(b'--') and not line.startswith(_SESSION_SETS))
+        rewritten.append(b''.join(lines[:first]) + b'CREATE UNIQUE INDEX %s ON %s USING btree (%s);\n'
+                         % (name, table, match.group('columns')))
+        attach.append(b'ALTER TABLE ONLY %s ADD CONSTRAINT %s %s USING INDEX %s;\n' % (table, name, kind, name))
+    return rewritten, attach
 
 
 def _entries(text):

@@ -86,9 +86,12 @@ def test_a_dump_is_split_into_schema_data_chunks_and_the_rest(tmp_path, monkeypa
     assert _rows(workers[0], b'u') + _rows(workers[1], b'u') == small
     # each index build in a session of its own, under the tablespace pg_dump had set for it; none
     # holds more than a session's share of the data, so none gets parallel workers
-    build = dict((b'PRIMARY KEY' in text and b't_pkey' or text.split(b'CREATE INDEX ')[1].split()[0], text)
-                 for text in builds)
-    assert sorted(build) == [b't_pkey', b't_v_idx', b'u_v_idx'] and sum(b'ADD CONSTRAINT' in t for t in builds) == 1
+    build = dict((text.split(b' INDEX ')[1].split()[0], text) for text in builds)
+    assert sorted(build) == [b't_pkey', b't_v_idx', b'u_v_idx'] and not any(b'ADD CONSTRAINT' in t for t in builds)
+    # t's primary key is built as a unique index beside t's other index, and made the key once both have ended
+    assert b'\nCREATE UNIQUE INDEX t_pkey ON public.t USING btree (id);\n' in build[b't_pkey']
+    assert post.index(b'ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey;\n') == len(
+        HEADER + parallel_load.SESSION_SETTINGS)
     assert all(text.count(parallel_load._NO_WORKERS) == 1 for text in builds)
     assert b'default_tablespace = fast' not in build[b't_pkey']
     assert b'SET default_tablespace = fast;\n\n--\n-- Name: t_v_idx' in build[b't_v_idx']
@@ -122,6 +125,42 @@ def test_a_build_that_would_wait_for_a_lock_another_build_holds_starts_after_it(
     assert queue.take() is None  # nothing more starts after a failure
 
 
+KEY = b'--\n-- Name: t %s; Type: CONSTRAINT; Schema: public; Owner: q\n--\n\nALTER TABLE ONLY public.t\n    ADD CONSTRAINT %s;\n\n'
+INDEX = b'--\n-- Name: t_v_idx; Type: INDEX; Schema: public; Owner: q\n--\n\nCREATE INDEX t_v_idx ON public.t USING btree (v);\n\n'
+
+
+@pytest.mark.parametrize('name,kind,columns,rest', [
+    (b'k', b'PRIMARY KEY', b'id', b''), (b'"K ""x"""', b'UNIQUE', b'id, "V w"', b''),
+    # what CREATE UNIQUE INDEX + ADD CONSTRAINT USING INDEX would not give the same: left as pg_dump wrote it
+    (b'k', b'PRIMARY KEY', b'id', b' INCLUDE (v)'), (b'k', b'UNIQUE NULLS NOT DISTINCT', b'id', b''),
+    (b'k', b'PRIMARY KEY', b'id', b' DEFERRABLE INITIALLY DEFERRED'), (b'k', b'UNIQUE', b'id', b" WITH (fillfactor='70')"),
+    (b'k', b'PRIMARY KEY', b'id', b' USING INDEX TABLESPACE fast'), (b'k', b'UNIQUE', b'lower(v)', b''),
+])
+def test_a_plain_key_is_built_as_a_unique_index_beside_the_other_builds_of_its_table(name, kind, columns, rest):
+    key = KEY % (name, b'%s %s (%s)%s' % (name, kind, columns, rest))
+    builds, attach = parallel_load._keys_as_indexes([key, INDEX], {b'public.t': 10})
+    if rest or kind not in (b'PRIMARY KEY', b'UNIQUE') or b'(' in columns:
+        assert builds == [key, INDEX] and attach == []
+        return
+    assert builds == [key.split(b'ALTER TABLE')[0] + b'CREATE UNIQUE INDEX %s ON public.t USING btree (%s);\n' % (
+        name, columns), INDEX]
+    assert attach == [b'ALTER TABLE ONLY public.t ADD CONSTRAINT %s %s USING INDEX %s;\n' % (name, kind, name)]
+    assert parallel_load._build_table(builds[0]) == b'public.t'
+    assert not parallel_load._schedule(builds, {b'public.t': 10}, 2)[0].exclusive  # CREATE INDEX: beside t_v_idx
+
+
+def test_a_key_stays_a_constraint_alone_on_its_table_without_data_or_in_a_partitioned_schema(tmp_path):
+    key = KEY % (b'k', b'k PRIMARY KEY (id)')
+    assert parallel_load._keys_as_indexes([key], {b'public.t': 10}) == ([key], [])  # nothing to build beside
+    assert parallel_load._keys_as_indexes([key, INDEX], {}) == ([key, INDEX], [])  # no rows loaded here
+    # ADD CONSTRAINT ... USING INDEX is refused on a partitioned table: a schema with partitions is left alone
+    partitioned = PRE.replace(b'(id integer, v text);', b'(id integer, v text)\nPARTITION BY RANGE (id);')
+    for pre in (PRE, partitioned):
+        load, sessions = _load(tmp_path, HEADER + pre + _data(b't', [b'1\tone\n']) + key + INDEX)
+        assert load.partitions == (pre is partitioned)
+        assert sum(b'ADD CONSTRAINT k PRIMARY KEY (id);' in s for s in sessions) == (pre is partitioned)
+
+
 def test_a_build_on_a_table_with_most_of_the_data_keeps_its_parallel_workers(tmp_path):
     big = [b'%d\tvalue %d\n' % (i, i) for i in range(500)]
     post = POST.replace(b'CREATE INDEX t_v_idx ON public.t USING btree (v);\n\n', b'')
@@ -152,7 +191,7 @@ def test_beside_runs_once_every_build_has_ended_and_gives_its_value(tmp_path):
     load = parallel_load.ParallelLoad(str(source), None, _recorders(tmp_path, outputs), 2, beside=beside).run()
     assert load.beside_result == 'counted' and len(seen) == 1
     # when it ran, the three builds had ended (their input whole) and the last session had started
-    assert len(outputs) == 7 and all(text.rstrip().endswith(b'(v);') or b'PRIMARY KEY' in text for text in seen[0])
+    assert len(outputs) == 7 and all(text.rstrip().endswith((b'(v);', b'(id);')) for text in seen[0])
 
 
 def test_beside_runs_after_a_dump_without_data_and_its_error_fails_the_load(tmp_path):
