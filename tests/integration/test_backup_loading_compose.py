@@ -131,6 +131,26 @@ def test_a_backup_checked_while_it_loads_is_refused_and_the_load_undone(stack, s
     assert digest(new_db) == before and digest() == before and backend_started_at() == started
 
 
+def test_a_key_the_rows_break_fails_its_build_and_the_load_is_undone(stack, scratch, demo_vars, dest, tmp_path):
+    """An order row twice in the backup: orders_pkey, built as a unique index beside orders' other indexes
+    (parallel_load._keys_as_indexes), fails with PostgreSQL's own message; the builds beside it are stopped,
+    the new database dropped again, the live one untouched."""
+    path = take_backup(demo_vars, dest, tmp_path)
+
+    def duplicate(sql):
+        head, rest = sql.split(b'\nCOPY public.orders ', 1)
+        statement, rows = rest.split(b'\n', 1)
+        return head + b'\nCOPY public.orders ' + statement + b'\n' + rows.split(b'\n', 1)[0] + b'\n' + rows
+    rewrite_plain(path, duplicate)
+    before, started, names = digest(), backend_started_at(), databases()
+    run, result = restore(demo_vars, dest, tmp_path, path, quickbite_db_name=scratch, restore_db_confirm='',
+                          restore_db_stop_writers=False)
+    assert run.rc != 0 and 'could not create unique index "orders_pkey"' in result['msg'], run.output[-3000:]
+    assert 'is duplicated' in result['msg'] and 'did not exist before the restore' in result['msg']
+    assert databases() == names and digest() == before and backend_started_at() == started
+    assert psql("SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'" % scratch) == '0'
+
+
 @pytest.fixture
 def notes(stack):
     psql('CREATE TABLE public.h2_notes (note text)', db='quickbite', user='quickbite')

@@ -370,7 +370,9 @@ class ParallelLoad(object):
         lock at a time, so two sessions never wait on each other in a cycle."""
         builds = _BuildQueue(_schedule(builds, self.table_bytes, self.jobs))
 
-        def slot():  # a failed build fails the queue: the other slots take nothing more
+        failures = []  # the first is the load's error; the builds it stopped fail after it
+
+        def slot():
             while True:
                 build = builds.take()
                 if build is None:
@@ -381,11 +383,20 @@ class ParallelLoad(object):
                     session.write(build.text)
                     session.finish()
                     ended = True
+                except BaseException as exc:
+                    failures.append(exc)
+                    raise
                 finally:
+                    # A failed build fails the load: the other slots take nothing more, and
+                    # the builds still running are stopped now rather than waited for.
                     builds.done(build, failed=not ended)
+                    if not ended:
+                        self.kill()
         slots = [_Thread(slot) for dummy in range(min(self.jobs, len(builds.pending)))]
         for thread in slots:
             thread.join()
+        if failures:
+            raise failures[0]
         for thread in slots:
             thread.result()
 

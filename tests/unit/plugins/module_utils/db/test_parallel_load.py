@@ -211,20 +211,28 @@ def test_beside_runs_after_a_dump_without_data_and_its_error_fails_the_load(tmp_
 
 
 def test_a_failed_build_stops_the_others_and_fails_the_load(tmp_path):
+    """The first build fails while the build beside it runs (a stand-in that
+    sleeps 30 s): the load fails at once with the first build's error, the
+    other build is stopped, and no other build or session starts."""
+    import time
     source = tmp_path / 'dump.sql'
     source.write_bytes(HEADER + PRE + _data(b't', [b'1\tone\n']) + POST)
-    started = []
+    stages = []
 
     def psql():
-        started.append(1)
-        if len(started) == 4:  # the first index build
-            return Stage([sys.executable, '-c', 'import sys; sys.stdin.read(); sys.stderr.write("ERROR: dup\\n"); '
-                          'sys.exit(3)'], label='psql')
-        return Stage([sys.executable, '-c', 'import sys; sys.stdin.read()'], label='psql')
+        if len(stages) == 3:  # the first index build
+            code = 'import sys, time; sys.stdin.read(); time.sleep(0.3); sys.stderr.write("ERROR: dup\\n"); sys.exit(3)'
+        else:  # the schema and the COPY sessions end at once, the other builds hang
+            code = 'import sys, time; sys.stdin.read(); time.sleep(%d)' % (30 if len(stages) > 3 else 0)
+        stages.append(Stage([sys.executable, '-c', code], label='psql'))
+        return stages[-1]
+    started = time.time()
     with pytest.raises(PipelineError) as err:
         parallel_load.ParallelLoad(str(source), None, psql, 2).run()
     assert 'psql failed (exit 3)' in err.value.msg and 'dup' in err.value.msg
-    assert len(started) <= 5  # at most the other two builds; never the session after them
+    assert time.time() - started < 10
+    assert len(stages) == 5  # schema, two COPY sessions, the failed build and the one beside it
+    assert stages[4].returncode == -9  # stopped, not waited for
 
 
 def test_a_dump_without_copy_data_goes_through_one_session(tmp_path):
