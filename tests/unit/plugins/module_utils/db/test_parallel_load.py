@@ -218,12 +218,16 @@ def test_a_failed_build_stops_the_others_and_fails_the_load(tmp_path):
     source = tmp_path / 'dump.sql'
     source.write_bytes(HEADER + PRE + _data(b't', [b'1\tone\n']) + POST)
     stages = []
+    beside = str(tmp_path / 'beside-started')  # the build beside the failing one has started
 
     def psql():
-        if len(stages) == 3:  # the first index build
-            code = 'import sys, time; sys.stdin.read(); time.sleep(0.3); sys.stderr.write("ERROR: dup\\n"); sys.exit(3)'
-        else:  # the schema and the COPY sessions end at once, the other builds hang
-            code = 'import sys, time; sys.stdin.read(); time.sleep(%d)' % (30 if len(stages) > 3 else 0)
+        if len(stages) == 3:  # the first index build: fails once the one beside it runs
+            code = ('import os, sys, time; sys.stdin.read()\nwhile not os.path.exists(%r): time.sleep(0.01)\n'
+                    'sys.stderr.write("ERROR: dup\\n"); sys.exit(3)' % beside)
+        elif len(stages) > 3:  # the other builds hang
+            code = 'import sys, time; open(%r, "w").close(); sys.stdin.read(); time.sleep(30)' % beside
+        else:  # the schema and the COPY sessions end at once
+            code = 'import sys; sys.stdin.read()'
         stages.append(Stage([sys.executable, '-c', code], label='psql'))
         return stages[-1]
     started = time.time()
