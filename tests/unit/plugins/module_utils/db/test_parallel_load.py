@@ -77,10 +77,15 @@ def test_a_dump_is_split_into_schema_data_chunks_and_the_rest(tmp_path, monkeypa
     small = [b'1\tone\n']
     dump = HEADER + PRE + _data(b't', big) + _data(b'empty', []) + _data(b'u', small) + POST
     load, sessions = _load(tmp_path, dump)
-    schema, workers, builds, post = sessions[0], sessions[1:3], sessions[3:6], sessions[6]
-    assert len(sessions) == 7 and all(s.startswith(HEADER) for s in sessions)
+    schema, workers, post = sessions[0], sessions[1:3], sessions[-1]
+    builds = [s for s in sessions[3:-1] if b' INDEX ' in s]
+    vacuums = [s for s in sessions[3:-1] if b' INDEX ' not in s]
+    assert len(sessions) == 9 and all(s.startswith(HEADER) for s in sessions)
     assert schema == HEADER + parallel_load.SESSION_SETTINGS + PRE
-    assert all(w.endswith(b'COMMIT;\n') and b'BEGIN;\n' in w for w in workers)
+    # each COPY session's one commit waits for its WAL, so that VACUUM can mark the rows all-visible
+    assert all(w.endswith(b'SET LOCAL synchronous_commit = on;\nCOMMIT;\n') and b'BEGIN;\n' in w for w in workers)
+    # both tables of the foreign key u -> t had rows: each is vacuumed in a session of its own
+    assert sorted(v.split(b'\n')[-2] for v in vacuums) == [b'VACUUM public.t;', b'VACUUM public.u;']
     assert sorted(_rows(workers[0], b't') + _rows(workers[1], b't')) == sorted(big)
     assert _rows(workers[0], b't') and _rows(workers[1], b't')  # the big table went to both sessions
     assert _rows(workers[0], b'u') + _rows(workers[1], b'u') == small
@@ -102,7 +107,7 @@ def test_a_dump_is_split_into_schema_data_chunks_and_the_rest(tmp_path, monkeypa
     assert [b'u_v_idx' in b.text for b in order] == [False, False, True]
     assert b'COPY' not in post and b'setval' in post and b'FOREIGN KEY' in post and b'CREATE INDEX' not in post
     assert post.endswith(b'\\unrestrict abc\n\n')
-    assert load.tables == 3 and load.index_builds == 3
+    assert load.tables == 3 and load.index_builds == 3 and load.vacuums == 2
     assert load.table_bytes[b'public.t'] == len(b''.join(big)) and load.table_bytes[b'public.u'] == len(small[0])
 
 
@@ -123,6 +128,37 @@ def test_a_build_that_would_wait_for_a_lock_another_build_holds_starts_after_it(
     assert [b.text for b in taken] == [b'i1'] and queue.take().text == b'i2'  # two CREATE INDEX side by side
     queue.done(taken[0], failed=True)
     assert queue.take() is None  # nothing more starts after a failure
+
+
+def test_the_tables_a_foreign_key_reads_are_vacuumed_before_their_builds():
+    """So that the foreign key's check reads the indexes, not the tables
+    (the load into PostgreSQL: test_restore_compose)."""
+    fk = (b'--\n-- Name: %s fk; Type: FK CONSTRAINT; Schema: public; Owner: q\n--\n\n'
+          b'ALTER TABLE %s\n    ADD CONSTRAINT fk FOREIGN KEY (a, "B c") REFERENCES %s(id, x) ON DELETE CASCADE;\n\n')
+    text = (fk % (b'o', b'ONLY public.o', b'"My"."Users"') + fk % (b'o', b'ONLY public.o', b'public.empty')
+            + fk % (b'p', b'public.p', b'public.o'))
+    sizes = {b'public.o': 100, b'"My"."Users"': 5, b'public.p': 50}
+    # both sides, each once; no VACUUM of a table without rows here, nor of a partitioned table (no ONLY)
+    assert parallel_load._vacuums(text, sizes) == [b'VACUUM public.o;\n', b'VACUUM "My"."Users";\n']
+    assert parallel_load._vacuums(text, {}) == [] and parallel_load._vacuums(POST.replace(b'FK CONSTRAINT', b'X'), sizes) == []
+    builds = [INDEX.replace(b'public.t', b'public.o'), b'VACUUM "My"."Users";\n', b'VACUUM public.o;\n',
+              INDEX.replace(b'public.t', b'"My"."Users"')]
+    order = parallel_load._schedule(builds, sizes, 2)
+    # the largest table first, its VACUUM before its build, and it holds the table against builds
+    assert [(b.table, b.exclusive, b'VACUUM' in b.text) for b in order] == [
+        (b'public.o', True, True), (b'public.o', False, False), (b'"My"."Users"', True, True),
+        (b'"My"."Users"', False, False)]
+    # no VACUUM counts as data a build reads: o's build keeps its workers
+    assert parallel_load._NO_WORKERS not in order[1].text and parallel_load._NO_WORKERS in order[3].text
+    queue = parallel_load._BuildQueue(order)
+    assert [queue.take().text.endswith(b'VACUUM %s;\n' % name) for name in (b'public.o', b'"My"."Users"')] == [True, True]
+    waiter = threading.Thread(target=queue.take)
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()  # each build waits for its table's VACUUM
+    queue.done(order[0])
+    waiter.join(5)
+    assert not waiter.is_alive() and [b.text for b in queue.running] == [order[2].text, order[1].text]
 
 
 KEY = b'--\n-- Name: t %s; Type: CONSTRAINT; Schema: public; Owner: q\n--\n\nALTER TABLE ONLY public.t\n    ADD CONSTRAINT %s;\n\n'
@@ -188,12 +224,12 @@ def test_beside_runs_once_every_build_has_ended_and_gives_its_value(tmp_path):
     seen = []
 
     def beside():
-        seen.append([open(p, 'rb').read() for p in outputs[3:6]])
+        seen.append([open(p, 'rb').read() for p in outputs[3:8]])
         return 'counted'
     load = parallel_load.ParallelLoad(str(source), None, _recorders(tmp_path, outputs), 2, beside=beside).run()
     assert load.beside_result == 'counted' and len(seen) == 1
-    # when it ran, the three builds had ended (their input whole) and the last session had started
-    assert len(outputs) == 7 and all(text.rstrip().endswith((b'(v);', b'(id);')) for text in seen[0])
+    # when it ran, the three builds and two VACUUMs had ended (their input whole) and the last session had started
+    assert len(outputs) == 9 and all(text.rstrip().endswith((b'(v);', b'(id);', b'.t;', b'.u;')) for text in seen[0])
 
 
 def test_beside_runs_after_a_dump_without_data_and_its_error_fails_the_load(tmp_path):
