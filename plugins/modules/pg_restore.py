@@ -35,8 +35,10 @@ description:
     it finishes when the restored database is in place (and succeeds), otherwise it puts the original back and fails
     saying so, having done nothing else."
   - "A plain SQL backup loads over O(jobs) connections (the COPY data of the tables, large tables in chunks of rows,
-    then indexes and constraints), each session with C(synchronous_commit=off), C(maintenance_work_mem=512MB) and 2
-    parallel maintenance workers; not one transaction, which the checks after the load and the rollback make up for.
+    then indexes and constraints, with a VACUUM of each table a foreign key reads before that table's index builds, so
+    that the foreign key's check reads the indexes), each session with C(synchronous_commit=off),
+    C(maintenance_work_mem=512MB) and 2 parallel maintenance workers; not one transaction, which the checks after the
+    load and the rollback make up for.
     A directory backup uses C(pg_restore --jobs)."
   - Check mode runs every check on the backup and the confirmation, and lists the steps it would take.
 author:
