@@ -18,24 +18,25 @@ def available(name):
     return os.path.exists(os.path.join(MODULES, name + '.py'))
 
 
-def _documented(name, option):
+def _documented(name, option, root=ROOT):
     """Whether the module or one of its quickbite.ops doc fragments documents ``option``."""
-    with open(os.path.join(MODULES, name + '.py')) as handle:
+    with open(os.path.join(root, 'plugins', 'modules', name + '.py')) as handle:
         texts = [handle.read()]
     for fragment in re.findall(r'- quickbite\.ops\.(\w+)', texts[0]):
-        path = os.path.join(ROOT, 'plugins', 'doc_fragments', fragment + '.py')
+        path = os.path.join(root, 'plugins', 'doc_fragments', fragment + '.py')
         if os.path.exists(path):
             with open(path) as handle:
                 texts.append(handle.read())
     return any(('\n  %s:\n' % option) in text for text in texts)
 
 
-def run(name, args, pg_bin):
+def run(name, args, pg_bin, root=ROOT):
     """(wall seconds of the ansible command, module result dict); raises
-    RuntimeError on failure."""
+    RuntimeError on failure. ``root``: a checkout of the collection whose
+    ansible.cfg finds it (another commit's, for ab_restore)."""
     args = dict((key, value) for key, value in args.items()
-                if _documented(name, key))
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_CALLBACK_RESULT_FORMAT='json',
+                if _documented(name, key, root))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(root, 'ansible.cfg'), ANSIBLE_CALLBACK_RESULT_FORMAT='json',
                ANSIBLE_NOCOLOR='1',
                PATH=pg_bin + os.pathsep + VENV_BIN + os.pathsep + os.environ.get('PATH', ''))
     argv = [os.path.join(VENV_BIN, 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local',
@@ -43,7 +44,7 @@ def run(name, args, pg_bin):
             '-a', json.dumps(args)]
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
-        returncode = subprocess.call(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        returncode = subprocess.call(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
         wall = time.perf_counter() - started
         out.seek(0)
         text = out.read().decode(errors='replace')
