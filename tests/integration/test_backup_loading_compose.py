@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from conftest import container, run_playbook
-from dbtools import databases, digest, drop_db, psql, take_backup
+from dbtools import databases, digest, drop_db, psql, schema_dump, take_backup
 
 pytestmark = [pytest.mark.integration, pytest.mark.compose]
 
@@ -149,6 +149,38 @@ def test_a_key_the_rows_break_fails_its_build_and_the_load_is_undone(stack, scra
     assert 'is duplicated' in result['msg'] and 'did not exist before the restore' in result['msg']
     assert databases() == names and digest() == before and backend_started_at() == started
     assert psql("SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'" % scratch) == '0'
+
+
+@pytest.fixture
+def line_break(stack):
+    """Quoted names holding a line break: a table with a foreign key to users, and the primary key of a
+    plain table."""
+    psql('CREATE TABLE public."line\nbreak" (id bigint PRIMARY KEY, '
+         'user_id bigint CONSTRAINT "fk\nto users" REFERENCES public.users(id), v text); '
+         'CREATE TABLE public.h2_keys (id bigint CONSTRAINT "key\nof it" PRIMARY KEY, v text); '
+         'CREATE INDEX h2_keys_v ON public.h2_keys (v); '
+         'INSERT INTO public."line\nbreak" SELECT n, (SELECT min(id) FROM public.users), n::text '
+         'FROM generate_series(1, 50) n; '
+         'INSERT INTO public.h2_keys SELECT n, n::text FROM generate_series(1, 40) n', db='quickbite', user='quickbite')
+    yield
+    psql('DROP TABLE IF EXISTS public."line\nbreak", public.h2_keys', db='quickbite', user='quickbite')
+
+
+def test_names_with_a_line_break_load_as_pg_dump_wrote_them(stack, line_break, scratch, demo_vars, dest, tmp_path):
+    """pg_dump writes such a name as it is, over two lines. The load reads statements with their lines
+    joined: it keeps h2_keys' primary key as pg_dump wrote it rather than rebuild it under a changed name
+    (parallel_load._verbatim); the COPY of "line\nbreak", over two lines, is loaded by the last session,
+    and the row counts wait for it (0 of 50 rows were counted before)."""
+    path = take_backup(demo_vars, dest, tmp_path)
+    schema = schema_dump()
+    run, result = restore(demo_vars, dest, tmp_path, path, quickbite_db_name=scratch, restore_db_confirm='',
+                          restore_db_stop_writers=False)
+    assert run.rc == 0, run.output[-3000:]
+    assert schema_dump(scratch) == schema
+    assert psql('SELECT count(*) FROM public."line\nbreak"', db=scratch) == '50'
+    assert psql('SELECT count(*) FROM public.h2_keys', db=scratch) == '40'
+    assert psql("SELECT relname || ' ' || (relallvisible = relpages) FROM pg_class WHERE relname = 'users'",
+                db=scratch) == 'users true'
 
 
 @pytest.fixture

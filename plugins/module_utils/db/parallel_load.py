@@ -353,7 +353,9 @@ class ParallelLoad(object):
             self._build_indexes(header, vacuums + builds)
         post = self._session(header)
         post.write(b''.join(rest))
-        if self.beside is None:
+        # Data this load did not take apart (a COPY statement over two lines: a quoted table name
+        # holding a line break) is loaded here, in its place: the row counts wait for it.
+        if self.beside is None or any(line.startswith(b'COPY ') for line in rest):
             post.finish()
             return
         self.beside_called = True
@@ -615,7 +617,8 @@ def _keys_as_indexes(builds, table_bytes):
     rewritten, attach = [], []
     for entry in builds:
         match = _KEY.match(_statement(entry))
-        if match is None or tables[match.group('table')] < 2 or not table_bytes.get(match.group('table')):
+        if (match is None or tables[match.group('table')] < 2 or not table_bytes.get(match.group('table'))
+                or not _verbatim(match, entry, 'table', 'name', 'columns')):
             rewritten.append(entry)
             continue
         table, name, kind = match.group('table', 'name', 'kind')
@@ -632,6 +635,14 @@ _FK = re.compile(br'ALTER TABLE ONLY (?P<table>(?:%s)(?:\.(?:%s))*) ADD CONSTRAI
                  br'REFERENCES (?P<ref>(?:%s)(?:\.(?:%s))*)\(' % ((_NAME.pattern,) * 5))
 
 
+def _verbatim(match, entry, *groups):
+    """Whether each group of ``match`` (on _statement(entry), which joins
+    lines) is in ``entry``'s SQL as written: a quoted name with a line break
+    in it is not, and is left to the statement pg_dump wrote."""
+    sql = b''.join(line for line in entry.splitlines(True) if not line.startswith(b'--'))
+    return all(match.group(group) in sql for group in groups)
+
+
 def _vacuums(text, table_bytes):
     """A VACUUM of each table loaded here that a foreign key of ``text``
     reads, on either side. After a load PostgreSQL knows no page of a table
@@ -643,8 +654,9 @@ def _vacuums(text, table_bytes):
     before them: on a table without indexes it only reads the heap."""
     tables = []
     for kind, lines in _entries(text):
-        match = _FK.match(_statement(b''.join(lines))) if kind == b'FK CONSTRAINT' else None
-        for table in match.group('table', 'ref') if match else ():
+        entry = b''.join(lines)
+        match = _FK.match(_statement(entry)) if kind == b'FK CONSTRAINT' else None
+        for table in match.group('table', 'ref') if match and _verbatim(match, entry, 'table', 'ref') else ():
             if table_bytes.get(table) and table not in tables:
                 tables.append(table)
     return [b'VACUUM %s;\n' % table for table in tables]
