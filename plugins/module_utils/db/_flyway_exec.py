@@ -100,8 +100,9 @@ class ExecTable(object):
                 if [r['installed_rank'] for r in deleted] != failed:
                     raise VerificationError('the DELETE removed rows %s, expected %s; nothing was changed'
                                             % ([r['installed_rank'] for r in deleted], failed))
+                left = self._select(session, schema)  # in the transaction, as _flyway_table.repair
                 session.rows('COMMIT')
         except PlatformError as exc:
             raise PlatformError('repair of %s in database %s failed, nothing was changed: %s'
                                 % (TABLE, target.dbname, exc.msg))
-        return copied, deleted, self.read(target)[1]
+        return copied, deleted, left

@@ -82,7 +82,10 @@ def repair(target, schema, backup, expected, comment):
     transaction under a lock that keeps writers (a starting backend) out.
     ``expected`` are the failed rows the caller reported; the run stops,
     changing nothing, if the table holds others by then.
-    Returns (rows copied, rows deleted, rows left)."""
+    Returns (rows copied, rows deleted, rows left), the rows left read in the
+    same transaction: a backend that starts after the commit and fails the
+    migration again writes a new failed row, which the restart's check
+    reports, not this one."""
     conn = target.connect(autocommit=False)
     history, copy = sql.Identifier(schema, TABLE), sql.Identifier(schema, backup)
     try:
@@ -108,10 +111,11 @@ def repair(target, schema, backup, expected, comment):
             if [r['installed_rank'] for r in deleted] != failed:
                 raise VerificationError('the DELETE removed rows %s, expected %s; nothing was changed'
                                         % ([r['installed_rank'] for r in deleted], failed))
+            left = _select(cur, schema, TABLE)
         conn.commit()
     except psycopg2.Error as exc:
         raise PlatformError('repair of %s in %s failed, nothing was changed: %s'
                             % (TABLE, target.describe(), first_line(exc)))
     finally:
         conn.close()  # without a commit, the transaction is rolled back: all or nothing
-    return copied, deleted, read(target)[1]
+    return copied, deleted, left
