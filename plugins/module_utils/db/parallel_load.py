@@ -343,11 +343,12 @@ class ParallelLoad(object):
         everything else in its order in one session (foreign keys need the
         unique indexes first, and cannot run beside a build on their tables),
         with ``beside`` in a thread next to it."""
-        builds, rest = _split_after_data(text, self.tablespace)
+        entries = _entries(text)
+        builds, rest = _split_after_data(entries, self.tablespace)
         if not self.partitions and b'PARTITION' not in text:
             builds, attach = _keys_as_indexes(builds, self.table_bytes)
             rest = attach + rest
-        vacuums = _vacuums(text, self.table_bytes)
+        vacuums = _vacuums(entries, self.table_bytes)
         self.index_builds, self.vacuums = len(builds), len(vacuums)
         if builds or vacuums:
             self._build_indexes(header, vacuums + builds)
@@ -643,9 +644,9 @@ def _verbatim(match, entry, *groups):
     return all(match.group(group) in sql for group in groups)
 
 
-def _vacuums(text, table_bytes):
-    """A VACUUM of each table loaded here that a foreign key of ``text``
-    reads, on either side. After a load PostgreSQL knows no page of a table
+def _vacuums(entries, table_bytes):
+    """A VACUUM of each table loaded here that a foreign key of ``entries``
+    (_entries) reads, on either side. After a load PostgreSQL knows no page of a table
     to be all-visible, so a foreign key's check reads the whole table
     (orders: 0.93 s); once VACUUM has set the visibility map it reads the
     indexes instead (index-only scans: 0.28 s), and the reads of the restored
@@ -653,7 +654,7 @@ def _vacuums(text, table_bytes):
     against index builds (SHARE UPDATE EXCLUSIVE), so the caller runs it
     before them: on a table without indexes it only reads the heap."""
     tables = []
-    for kind, lines in _entries(text):
+    for kind, lines in entries:
         entry = b''.join(lines)
         match = _FK.match(_statement(entry)) if kind == b'FK CONSTRAINT' else None
         for table in match.group('table', 'ref') if match and _verbatim(match, entry, 'table', 'ref') else ():
@@ -693,11 +694,11 @@ def _is_index_build(kind, lines):
     return False
 
 
-def _split_after_data(text, tablespace):
+def _split_after_data(entries, tablespace):
     """(index builds, each with the default_tablespace it was written under;
-    every other line in its order)."""
+    every other line in its order) of ``entries`` (_entries)."""
     builds, rest = [], []
-    for kind, lines in _entries(text):
+    for kind, lines in entries:
         for line in lines:
             if line.startswith(_TABLESPACE):
                 tablespace = line

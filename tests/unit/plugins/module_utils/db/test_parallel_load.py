@@ -102,7 +102,8 @@ def test_a_dump_is_split_into_schema_data_chunks_and_the_rest(tmp_path, monkeypa
     assert b'SET default_tablespace = fast;\n\n--\n-- Name: t_v_idx' in build[b't_v_idx']
     assert b'SET default_tablespace = fast;\n\n--\n-- Name: u_v_idx' in build[b'u_v_idx']
     # the largest table's builds first, its constraint (which holds the table alone) before its index
-    order = parallel_load._schedule(parallel_load._split_after_data(POST, None)[0], load.table_bytes, 2)
+    builds = parallel_load._split_after_data(parallel_load._entries(POST), None)[0]
+    order = parallel_load._schedule(builds, load.table_bytes, 2)
     assert [(b.table, b.exclusive) for b in order] == [(b'public.t', True), (b'public.t', False), (b'public.u', False)]
     assert [b'u_v_idx' in b.text for b in order] == [False, False, True]
     assert b'COPY' not in post and b'setval' in post and b'FOREIGN KEY' in post and b'CREATE INDEX' not in post
@@ -139,11 +140,14 @@ def test_the_tables_a_foreign_key_reads_are_vacuumed_before_their_builds():
             + fk % (b'p', b'public.p', b'public.o'))
     sizes = {b'public.o': 100, b'"My"."Users"': 5, b'public.p': 50}
     # both sides, each once; no VACUUM of a table without rows here, nor of a partitioned table (no ONLY)
-    assert parallel_load._vacuums(text, sizes) == [b'VACUUM public.o;\n', b'VACUUM "My"."Users";\n']
-    assert parallel_load._vacuums(text, {}) == [] and parallel_load._vacuums(POST.replace(b'FK CONSTRAINT', b'X'), sizes) == []
+
+    def vacuums(text, sizes):
+        return parallel_load._vacuums(parallel_load._entries(text), sizes)
+    assert vacuums(text, sizes) == [b'VACUUM public.o;\n', b'VACUUM "My"."Users";\n']
+    assert vacuums(text, {}) == [] and vacuums(POST.replace(b'FK CONSTRAINT', b'X'), sizes) == []
     # a quoted name with a line break in it does not survive _statement's joined lines: no VACUUM of a wrong name
     broken = fk % (b'o', b'ONLY public."o\nx"', b'public.o')
-    assert parallel_load._vacuums(broken, {b'public."o x"': 5, b'public.o': 5}) == []
+    assert vacuums(broken, {b'public."o x"': 5, b'public.o': 5}) == []
     builds = [INDEX.replace(b'public.t', b'public.o'), b'VACUUM "My"."Users";\n', b'VACUUM public.o;\n',
               INDEX.replace(b'public.t', b'"My"."Users"')]
     order = parallel_load._schedule(builds, sizes, 2)
