@@ -599,8 +599,9 @@ def _build_table(entry):
     return _qualified_name(statement, end)[0]
 
 
-_KEY = re.compile(br'ALTER TABLE ONLY (?P<table>(?:%s)(?:\.(?:%s))*) ADD CONSTRAINT (?P<name>%s) '
-                  br'(?P<kind>PRIMARY KEY|UNIQUE) \((?P<columns>[^()]+)\);\Z' % ((_NAME.pattern,) * 3))
+_QUALIFIED = br'(?:%s)(?:\.(?:%s))*' % ((_NAME.pattern,) * 2)  # a name as _qualified_name reads it
+_KEY = re.compile(br'ALTER TABLE ONLY (?P<table>%s) ADD CONSTRAINT (?P<name>%s) '
+                  br'(?P<kind>PRIMARY KEY|UNIQUE) \((?P<columns>[^()]+)\);\Z' % (_QUALIFIED, _NAME.pattern))
 
 
 def _keys_as_indexes(builds, table_bytes):
@@ -632,8 +633,8 @@ def _keys_as_indexes(builds, table_bytes):
     return rewritten, attach
 
 
-_FK = re.compile(br'ALTER TABLE ONLY (?P<table>(?:%s)(?:\.(?:%s))*) ADD CONSTRAINT (?:%s) FOREIGN KEY \([^()]+\) '
-                 br'REFERENCES (?P<ref>(?:%s)(?:\.(?:%s))*)\(' % ((_NAME.pattern,) * 5))
+_FK = re.compile(br'ALTER TABLE ONLY (?P<table>%s) ADD CONSTRAINT (?:%s) FOREIGN KEY \([^()]+\) '
+                 br'REFERENCES (?P<ref>%s)\(' % (_QUALIFIED, _NAME.pattern, _QUALIFIED))
 
 
 def _verbatim(match, entry, *groups):
