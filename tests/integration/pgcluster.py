@@ -33,7 +33,8 @@ def _free_port():
 
 
 class Cluster(object):
-    def __init__(self):
+    def __init__(self, settings=()):
+        self.settings = list(settings)  # server settings: 'name=value'
         self.dir = tempfile.mkdtemp(prefix='quickbite-pg-')
         os.chmod(self.dir, 0o755)
         self.data = os.path.join(self.dir, 'data')
@@ -59,7 +60,8 @@ class Cluster(object):
         with open(os.path.join(self.data, 'pg_hba.conf'), 'w') as handle:
             handle.write(HBA)
         options = ("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c log_statement=all "
-                   "-c password_encryption=scram-sha-256" % (self.port, self.socket_dir))
+                   "-c password_encryption=scram-sha-256" % (self.port, self.socket_dir)
+                   + ''.join(' -c %s' % setting for setting in self.settings))
         subprocess.run(self.as_postgres([os.path.join(BIN, 'pg_ctl'), '-D', self.data, '-o', options, '-l', self.log,
                                          '-w', '-s', 'start']), check=True, capture_output=True, cwd=self.dir)
         return self

@@ -179,8 +179,9 @@ def test_names_with_a_line_break_load_as_pg_dump_wrote_them(stack, line_break, s
     assert schema_dump(scratch) == schema
     assert psql('SELECT count(*) FROM public."line\nbreak"', db=scratch) == '50'
     assert psql('SELECT count(*) FROM public.h2_keys', db=scratch) == '40'
-    assert psql("SELECT relname || ' ' || (relallvisible = relpages) FROM pg_class WHERE relname = 'users'",
-                db=scratch) == 'users true'
+    # users is vacuumed for orders' foreign key; "line\nbreak", whose key keeps pg_dump's statement, is not
+    assert psql("SELECT string_agg(relname || ' ' || vacuum_count, ',' ORDER BY relname) FROM pg_stat_user_tables "
+                "WHERE relname IN ('users', 'line\nbreak')", db=scratch) == 'line\nbreak 0,users 1'
 
 
 @pytest.fixture

@@ -52,9 +52,9 @@ def test_backup_then_restore_gives_identical_data(stack, clean_orders, demo_vars
     # every index and constraint back, the foreign keys validated (a plain dump's are built by the load)
     assert structure() == indexes and any(' f validated true: FOREIGN KEY' in line for line in indexes), indexes
     assert schema_dump() == schema  # keys built as unique indexes first (parallel_load) end as pg_dump wrote them
-    if fmt == 'plain':  # the tables of the foreign key were vacuumed before it was checked: every page all-visible
-        assert psql("SELECT string_agg(relname || ' ' || (relallvisible = relpages AND relpages > 0), ',' ORDER BY relname) "
-                    "FROM pg_class WHERE relname IN ('orders', 'users')", db='quickbite') == 'orders true,users true'
+    if fmt == 'plain':  # the load vacuumed the tables of the foreign key (what that leaves: test_parallel_load_pg)
+        assert psql("SELECT string_agg(relname || ' ' || vacuum_count, ',' ORDER BY relname) FROM pg_stat_user_tables "
+                    "WHERE relname IN ('orders', 'users')", db='quickbite') == 'orders 1,users 1'
     result = run.result('pg_restore')
     steps = ' | '.join(result['steps'])
     assert 'stopped backend' in steps and 'started backend again' in steps and 'health check passed' in steps

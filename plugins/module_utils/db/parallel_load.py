@@ -111,6 +111,11 @@ class _Session(object):
 
     def finish(self):
         """Let it read everything, close its input and wait; raise if psql failed."""
+        self.end()
+        self.wait()
+
+    def end(self):
+        """Its last input (a COPY session's COMMIT) written and its input closed."""
         if self.transaction:
             # This one commit waits for its WAL: PostgreSQL sets neither hint bits nor
             # the visibility map (_vacuums) for rows whose commit is not yet on disk.
@@ -120,6 +125,9 @@ class _Session(object):
             self.stdin.close()
         except (IOError, OSError):
             pass
+
+    def wait(self):
+        """Wait for psql to end; raise if it failed."""
         self.stage.reap()
         if self.out is not None:
             self.out.close()
@@ -320,8 +328,13 @@ class ParallelLoad(object):
         if workers is None:
             schema.finish()
             return
+        # Every session gets its COMMIT before one is waited for: none stays open, holding
+        # its transaction id, while another commits and its psql ends (an older
+        # snapshot taken meanwhile would keep VACUUM from setting the visibility map).
         for worker in workers:
-            worker.finish()
+            worker.end()
+        for worker in workers:
+            worker.wait()
         self.data_done = time.time()
         size = after.tell()
         after.seek(0)

@@ -423,3 +423,20 @@ def test_a_signal_during_the_index_builds_stops_every_session_at_once(tmp_path):
     assert len(stages) == 5  # schema, two COPY sessions, two builds: not the third build nor the last session
     for stage in stages:  # killed at once: none still runs (wait raises TimeoutExpired after 5 s)
         stage.proc.wait(timeout=5)
+
+
+def test_every_copy_session_gets_its_commit_before_one_is_waited_for(tmp_path, monkeypatch):
+    """None stays open, holding its transaction, while another's commit and psql end are waited for."""
+    events = []
+    end, wait = parallel_load._Session.end, parallel_load._Session.wait
+
+    def recorded(name, method):
+        def call(self):
+            if self.transaction:
+                events.append(name)
+            return method(self)
+        return call
+    monkeypatch.setattr(parallel_load._Session, 'end', recorded('end', end))
+    monkeypatch.setattr(parallel_load._Session, 'wait', recorded('wait', wait))
+    _load(tmp_path, HEADER + PRE + _data(b't', [b'1\tone\n']) + _data(b'u', [b'1\tone\n']) + POST)
+    assert events == ['end', 'end', 'wait', 'wait']
