@@ -95,7 +95,7 @@ def report(bench, plain, db_size, runs):
                'match' if row['ok'] else 'DIFFER'))
     targets(b, r)
     if 'module' in b:
-        module_summary(b, r)
+        module_summary(b, r, bench.pairs)
 
 
 def targets(b, r):
@@ -128,7 +128,7 @@ def targets(b, r):
         say('No measured variant meets the size, restore and time targets together')
 
 
-def module_summary(b, r):
+def module_summary(b, r, pairs):
     row = b['module']
     manifest = row.get('manifest') or {}
     raw = RAW_OF_MODULE.get((manifest.get('format'), manifest.get('compression')))
@@ -148,7 +148,10 @@ def module_summary(b, r):
             % (r['module']['wall'], r['module']['ansible_wall'], r['runbook']['wall'],
                r['module']['wall'] / r['runbook']['wall'],
                '; the same restore raw (%s): %.1f s' % (same[0]['label'], same[0]['wall']) if same else ''))
-        say('restore/runbook ratio: %.2f (target <= %.2f)%s; rows and per-table checksums %s'
-            % (r['module']['wall'] / r['runbook']['wall'], RESTORE_TARGET,
-               ', fastest runs %.2f' % (r['module']['min'] / r['runbook']['min']) if r['module']['n'] > 1 else '',
-               'match' if r['module']['ok'] else 'DIFFER'))
+        if pairs:
+            ratios = [module / runbook for runbook, module in pairs]
+            say('restore/runbook ratio: %.2f (target <= %.2f): the median of %d round%s, each the two restores back '
+                'to back (%s); rows and per-table checksums %s'
+                % (statistics.median(ratios), RESTORE_TARGET, len(ratios), 's' if len(ratios) > 1 else '',
+                   ', '.join('%.1f / %.1f s = %.2f' % (runbook, module, module / runbook) for runbook, module in pairs),
+                   'match' if r['module']['ok'] else 'DIFFER'))
